@@ -1,0 +1,89 @@
+"""`bedside` command line. Each subcommand lives in its own module; this file only wires flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import get_settings
+
+
+def _settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", dest="data_dir", help="data directory (env BEDSIDE_DATA_DIR)")
+    p.add_argument("--database-url", dest="database_url", help="SQLAlchemy URL (env BEDSIDE_DATABASE_URL)")
+    p.add_argument("--persona-dir", dest="persona_dir", help="persona packs directory (env BEDSIDE_PERSONA_DIR)")
+    p.add_argument("--grader", choices=["rules", "trained", "judge"], help="grader backend (env BEDSIDE_GRADER)")
+    p.add_argument("--realiser", choices=["template", "transformers", "openai"], help="realiser backend (env BEDSIDE_REALISER)")
+    p.add_argument("--embedder", choices=["minilm", "hashing"], help="retrieval embedder (env BEDSIDE_EMBEDDER)")
+    p.add_argument("--asr-backend", dest="asr_backend", choices=["faster-whisper", "openai-whisper", "openai"])
+    p.add_argument("--tts-backend", dest="tts_backend", choices=["pyttsx3", "piper", "none"])
+
+
+_SETTING_KEYS = ("data_dir", "database_url", "persona_dir", "grader", "realiser", "embedder", "asr_backend", "tts_backend",
+                 "host", "port", "educator_token", "store_audio", "default_persona")
+
+
+def settings_from(args: argparse.Namespace):
+    return get_settings(**{k: getattr(args, k, None) for k in _SETTING_KEYS})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bedside", description="Bedside: a standardized patient for practising clinical empathy")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    _settings_flags(serve)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--educator-token", dest="educator_token")
+    serve.add_argument("--default-persona", dest="default_persona")
+    serve.add_argument("--store-audio", dest="store_audio", action="store_true", default=None,
+                       help="keep learners' raw audio in the data directory")
+
+    persona = sub.add_parser("persona", help="author and check persona packs")
+    psub = persona.add_subparsers(dest="persona_command", required=True)
+    psub.add_parser("schema", help="print the pack JSON Schema")
+    val = psub.add_parser("validate", help="validate packs; exit 1 on any problem")
+    val.add_argument("paths", nargs="*", help="pack dirs, persona.yaml files or a directory of packs (default: persona dir)")
+    _settings_flags(val)
+    new = psub.add_parser("new", help="scaffold a commented pack")
+    new.add_argument("id")
+    _settings_flags(new)
+
+    chat = sub.add_parser("chat", help="talk to a persona in the terminal, or play a script")
+    _settings_flags(chat)
+    chat.add_argument("--persona", required=True)
+    chat.add_argument("--script", help="file with one learner line per line ('-' for stdin)")
+    chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
+
+    session = sub.add_parser("session", help="list and export stored sessions")
+    ssub = session.add_subparsers(dest="session_command", required=True)
+    sl = ssub.add_parser("list")
+    _settings_flags(sl)
+    se = ssub.add_parser("export")
+    _settings_flags(se)
+    se.add_argument("--format", choices=["jsonl"], default="jsonl")
+    se.add_argument("--session", dest="session_id", help="only this session")
+    se.add_argument("--out", help="file to write (default stdout)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from .api.serve import run_server
+        return run_server(settings_from(args))
+    if args.command == "persona":
+        from . import persona_cli
+        return persona_cli.run(args, settings_from(args))
+    if args.command == "chat":
+        from .chat import run_chat
+        return run_chat(args, settings_from(args))
+    if args.command == "session":
+        from .store.cli import run_session_command
+        return run_session_command(args, settings_from(args))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

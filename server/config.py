@@ -1,0 +1,51 @@
+"""One settings object for the server and every command: environment variables
+(prefix BEDSIDE_) overridden by CLI flags (see `Settings.with_overrides`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BEDSIDE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Field(REPO_ROOT / "data", description="Database, educator token, model cache, optional raw audio.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/bedside.db")
+    persona_dir: Path = REPO_ROOT / "persona_packs"
+    default_persona: str = "chest-pain-anxiety"
+    educator_token: str | None = Field(None, description="Bearer token for educators; generated at first start if unset.")
+
+    # backend choice per stage
+    asr_backend: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
+    tts_backend: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
+    realiser: Literal["template", "transformers", "openai"] = "template"
+    grader: Literal["rules", "trained", "judge"] = "rules"
+    embedder: Literal["minilm", "hashing"] = "minilm"
+
+    # remote engines (OpenAI-compatible)
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str | None = None
+
+    max_text_chars: int = 4000
+    store_audio: bool = False
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bedside.db'}"
+
+    def with_overrides(self, **flags) -> "Settings":
+        """CLI flags win over the environment; None means 'not given'."""
+        given = {k: v for k, v in flags.items() if v is not None}
+        return self.model_copy(update=given) if given else self
+
+
+def get_settings(**flags) -> Settings:
+    return Settings().with_overrides(**flags)

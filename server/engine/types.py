@@ -1,0 +1,84 @@
+"""Typed values that flow through one patient turn and into the transcript."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..grading.base import Grade
+
+Style = Literal["guarded", "neutral", "open"]
+
+
+class DialogueAct(str, Enum):
+    greeting = "greeting"
+    open_question = "open_question"
+    closed_question = "closed_question"
+    empathic_statement = "empathic_statement"
+    explanation = "explanation"
+    reassurance = "reassurance"
+    advice = "advice"
+    teach_back_request = "teach_back_request"
+    closing = "closing"
+    other = "other"
+
+
+class EmotionalState(BaseModel):
+    """The patient's feelings, in [0, 1]; see server/engine/state.py for the update rules."""
+
+    trust: float = Field(ge=0, le=1)
+    distress: float = Field(ge=0, le=1)
+    emotion: str
+    style: Style = "neutral"
+
+
+class SessionState(BaseModel):
+    """Everything the engine remembers between turns; serialisable so a session can resume."""
+
+    persona_id: str
+    turn_index: int = 0
+    emotional: EmotionalState
+    disclosed_facts: list[str] = Field(default_factory=list)
+    revealed_concerns: list[str] = Field(default_factory=list)
+    raised_opportunities: list[str] = Field(default_factory=list)
+    unanswered_cues: list[str] = Field(default_factory=list, description="Opportunities raised and not yet acknowledged.")
+    acknowledged: list[str] = Field(default_factory=list)
+    explored: list[str] = Field(default_factory=list)
+    asked_questions: list[str] = Field(default_factory=list, description="Patient questions already asked.")
+    pending_opportunity: str | None = Field(None, description="Opportunity held by the patient's last turn.")
+    last_patient_text: str = ""
+    interruptions: int = 0
+    history: list[tuple[str, str]] = Field(default_factory=list, description="(speaker, text) pairs, most recent last.")
+
+
+class ContentPlan(BaseModel):
+    """What the patient may say this turn. Realisers word it; they never add to it."""
+
+    style: Style
+    emotion: str
+    correction: str | None = Field(None, description="Emotion the learner wrongly named, to be corrected.")
+    facts: list[str] = Field(default_factory=list, description="Fact ids to disclose now.")
+    deflected_facts: list[str] = Field(default_factory=list, description="Asked-for fact ids still gated.")
+    concern: str | None = None
+    opportunity: str | None = Field(None, description="Opportunity (cue or explicit emotion) to raise.")
+    patient_question: str | None = None
+    uncovered: Literal["deny", "unsure"] | None = None
+    acknowledgement: Literal["warm", "cool", "none"] = "none"
+    greeting: bool = False
+    closing: bool = False
+
+
+class TurnResult(BaseModel):
+    turn_index: int
+    learner_text: str
+    act: DialogueAct
+    grade: Grade
+    state_before: EmotionalState
+    state_after: EmotionalState
+    plan: ContentPlan
+    disclosed: list[str] = Field(default_factory=list, description="Fact and concern ids first disclosed this turn.")
+    reply: str
+    realiser: str = "template"
+    timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""The `Grader` interface and the grade every backend returns.
+
+Fields follow the published schemes summarised in docs/grading.md: ECCS (Bylund & Makoul
+2002), NURSE (VitalTalk), EPITOME (Sharma et al. 2020), VR-CoDES space (Zimmermann 2011).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+NurseType = Literal["name", "understand", "respect", "support", "explore"]
+Flag = Literal[
+    "sympathy_only",
+    "false_understanding",
+    "premature_reassurance",
+    "dismissive",
+    "topic_switch",
+    "jargon",
+    "advice_before_exploring",
+    "interrupted",
+    "assumption_or_stereotype",
+]
+ALL_FLAGS: tuple[str, ...] = Flag.__args__  # type: ignore[attr-defined]
+ALL_NURSE: tuple[str, ...] = NurseType.__args__  # type: ignore[attr-defined]
+NEGATIVE_FLAGS = frozenset(ALL_FLAGS) - {"interrupted"}
+
+
+class Epitome(BaseModel):
+    emotional_reactions: int = Field(0, ge=0, le=2)
+    interpretations: int = Field(0, ge=0, le=2)
+    explorations: int = Field(0, ge=0, le=2)
+
+
+class GradeContext(BaseModel):
+    """What the grader knows besides the learner's words; the engine fills it from the pack."""
+
+    patient_turn: str = ""
+    patient_emotion: str | None = None
+    opportunity_id: str | None = Field(None, description="Set when the patient's previous turn held an empathic opportunity.")
+    opportunity_kind: Literal["explicit", "cue"] | None = None
+    explored_before: bool = Field(False, description="Whether the learner has already explored the patient's concerns.")
+    interrupted: bool = False
+
+
+class Grade(BaseModel):
+    grader_version: str
+    eccs: int | None = Field(None, ge=0, le=6, description="Only when answering an empathic opportunity.")
+    nurse: list[NurseType] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    epitome: Epitome = Field(default_factory=Epitome)
+    space: Literal["provides", "reduces", "neutral"] = "neutral"
+    question_type: Literal["open", "closed", "none"] = "none"
+    named_emotion: str | None = Field(None, description="Emotion family the learner named, if any.")
+    empathic_accuracy: bool | None = Field(None, description="Named emotion matches the patient's; None if none named.")
+    feedback: str = ""
+
+
+@runtime_checkable
+class Grader(Protocol):
+    version: str
+
+    def grade(self, text: str, ctx: GradeContext) -> Grade: ...

@@ -1,0 +1,281 @@
+"""Pydantic v2 schema of a persona pack (`persona_packs/<id>/persona.yaml`).
+
+Educators author these files by hand, so every model forbids unknown keys (a typo must
+be an error, not a silently ignored field) and cross-references are checked after parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Emotion(str, Enum):
+    """Emotion families the engine, grader and corrections share (VR-CoDES unpleasant emotions)."""
+
+    fear = "fear"
+    sadness = "sadness"
+    anger = "anger"
+    frustration = "frustration"
+    shame = "shame"
+    guilt = "guilt"
+    overwhelm = "overwhelm"
+    loneliness = "loneliness"
+    calm = "calm"
+    relief = "relief"
+
+
+class ExpressionStyle(str, Enum):
+    explicit = "explicit"
+    indirect = "indirect"
+
+
+class Difficulty(str, Enum):
+    beginner = "beginner"
+    intermediate = "intermediate"
+    advanced = "advanced"
+
+
+class Identity(Strict):
+    name: str = Field(min_length=1, description="How the patient is addressed, e.g. 'Mrs Margaret Hill'.")
+    age: int = Field(ge=0, le=120)
+    gender: str = Field(min_length=1)
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$", description="BCP-47 language, e.g. 'en' or 'en-GB'.")
+    cultural_expression: ExpressionStyle = Field(
+        description="'explicit' names feelings; 'indirect' voices distress through the body, family or duty."
+    )
+    speaking_style: str = Field("", description="A sentence on how this person talks, for dialogue models.")
+    occupation: str = ""
+
+
+class Visit(Strict):
+    reason: str = Field(min_length=1, description="The stated reason for today's visit.")
+    opening_line: str = Field(min_length=1, description="What the patient says first.")
+
+
+class Voice(Strict):
+    """Text-to-speech settings; the engine shifts rate and pitch with the emotional state."""
+
+    espeak_voice: str = Field("en-us", description="espeak-ng voice id, e.g. 'en-us', 'en-gb', 'en-us+f3'.")
+    rate_wpm: int = Field(160, ge=80, le=300)
+    pitch: int = Field(50, ge=0, le=99)
+    piper_voice: str | None = Field(None, description="Optional Piper voice name, used with the piper extra.")
+
+
+class Baseline(Strict):
+    trust: float = Field(ge=0, le=1)
+    distress: float = Field(ge=0, le=1)
+
+
+class EmotionalProfile(Strict):
+    primary: Emotion = Field(description="The feeling under the visit, used for corrections and accuracy.")
+    baseline: Baseline
+    sensitivity: float = Field(1.0, ge=0.2, le=2.0, description="Scales how far one turn moves trust and distress.")
+    recovery_rate: float = Field(0.1, ge=0.0, le=1.0, description="Share of the gap to baseline closed each turn.")
+    max_reply_sentences: int = Field(4, ge=1, le=10)
+
+
+class Answers(Strict):
+    """One answer line per disclosure style. The engine picks by trust: guarded < neutral < open."""
+
+    guarded: str = Field(min_length=1)
+    neutral: str = Field(min_length=1)
+    open: str = Field(min_length=1)
+
+
+_PREREQ_RE = re.compile(r"^(acknowledged|explored|disclosed):([a-z0-9][a-z0-9_-]*)$")
+
+
+class Gate(Strict):
+    """When a fact or concern may be revealed.
+
+    `requires` items are `acknowledged:<opportunity id>` (the learner answered it at ECCS >= 3),
+    `explored:<opportunity id>` (ECCS >= 4 or a NURSE explore on it) or `disclosed:<fact id>`.
+    """
+
+    min_trust: float = Field(0.0, ge=0, le=1)
+    requires: list[str] = Field(default_factory=list)
+
+    @field_validator("requires")
+    @classmethod
+    def _prereq_form(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if not _PREREQ_RE.match(item):
+                raise ValueError(
+                    f"'{item}' is not a prerequisite; write acknowledged:<opportunity id>, "
+                    "explored:<opportunity id> or disclosed:<fact id>"
+                )
+        return v
+
+
+FactCategory = Literal["history", "symptom", "medication", "family", "social", "lifestyle", "ideas", "other"]
+
+
+class Fact(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    topic: str = Field(min_length=1)
+    category: FactCategory = "history"
+    example_questions: list[str] = Field(min_length=1, description="Learner wordings that ask for this fact.")
+    answers: Answers
+    gate: Gate = Field(default_factory=Gate)
+
+
+class HiddenConcern(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    concern: str = Field(min_length=1, description="Educator-facing summary of the real worry.")
+    disclosure: str = Field(min_length=1, description="What the patient says once the gate opens.")
+    example_questions: list[str] = Field(default_factory=list)
+    gate: Gate
+
+
+class Trigger(Strict):
+    """When an opportunity or a patient question comes up.
+
+    on: opening (in the opening turn), turn (after learner turn `turn`), fact (with the
+    disclosure of `fact`), distress (when distress rises above `distress` unacknowledged).
+    """
+
+    on: Literal["opening", "turn", "fact", "distress"]
+    turn: int | None = Field(None, ge=1)
+    fact: str | None = None
+    distress: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _needs_param(self) -> "Trigger":
+        need = {"turn": "turn", "fact": "fact", "distress": "distress"}.get(self.on)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"a trigger with on: {self.on} needs '{need}'")
+        return self
+
+
+class Opportunity(Strict):
+    """An empathic opportunity (Suchman 1997): explicit emotion, or an indirect cue."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    kind: Literal["explicit", "cue"]
+    emotion: Emotion
+    line: str = Field(min_length=1, description="What the patient says.")
+    trigger: Trigger
+
+
+class PatientQuestion(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1)
+    trigger: Trigger
+
+
+class SocialContext(Strict):
+    """Life context areas, each pointing at the fact that holds it (structural competency)."""
+
+    work: str | None = None
+    money: str | None = None
+    transport: str | None = None
+    family: str | None = None
+    insurance: str | None = None
+    housing: str | None = None
+
+
+class Uncovered(Strict):
+    """Lines for questions the pack does not cover: deny or unsure, never invent."""
+
+    deny: list[str] = Field(min_length=1, description="For 'do you have X?' questions about symptoms.")
+    unsure: list[str] = Field(min_length=1, description="For questions about things the patient does not know.")
+    deflect: list[str] = Field(min_length=1, description="For questions whose fact is still gated.")
+
+
+class ChecklistItem(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    item: str = Field(min_length=1)
+    facts: list[str] = Field(min_length=1, description="Fact or concern ids whose disclosure covers the item.")
+
+
+class PersonaPack(Strict):
+    schema_version: Literal[1] = 1
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    setting: str = Field(min_length=1)
+    difficulty: Difficulty = Difficulty.intermediate
+    learning_objectives: list[str] = Field(min_length=1)
+    identity: Identity
+    visit: Visit
+    voice: Voice = Field(default_factory=Voice)
+    emotion: EmotionalProfile
+    facts: list[Fact] = Field(min_length=1)
+    hidden_concerns: list[HiddenConcern] = Field(default_factory=list)
+    empathic_opportunities: list[Opportunity] = Field(default_factory=list)
+    patient_questions: list[PatientQuestion] = Field(default_factory=list)
+    social_context: SocialContext = Field(default_factory=SocialContext)
+    uncovered: Uncovered
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    debrief_notes: list[str] = Field(default_factory=list)
+
+    # -- lookups -----------------------------------------------------------------------
+    def fact(self, fact_id: str) -> Fact:
+        return next(f for f in self.facts if f.id == fact_id)
+
+    def opportunity(self, opp_id: str) -> Opportunity:
+        return next(o for o in self.empathic_opportunities if o.id == opp_id)
+
+    def concern(self, concern_id: str) -> HiddenConcern:
+        return next(c for c in self.hidden_concerns if c.id == concern_id)
+
+
+def cross_reference_problems(pack: PersonaPack) -> list[tuple[tuple, str, str]]:
+    """Dangling references and duplicate ids, as (location, message, hint) triples.
+
+    Locations are pydantic-style tuples so the loader can map them to YAML lines.
+    """
+    problems: list[tuple[tuple, str, str]] = []
+    seen: dict[str, tuple] = {}
+    for coll in ("facts", "hidden_concerns", "empathic_opportunities", "patient_questions", "checklist"):
+        for i, item in enumerate(getattr(pack, coll)):
+            loc = (coll, i, "id")
+            if item.id in seen:
+                problems.append((loc, f"duplicate id '{item.id}'", f"ids must be unique in a pack; it is already used at {'.'.join(map(str, seen[item.id]))}"))
+            else:
+                seen[item.id] = loc
+    fact_ids = {f.id for f in pack.facts}
+    opp_ids = {o.id for o in pack.empathic_opportunities}
+    concern_ids = {c.id for c in pack.hidden_concerns}
+
+    def check_gate(gate: Gate, loc: tuple) -> None:
+        for j, req in enumerate(gate.requires):
+            kind, ref = _PREREQ_RE.match(req).groups()  # validated already
+            pool, what = (fact_ids, "fact") if kind == "disclosed" else (opp_ids, "empathic opportunity")
+            if ref not in pool:
+                problems.append((loc + ("gate", "requires", j), f"'{req}' names no {what} '{ref}'",
+                                 f"use one of: {', '.join(sorted(pool)) or '(none defined)'}"))
+
+    def check_trigger(trig: Trigger, loc: tuple) -> None:
+        if trig.on == "fact" and trig.fact not in fact_ids:
+            problems.append((loc + ("trigger", "fact"), f"trigger names no fact '{trig.fact}'",
+                             f"use one of: {', '.join(sorted(fact_ids))}"))
+
+    for i, f in enumerate(pack.facts):
+        check_gate(f.gate, ("facts", i))
+    for i, c in enumerate(pack.hidden_concerns):
+        check_gate(c.gate, ("hidden_concerns", i))
+    for i, o in enumerate(pack.empathic_opportunities):
+        check_trigger(o.trigger, ("empathic_opportunities", i))
+    for i, q in enumerate(pack.patient_questions):
+        check_trigger(q.trigger, ("patient_questions", i))
+    for area, ref in pack.social_context.model_dump().items():
+        if ref is not None and ref not in fact_ids:
+            problems.append((("social_context", area), f"names no fact '{ref}'", f"use one of: {', '.join(sorted(fact_ids))}"))
+    for i, item in enumerate(pack.checklist):
+        for j, ref in enumerate(item.facts):
+            if ref not in fact_ids | concern_ids:
+                problems.append((("checklist", i, "facts", j), f"names no fact or hidden concern '{ref}'",
+                                 "list ids from facts or hidden_concerns"))
+    return problems
