@@ -46,6 +46,7 @@ class SessionState(BaseModel):
     unanswered_cues: list[str] = Field(default_factory=list, description="Opportunities raised and not yet acknowledged.")
     acknowledged: list[str] = Field(default_factory=list)
     explored: list[str] = Field(default_factory=list)
+    raised_at: dict[str, int] = Field(default_factory=dict, description="Opportunity id -> turn it was last raised.")
     asked_questions: list[str] = Field(default_factory=list, description="Patient questions already asked.")
     pending_opportunity: str | None = Field(None, description="Opportunity held by the patient's last turn.")
     last_patient_text: str = ""
@@ -66,6 +67,8 @@ class ContentPlan(BaseModel):
     patient_question: str | None = None
     uncovered: Literal["deny", "unsure"] | None = None
     acknowledgement: Literal["warm", "cool", "none"] = "none"
+    act: str = "other"
+    turn_index: int = 0
     greeting: bool = False
     closing: bool = False
 

@@ -1,0 +1,69 @@
+"""Dialogue-act classification of a learner turn, by phrase and structure rules.
+
+Deterministic on purpose: the act decides how the planner reacts, and an educator must be
+able to predict it. Order matters: a turn is the first act whose rule fires.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .types import DialogueAct
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
+_CLOSING = re.compile(r"\b(goodbye|bye|see you (next|soon|in)|take care|that's all for today|we'll stop here|thanks for coming in|thank you for coming)\b")
+_TEACH_BACK = re.compile(r"\b(in your own words|explain (it )?back|tell me what you('ll| will) (do|tell)|to make sure i explained|what will you tell|can you repeat back|what's your understanding of the plan)\b")
+_REASSURE = re.compile(r"\b(don't worry|do not worry|no need to worry|nothing to worry|probably nothing|i'm sure it's (nothing|fine|ok|okay)|you'll be (fine|ok|okay|alright)|everything (will|is going to) be (fine|ok|okay|alright)|it's going to be (fine|ok|okay|alright)|it'll be (fine|ok|okay)|i promise it's|it's nothing serious)\b")
+_ADVICE = re.compile(r"\b(you should|you need to|you have to|you must|i recommend|i'd recommend|i would recommend|i suggest|i'd suggest|try to|make sure you|it's important that you|i want you to|start taking|stop taking|you ought to)\b")
+_OPEN_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(what|how|why|tell me|describe|could you tell me|can you tell me|would you tell me|can you describe|could you describe|talk me through|walk me through|help me understand)\b")
+_CLOSED_WH = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(how (long|many|much|often|old|far|bad)|what (time|dose|day|year|number)|when|where|which|who)\b")
+_AUX_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|any|anything|ever)\b")
+_EXPLAIN = re.compile(r"\b(this means|that means|is caused by|the (test|result|scan|ecg|blood test)s? (show|shows|showed)|what happens is|the reason is|because your|it's called|we call it|is a condition)\b")
+
+
+def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
+    """Return (act, question type) where question type is 'open', 'closed' or 'none'.
+
+    `empathic` is the grader's judgement that the turn carries a NURSE statement; an
+    empathic statement outranks advice or explanation in the same turn.
+    """
+    low = text.lower().replace("’", "'").strip()
+    qtype = question_type(low)
+    if _GREETING.search(low) and len(low.split()) <= 12 and qtype == "none":
+        return DialogueAct.greeting, qtype
+    if _CLOSING.search(low):
+        return DialogueAct.closing, qtype
+    if _TEACH_BACK.search(low):
+        return DialogueAct.teach_back_request, qtype
+    if empathic and qtype != "closed":
+        return DialogueAct.empathic_statement, qtype
+    if _REASSURE.search(low):
+        return DialogueAct.reassurance, qtype
+    if qtype == "open":
+        return DialogueAct.open_question, qtype
+    if qtype == "closed":
+        return DialogueAct.closed_question, qtype
+    if _ADVICE.search(low):
+        return DialogueAct.advice, qtype
+    if empathic:
+        return DialogueAct.empathic_statement, qtype
+    if _EXPLAIN.search(low) or len(low.split()) > 8:
+        return DialogueAct.explanation, qtype
+    return DialogueAct.other, qtype
+
+
+def question_type(text: str) -> str:
+    """Open or closed by the last question in the turn (AnnoMI / MI coding convention)."""
+    low = text.lower().replace("’", "'")
+    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", low) if s.strip()]
+    questions = [s for s in sentences if s.endswith("?")]
+    if not questions:
+        questions = [s for s in sentences if _OPEN_Q.match(s) and re.match(r"^\s*(tell me|describe|talk me|walk me|help me understand)", s)]
+        if not questions:
+            return "none"
+    q = questions[-1]
+    if _CLOSED_WH.match(q):
+        return "closed"
+    if _OPEN_Q.match(q):
+        return "open"
+    return "closed"

@@ -1,0 +1,75 @@
+"""Emotion words, their families, and who a named emotion is attributed to.
+
+Used by the grader (NURSE 'name', empathic accuracy) and by the planner (corrections such
+as "I'm not angry, I'm scared"). Families match `persona.schema.Emotion`.
+"""
+
+from __future__ import annotations
+
+import re
+
+FAMILY_WORDS: dict[str, tuple[str, ...]] = {
+    "fear": ("scared", "frightened", "afraid", "fear", "fearful", "worried", "worry", "worrying", "anxious", "anxiety",
+             "nervous", "terrified", "panicky", "panicked", "frightening", "scary", "terrifying", "uneasy", "apprehensive"),
+    "sadness": ("sad", "sadness", "feeling down", "feeling low", "so down", "grief", "grieving", "heartbroken", "devastated", "depressed",
+                "miserable", "unhappy", "heartbreaking", "bereft", "mourning"),
+    "anger": ("angry", "anger", "furious", "mad", "annoyed", "irritated", "livid", "cross", "outraged", "resentful"),
+    "frustration": ("frustrated", "frustrating", "frustration", "fed up", "exasperated", "exasperating", "let down"),
+    "shame": ("ashamed", "embarrassed", "embarrassing", "shame", "humiliated", "humiliating"),
+    "guilt": ("guilty", "guilt", "to blame", "blame yourself", "your fault"),
+    "overwhelm": ("overwhelmed", "overwhelming", "stressed", "stressful", "swamped", "too much", "exhausted", "drained"),
+    "loneliness": ("lonely", "alone", "isolated", "loneliness"),
+    "relief": ("relieved", "relief"),
+}
+# Families a patient would accept as close enough (anger and frustration shade into each other).
+COMPATIBLE: dict[str, set[str]] = {
+    "anger": {"frustration"}, "frustration": {"anger"},
+    "shame": {"guilt"}, "guilt": {"shame"},
+    "sadness": {"loneliness"}, "loneliness": {"sadness"},
+    "overwhelm": {"fear"}, "fear": {"overwhelm"},
+}
+# How the patient says the feeling in a correction: "I'm not angry, I'm scared."
+ADJECTIVE = {
+    "fear": "scared", "sadness": "sad", "anger": "angry", "frustration": "frustrated", "shame": "ashamed",
+    "guilt": "guilty", "overwhelm": "overwhelmed", "loneliness": "lonely", "relief": "relieved", "calm": "calm",
+}
+# Words that acknowledge a feeling without naming which (ECCS 3 acknowledgment, no accuracy claim).
+GENERIC_FEELING = re.compile(r"\b(upset|hard|difficult|tough|rough|a lot to (deal with|take in|carry)|distressing|painful|awful time)\b")
+
+_WORD_TO_FAMILY = {w: fam for fam, words in FAMILY_WORDS.items() for w in words}
+_EMO_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_TO_FAMILY), key=len, reverse=True)) + r")\b")
+# Attribution to the patient: "you sound scared", "it sounds frightening", "are you feeling anxious".
+_ATTRIB_RE = re.compile(
+    r"\b(you|you're|youre|you've|you'd|your|sounds?|sounding|seem|seems|must be|must have been|feel|feeling|felt|"
+    r"that's|thats|that is|that was|it's|this is|i can see|i sense|i hear|i notice)\b"
+)
+_NEGATED_RE = re.compile(r"\b(don't|dont|do not|no need to|nothing to|not|never|shouldn't|no reason to)\s+(be\s+|get\s+|feel\s+)?$")
+_SELF_RE = re.compile(r"\b(i'm|i am|i was|i feel|i'd feel|i'd be|i would be|i get)\s+(so\s+|really\s+|very\s+|a bit\s+)?$")
+
+
+def named_emotions(text: str) -> list[tuple[str, str]]:
+    """(word, family) pairs the speaker attributes to the listener, in order of appearance.
+
+    "Don't worry" is reassurance and "I'm worried about your sugar" is the doctor's own
+    feeling; neither names the patient's emotion, so both are skipped.
+    """
+    low = text.lower().replace("’", "'")
+    found = []
+    for m in _EMO_RE.finditer(low):
+        before = low[max(0, m.start() - 40): m.start()]
+        if _NEGATED_RE.search(before) or _SELF_RE.search(before):
+            continue
+        if not _ATTRIB_RE.search(before) and not _ATTRIB_RE.search(low[m.end(): m.end() + 12]):
+            continue
+        found.append((m.group(1), _WORD_TO_FAMILY[m.group(1)]))
+    return found
+
+
+def mentions_generic_feeling(text: str) -> bool:
+    return bool(GENERIC_FEELING.search(text.lower()))
+
+
+def compatible(named: str, actual: str | None) -> bool:
+    if actual is None:
+        return True
+    return named == actual or named in COMPATIBLE.get(actual, set())

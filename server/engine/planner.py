@@ -1,0 +1,116 @@
+"""Plan what the patient may say this turn: only pack content whose gate is open.
+
+The plan is the sole source of case facts for every realiser, which is how Bedside keeps
+the patient from inventing facts or being "too cooperative".
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..grading.base import Grade
+from ..persona.schema import Gate, PersonaPack, Trigger
+from .retrieval import Match
+from .types import ContentPlan, DialogueAct, SessionState
+
+RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is at least this
+RAISE_AGAIN_AFTER = 2        # ... and it was last raised this many turns ago or more
+MAX_FACTS_PER_TURN = 2
+_YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
+
+
+def gate_open(gate: Gate, s: SessionState) -> bool:
+    if s.emotional.trust < gate.min_trust:
+        return False
+    for req in gate.requires:
+        kind, ref = req.split(":", 1)
+        pool = {"acknowledged": s.acknowledged, "explored": s.explored, "disclosed": s.disclosed_facts}[kind]
+        if ref not in pool:
+            return False
+    return True
+
+
+def _fires(trig: Trigger, s: SessionState, new_facts: list[str]) -> bool:
+    if trig.on == "turn":
+        return s.turn_index >= (trig.turn or 0)
+    if trig.on == "fact":
+        return trig.fact in new_facts
+    if trig.on == "distress":
+        return s.emotional.distress >= (trig.distress or 1.0)
+    return False
+
+
+def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, matches: list[Match], signal: float) -> ContentPlan:
+    """Build the plan and record in `s` (the new session state) what it discloses and raises."""
+    plan = ContentPlan(style=s.emotional.style, emotion=s.emotional.emotion, act=act.value, turn_index=s.turn_index)
+    plan.greeting = act == DialogueAct.greeting
+    plan.closing = act == DialogueAct.closing
+    if grade.empathic_accuracy is False and grade.named_emotion:
+        plan.correction = grade.named_emotion
+
+    if grade.question_type == "none":
+        matches = []  # statements do not ask for facts; only questions (and "tell me ...") do
+    engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
+    for m in matches:
+        if m.kind == "fact":
+            fact = pack.fact(m.id)
+            if gate_open(fact.gate, s):
+                if len(plan.facts) < MAX_FACTS_PER_TURN:
+                    plan.facts.append(m.id)
+            else:
+                plan.deflected_facts.append(m.id)
+        elif m.kind == "concern" and m.id not in s.revealed_concerns:
+            if gate_open(pack.concern(m.id).gate, s):
+                plan.concern = m.id
+            else:
+                plan.deflected_facts.append(m.id)
+    if plan.concern is None and engaged:
+        plan.concern = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
+
+    asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question)
+    if asked_something and not matches and not engaged:
+        plan.uncovered = "deny" if _YES_NO.match(_last_question(grade, s)) else "unsure"
+
+    new_facts = [f for f in plan.facts if f not in s.disclosed_facts]
+    for fid in plan.facts:
+        if fid not in s.disclosed_facts:
+            s.disclosed_facts.append(fid)
+    if plan.concern:
+        s.revealed_concerns.append(plan.concern)
+
+    # an opportunity to raise: a trigger firing now, else an unacknowledged cue under high distress
+    if not plan.closing:
+        for opp in pack.empathic_opportunities:
+            if opp.id not in s.raised_opportunities and _fires(opp.trigger, s, new_facts):
+                plan.opportunity = opp.id
+                break
+        if plan.opportunity is None and s.unanswered_cues and s.emotional.distress >= RAISE_AGAIN_DISTRESS:
+            oid = s.unanswered_cues[0]
+            if s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None:
+                plan.opportunity = oid
+    if plan.opportunity:
+        if plan.opportunity not in s.raised_opportunities:
+            s.raised_opportunities.append(plan.opportunity)
+        if plan.opportunity not in s.unanswered_cues:
+            s.unanswered_cues.append(plan.opportunity)
+        s.raised_at[plan.opportunity] = s.turn_index
+    s.pending_opportunity = plan.opportunity
+
+    if not plan.closing and plan.opportunity is None:
+        for q in pack.patient_questions:
+            if q.id not in s.asked_questions and _fires(q.trigger, s, new_facts):
+                plan.patient_question = q.id
+                s.asked_questions.append(q.id)
+                break
+
+    if signal >= 0.4:
+        plan.acknowledgement = "warm"
+    elif signal <= -0.3:
+        plan.acknowledgement = "cool"
+    return plan
+
+
+def _last_question(grade: Grade, s: SessionState) -> str:
+    text = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+    qs = [q for q in re.split(r"(?<=[.?!])\s+", text.lower()) if q.strip().endswith("?")]
+    return qs[-1] if qs else text.lower()

@@ -1,0 +1,87 @@
+"""Deterministic emotional-state update. The rules, in order (docs/emotional-state.md):
+
+1. Score the turn: an empathy signal s in [-1, 1] from the grade. Answers to an empathic
+   opportunity are scored by ECCS level (ECCS_SIGNAL); other turns by their NURSE types
+   and question type. Each negative flag subtracts its FLAG_PENALTY; naming the wrong
+   emotion subtracts, naming the right one adds.
+2. Move: trust += TRUST_GAIN * sensitivity * s; distress -= DISTRESS_RELIEF * sensitivity * s.
+3. Remember unanswered cues: each opportunity raised and not yet acknowledged adds
+   CUE_PRESSURE distress per turn, so ignoring cues builds distress.
+4. Decay toward the persona's baseline by its recovery rate.
+5. Clip to [0, 1], then derive the emotion label and disclosure style.
+"""
+
+from __future__ import annotations
+
+from ..grading.base import Grade
+from ..persona.schema import PersonaPack
+from .types import EmotionalState, Style
+
+ECCS_SIGNAL = {0: -0.6, 1: -0.35, 2: -0.1, 3: 0.45, 4: 0.65, 5: 0.75, 6: 0.75}
+NURSE_SIGNAL = 0.15
+OPEN_QUESTION_SIGNAL = 0.1
+FLAG_PENALTY = {
+    "dismissive": 0.6,
+    "assumption_or_stereotype": 0.4,
+    "false_understanding": 0.3,
+    "premature_reassurance": 0.3,
+    "sympathy_only": 0.2,
+    "advice_before_exploring": 0.2,
+    "topic_switch": 0.15,
+    "jargon": 0.15,
+    "interrupted": 0.1,
+}
+ACCURACY_SIGNAL = {True: 0.1, False: -0.15}
+TRUST_GAIN = 0.12
+DISTRESS_RELIEF = 0.10
+CUE_PRESSURE = 0.03
+GUARDED_BELOW = 0.35
+OPEN_FROM = 0.65
+
+
+def empathy_signal(grade: Grade) -> float:
+    if grade.eccs is not None:
+        s = ECCS_SIGNAL[grade.eccs]
+    else:
+        s = min(3, len(grade.nurse)) * NURSE_SIGNAL + (OPEN_QUESTION_SIGNAL if grade.question_type == "open" else 0.0)
+    s -= sum(FLAG_PENALTY.get(f, 0.0) for f in grade.flags)
+    if grade.empathic_accuracy is not None:
+        s += ACCURACY_SIGNAL[grade.empathic_accuracy]
+    return max(-1.0, min(1.0, s))
+
+
+def style_for(trust: float) -> Style:
+    if trust < GUARDED_BELOW:
+        return "guarded"
+    return "open" if trust >= OPEN_FROM else "neutral"
+
+
+def emotion_label(pack: PersonaPack, trust: float, distress: float, signal: float) -> str:
+    """The feeling in words: the persona's primary emotion, unless the learner has just
+    provoked irritation, or distress has eased well below where the visit started."""
+    primary = pack.emotion.primary.value
+    if signal <= -0.4 and trust < 0.3:
+        return "anger" if primary in ("anger", "frustration") else "frustration"
+    if distress < 0.2:
+        return "calm"
+    if distress < pack.emotion.baseline.distress - 0.2:
+        return "relief"
+    return primary
+
+
+def initial_state(pack: PersonaPack) -> EmotionalState:
+    b = pack.emotion.baseline
+    return EmotionalState(trust=b.trust, distress=b.distress, emotion=pack.emotion.primary.value, style=style_for(b.trust))
+
+
+def update(pack: PersonaPack, state: EmotionalState, grade: Grade, unanswered_cues: int) -> tuple[EmotionalState, float]:
+    """Return the new state and the empathy signal that moved it."""
+    prof = pack.emotion
+    s = empathy_signal(grade)
+    trust = state.trust + TRUST_GAIN * prof.sensitivity * s
+    distress = state.distress - DISTRESS_RELIEF * prof.sensitivity * s + CUE_PRESSURE * unanswered_cues
+    trust += prof.recovery_rate * (prof.baseline.trust - trust)
+    distress += prof.recovery_rate * (prof.baseline.distress - distress)
+    trust = round(min(1.0, max(0.0, trust)), 4)
+    distress = round(min(1.0, max(0.0, distress)), 4)
+    return EmotionalState(trust=trust, distress=distress, emotion=emotion_label(pack, trust, distress, s), style=style_for(trust)), s

@@ -1,0 +1,82 @@
+"""Phrase patterns from the coding manuals (NURSE, ECCS, EPITOME, VR-CoDES), shared by the
+rule grader and by the trained grader's features. See docs/grading.md for sources."""
+
+from __future__ import annotations
+
+import re
+
+
+def _rx(*alts: str) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(alts) + r")\b")
+
+
+UNDERSTAND = _rx(r"i (can )?understand( why| that| how)?", r"that makes( a lot of)? sense", r"it makes sense", r"i can see why",
+                 r"helps me understand", r"i can (only )?imagine", r"i get (why|that)", r"i hear (you|that|what)",
+                 r"understandabl[ey]", r"i can see (that|how) (this|it|that)", r"what i'm hearing is", r"so what you're saying",
+                 r"if i('ve| have) understood")
+RESPECT = _rx(r"i can see how hard you", r"you've (been|done) (so |really )?(well|everything|a lot|your best)", r"you('ve| have) been (so |very |really )?(strong|brave)",
+              r"i (really )?(admire|respect)", r"that took (courage|a lot)", r"you('ve| have) coped", r"you've been trying",
+              r"credit to you", r"you've done a (great|good|remarkable) job", r"you('ve| have) been through a lot",
+              r"thank you for (telling|sharing|being honest|trusting)", r"it takes courage", r"you clearly care")
+SUPPORT = _rx(r"i('ll| will) (be here|help|support|make sure|stay|work with you)", r"we('ll| will| can) (work|figure|get through|sort|find|face|do this|tackle)",
+              r"i('m| am) here (for|to help|with) you", r"you('re| are) not alone", r"together", r"we're in this",
+              r"i('m| am) not going anywhere", r"whatever happens", r"i('ll| will) be with you", r"let's (work|figure|find|face)")
+EXPLORE = _rx(r"tell me more", r"say more", r"what do you mean", r"how (are|have) you (been )?(feeling|coping|doing with)",
+              r"how (has|is) (that|this|it) been for you", r"what('s| is| has) (been )?(worrying|troubling|bothering|frightening|scaring) you",
+              r"what worries you", r"what concerns you", r"what('s| is) (going through|on) your mind", r"what is it about",
+              r"what are you (most )?(worried|afraid|scared|concerned)", r"what('s| is) the (hardest|worst|most difficult)",
+              r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"what was (that|it) like",
+              r"what (goes|went) through your (mind|head)", r"can you tell me (more )?about (that|what|how)", r"what are your (thoughts|worries|fears|concerns)",
+              r"what (else|matters most|would help)", r"is there something (else|more)", r"what do you think (is|might be) (going on|causing)",
+              r"what('s| is) most important to you", r"help me understand")
+LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"(it's|it is|that's|that is) (completely |perfectly |totally |very )?(natural|normal|understandable|okay|ok|reasonable|human) to (feel|be|worry)",
+                 r"of course you('re| are| feel| would)", r"no wonder", r"makes (complete |perfect |total )?sense (that you|you('d| would))",
+                 r"who wouldn't", r"most people (would|in your)", r"(it's|that's) (a )?(completely |perfectly )?(natural|normal|understandable) (reaction|response|feeling)",
+                 r"your (feelings|reaction|worry|fear|anger) (is|are) (completely |totally )?(valid|understandable|natural)", r"you have every right")
+SHARED = _rx(r"i('d| would) (feel|be) (the same|just as|exactly the same|worried|scared|frightened|angry|upset|frustrated)( too| as well)?",
+             r"i('d| would) (feel|be) (\w+ )?(too|as well)", r"in your (shoes|position),? i('d| would)", r"if i were (you|in your)",
+             r"i('ve| have) (felt|been through) (something )?(similar|the same|that too)", r"i (felt|remember feeling) (the same|like that)")
+SYMPATHY = _rx(r"i('m| am) so sorry for you", r"i feel (so )?(sorry|bad) for you", r"(you )?poor (you|thing)", r"how awful for you",
+               r"i pity you", r"i feel (so )?sad for you", r"that's (so )?(awful|terrible|tragic)", r"what a shame", r"i('m| am) (so |really |very )?sorry( to hear( that)?)?")
+FALSE_UNDERSTANDING = _rx(r"i know (exactly |just )?(how|what) you('re| are)? ?(feel|feeling|going through|mean)", r"i (completely|totally|fully) understand( how| what)?",
+                          r"i know exactly", r"i know how (that|it) (is|feels)", r"i've been there", r"i know what it's like", r"i understand (exactly|completely|perfectly)")
+REASSURE = _rx(r"don't worry", r"do not worry", r"no need to worry", r"nothing to worry", r"probably nothing", r"i'm sure (it's|it is|you're|you are) (nothing|fine|ok|okay|alright)",
+               r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)",
+               r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be")
+DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not that bad", r"let's not dwell", r"(that's|that is) (not relevant|irrelevant|not important|not the point)",
+                 r"we don't have (time|long)", r"you shouldn't (feel|be)", r"there's no (reason|point) (to be|in being|getting)", r"just relax", r"get over",
+                 r"stop (worrying|crying|complaining)", r"it happens to everyone", r"let's (just )?(stick to|get back to|focus on) (the|your) (facts|medical|symptoms|questions)",
+                 r"anyway,", r"moving on", r"that's in the past", r"pull yourself together", r"you're being (silly|dramatic|unreasonable)", r"i don't have time",
+                 r"not my (problem|department|fault)", r"nothing i can do about")
+ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
+             r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
+STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",
+                 r"(in|from) your culture", r"someone (like you|of your background)", r"typical (for|of) (your|someone)", r"i'm sure you (don't|can't|won't|wouldn't) (understand|cope|manage|afford)",
+                 r"as a (woman|man|mother|father|pensioner),? you")
+PERFUNCTORY = re.compile(r"^\s*(ok|okay|right|alright|i see|mm+|hmm+|uh[- ]huh|sure|got it|noted|fine|yes|yeah|oh)\b[.,!]?")
+ACK_GENERIC = _rx(r"(that|this|it) (sounds|seems|must be|must have been|is|was) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|a lot|distressing|upsetting|overwhelming|frightening|scary|worrying|stressful|exhausting|heartbreaking)",
+                  r"i can (see|hear|tell) (that|how|this|you)", r"i('m| am) (so |very |really )?sorry (about|for) (your|the) loss", r"i('m| am) sorry (that )?(this|that|you)")
+JARGON = _rx(r"myocardial infarction", r"\bmi\b", r"acute coronary syndrome", r"\bacs\b", r"troponins?", r"hba1c", r"a1c", r"idiopathic", r"prognosis", r"metasta(tic|sis|ses|sized)",
+             r"neoplasm", r"hypertension", r"hyperglyc(a)?emi(a|c)", r"glyc(a)?emic", r"nephropathy", r"neuropathy", r"retinopathy", r"angina pectoris", r"isch(a)?emi(a|c)",
+             r"(a)?etiology", r"differential diagnosis", r"comorbid(ity|ities)?", r"contraindicat(ed|ion)", r"titrat(e|ion)", r"sublingual", r"n?stemi", r"echocardiogra(m|phy)",
+             r"cabg", r"\bpci\b", r"dyspn(o)?ea", r"syncope", r"tachycardi(a|c)", r"bradycardi(a|c)", r"arrhythmi(a|as)", r"dyslipid(a)?emia", r"hyperlipid(a)?emia", r"\bhtn\b",
+             r"t2dm", r"\begfr\b", r"microalbuminuria", r"lipid panel", r"\bprn\b", r"\bbid\b", r"\btid\b", r"\bnpo\b", r"exacerbation", r"benign", r"malignan(t|cy)",
+             r"palliative", r"oncolog(y|ist)", r"pathology", r"bereavement reaction", r"somati[sz](ation|ing)", r"psychosomatic", r"adherence", r"non-?compliance", r"sequelae",
+             r"cardiac enzymes", r"ejection fraction", r"stenosis", r"thrombo(sis|lysis|embolism)", r"statins?", r"beta[- ]blockers?", r"anticoagula(nt|tion)", r"insulin resistance",
+             r"biopsy", r"sepsis", r"nosocomial", r"iatrogenic", r"gfr")
+
+_STOP = set("the a an and or but if of to in on at for with about from by is are was were be been being have has had do does did i you he she it we they "
+            "me my your his her its our their this that these those there here what how why when where who which can could will would should may might "
+            "just so very really not no yes okay ok right well oh um uh like then than too also some any all more much many "
+            "i'm it's that's don't i've you're you've can't didn't doesn't isn't wasn't i'd i'll we're they're what's there's "
+            "get got know think want said tell feel felt way thing things something one even still ".split())
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def overlap(a: str, b: str) -> float:
+    """Share of b's content words that a takes up (used for 'relates to the patient's turn')."""
+    wb = content_words(b)
+    return len(content_words(a) & wb) / len(wb) if wb else 0.0

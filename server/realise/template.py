@@ -1,0 +1,89 @@
+"""The template realiser: the reply is assembled from the pack's own lines.
+
+Deterministic and always available; model realisers fall back to it. Besides pack lines
+it uses only short content-free phrases (greetings, thanks, "I'll try"), never facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..engine.emotions import ADJECTIVE
+from ..engine.types import ContentPlan, SessionState
+from ..persona.schema import PersonaPack
+from .base import split_sentences
+
+# (guarded, neutral, open) wordings of content-free moves
+GREETING = ("Hello.", "Hello, doctor.", "Hello, doctor. Thank you for seeing me.")
+WARM = ("Thank you.", "Thank you for saying that.", "Thank you. That really helps.")
+WARM_INDIRECT = ("You are kind.", "You are very kind to ask.", "You are very kind. It helps, talking like this.")
+COOL = ("Right.", "Okay.", "Okay.")
+CLOSING = ("Okay. Bye.", "Thank you, doctor.", "Thank you, doctor. This really helped.")
+FILLER = {
+    "advice": ("Easier said than done.", "I'll try.", "Okay, I'll try that."),
+    "explanation": ("Okay.", "I see.", "Okay, that makes sense."),
+    "reassurance": ("If you say so.", "I hope you're right.", "I hope so."),
+    "teach_back_request": ("I think so.", "I'll do my best.", "Yes, I think I've got it."),
+    "empathic_statement": ("Mm.", "Yes. It's been hard.", "Yes. Thank you for listening."),
+    "other": ("Mm.", "Okay.", "Okay."),
+}
+_STYLE_INDEX = {"guarded": 0, "neutral": 1, "open": 2}
+
+
+def pick(options: list[str], turn_index: int) -> str:
+    """Deterministic choice that varies from turn to turn."""
+    return options[turn_index % len(options)]
+
+
+def correction_line(pack: PersonaPack, named: str, actual: str) -> str:
+    wrong, right = ADJECTIVE.get(named, named), ADJECTIVE.get(actual, actual)
+    if pack.identity.cultural_expression.value == "indirect":
+        return f"Oh, I wouldn't say {wrong}. I am just a little {right}, I suppose."
+    return f"I'm not {wrong}. I'm {right}."
+
+
+class TemplateRealiser:
+    name = "template"
+
+    def parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str]]:
+        """(priority, sentence-group) in speaking order; lower priority is dropped first."""
+        i = _STYLE_INDEX[plan.style]
+        n = plan.turn_index
+        out: list[tuple[int, str]] = []
+        if plan.greeting:
+            out.append((2, GREETING[i]))
+        if plan.correction:
+            out.append((9, correction_line(pack, plan.correction, pack.emotion.primary.value)))
+        if plan.acknowledgement == "warm" and not plan.greeting:
+            warm = WARM_INDIRECT if pack.identity.cultural_expression.value == "indirect" else WARM
+            out.append((1, warm[i]))
+        elif plan.acknowledgement == "cool" and not (plan.facts or plan.concern):
+            out.append((1, COOL[i]))
+        for fid in plan.facts:
+            out.append((8, getattr(pack.fact(fid).answers, plan.style)))
+        if plan.deflected_facts and not plan.facts and not plan.concern:
+            out.append((7, pick(pack.uncovered.deflect, n)))
+        if plan.concern:
+            out.append((8, pack.concern(plan.concern).disclosure))
+        if plan.uncovered:
+            out.append((7, pick(getattr(pack.uncovered, plan.uncovered), n)))
+        if plan.opportunity:
+            out.append((6, pack.opportunity(plan.opportunity).line))
+        if plan.patient_question:
+            out.append((5, next(q.text for q in pack.patient_questions if q.id == plan.patient_question)))
+        if plan.closing:
+            out.append((4, CLOSING[i]))
+        if not out or all(p <= 2 for p, _ in out) and not plan.greeting:
+            out.append((3, FILLER.get(plan.act, FILLER["other"])[i]))
+        return out
+
+    def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
+        parts = self.parts(pack, plan, state)
+        limit = pack.emotion.max_reply_sentences
+        while sum(len(split_sentences(t)) for _, t in parts) > limit and len(parts) > 1:
+            lowest = min(range(len(parts)), key=lambda k: parts[k][0])
+            parts.pop(lowest)
+        return " ".join(t for _, t in parts)
+
+    def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> Iterator[str]:
+        yield from split_sentences(self.realise(pack, plan, state))

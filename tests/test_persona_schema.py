@@ -1,0 +1,148 @@
+"""Persona pack schema: good packs load, bad ones are refused with file:line messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.persona.loader import PackError, PackRegistry, check_persona_id, load_pack_file, validate_paths
+from server.persona.schema import PersonaPack
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = (ROOT / "server" / "persona" / "template.yaml").read_text()
+
+
+def make_pack(tmp_path: Path, pid: str = "demo", text: str | None = None) -> Path:
+    d = tmp_path / pid
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "persona.yaml").write_text(text if text is not None else TEMPLATE.replace("__ID__", pid))
+    return d / "persona.yaml"
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), 1) if needle in ln)
+
+
+def problems_for(path: Path) -> list:
+    with pytest.raises(PackError) as info:
+        load_pack_file(path)
+    return info.value.problems
+
+
+def test_template_is_a_valid_pack(tmp_path):
+    pack = load_pack_file(make_pack(tmp_path))
+    assert pack.id == "demo"
+    assert pack.facts[0].answers.open.startswith("About three weeks")
+
+
+def test_shipped_packs_are_valid_and_complete():
+    packs, problems = validate_paths([ROOT / "persona_packs"])
+    assert problems == []
+    assert len(packs) >= 5
+    for p in packs:
+        assert len(p.facts) >= 12, p.id
+        assert len(p.hidden_concerns) >= 2, p.id
+        assert len(p.empathic_opportunities) >= 3, p.id
+        assert p.checklist and p.debrief_notes, p.id
+    styles = {p.identity.cultural_expression.value for p in packs}
+    assert styles == {"explicit", "indirect"}
+
+
+def test_unknown_key_names_line_and_field(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace('  reason: "Headaches', '  reasn: "Headaches')
+    path = make_pack(tmp_path, text=text)
+    probs = problems_for(path)
+    unknown = [p for p in probs if p.field == "visit.reasn"]
+    assert unknown and unknown[0].line == line_of(text, "reasn:")
+    assert "unknown key 'reasn'" in unknown[0].message
+    assert any(p.field == "visit.reason" and "Field required" in p.message for p in probs)
+    assert str(unknown[0]).startswith(f"{path}:{unknown[0].line}: visit.reasn: ")
+
+
+def test_wrong_type_is_reported_with_hint(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace("  age: 45", "  age: forty")
+    probs = problems_for(make_pack(tmp_path, text=text))
+    assert [(p.field, p.line) for p in probs] == [("identity.age", line_of(text, "age: forty"))]
+    assert "whole number" in probs[0].hint
+
+
+def test_dangling_reference_is_an_error(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace('requires: ["acknowledged:worry"]', 'requires: ["acknowledged:wory"]')
+    probs = problems_for(make_pack(tmp_path, text=text))
+    assert len(probs) == 1
+    assert probs[0].field == "hidden_concerns.0.gate.requires.0"
+    assert "names no empathic opportunity 'wory'" in probs[0].message
+    assert "worry" in probs[0].hint
+    assert probs[0].line == line_of(text, "acknowledged:wory")
+
+
+def test_duplicate_ids_are_errors(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace("  - id: family_history", "  - id: onset")
+    probs = problems_for(make_pack(tmp_path, text=text))
+    assert any("duplicate id 'onset'" in p.message for p in probs)
+
+
+def test_duplicate_persona_ids_across_packs(tmp_path):
+    make_pack(tmp_path / "a", "demo")
+    make_pack(tmp_path / "b", "demo")
+    packs, probs = validate_paths([tmp_path / "a" / "demo", tmp_path / "b" / "demo"])
+    assert len(packs) == 1 and "duplicate persona id 'demo'" in probs[0].message
+
+
+def test_bad_yaml_reports_its_line(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace("  age: 45", "  age: [45")
+    probs = problems_for(make_pack(tmp_path, text=text))
+    assert probs[0].field == "(yaml)" and probs[0].line >= line_of(text, "age: [45")
+
+
+def test_directory_must_match_id(tmp_path):
+    path = make_pack(tmp_path, "other", text=TEMPLATE.replace("__ID__", "demo"))
+    probs = problems_for(path)
+    assert probs[0].field == "id" and "differs from its directory" in probs[0].message
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "..", "", "X", "a b", "/etc"])
+def test_persona_id_with_path_is_rejected(bad):
+    with pytest.raises(ValueError, match="invalid persona id"):
+        check_persona_id(bad)
+
+
+def test_registry_skips_invalid_packs_but_loads_others(tmp_path):
+    make_pack(tmp_path, "good")
+    make_pack(tmp_path, "broken", TEMPLATE.replace("__ID__", "broken").replace("  age: 45", "  age: old"))
+    reg = PackRegistry(tmp_path)
+    assert list(reg.packs) == ["good"]
+    assert reg.problems and reg.problems[0].field == "identity.age"
+    with pytest.raises(KeyError, match="unknown persona 'broken'"):
+        reg.get("broken")
+    with pytest.raises(ValueError):
+        reg.get("../good")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_validate_exit_codes(tmp_path):
+    good = make_pack(tmp_path / "ok", "demo").parent
+    assert _cli("persona", "validate", str(good)).returncode == 0
+    bad = make_pack(tmp_path / "ko", "demo", TEMPLATE.replace("__ID__", "demo").replace("trust: 0.4,", "trust: high,"))
+    res = _cli("persona", "validate", str(bad.parent))
+    assert res.returncode == 1
+    assert f"{bad}:" in res.stdout and "emotion.baseline.trust" in res.stdout and "hint:" in res.stdout
+
+
+def test_cli_new_scaffolds_a_valid_pack_and_schema_exports(tmp_path):
+    res = _cli("persona", "new", "fresh-case", "--persona-dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert load_pack_file(tmp_path / "fresh-case").id == "fresh-case"
+    assert _cli("persona", "new", "fresh-case", "--persona-dir", str(tmp_path)).returncode == 2
+    assert _cli("persona", "new", "../evil", "--persona-dir", str(tmp_path)).returncode == 2
+    schema = json.loads(_cli("persona", "schema").stdout)
+    assert schema["additionalProperties"] is False
+    assert {"facts", "hidden_concerns", "empathic_opportunities", "uncovered"} <= set(schema["properties"])
+    assert schema == {**PersonaPack.model_json_schema(), "$schema": schema["$schema"], "title": schema["title"]}
