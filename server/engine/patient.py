@@ -64,11 +64,19 @@ class Engine:
         s.history.append(("patient", text))
         return s, text
 
-    def grade_context(self, pack: PersonaPack, s: SessionState, interrupted: bool = False) -> GradeContext:
-        opp = pack.opportunity(s.pending_opportunity) if s.pending_opportunity else None
+    def grade_context(self, pack: PersonaPack, s: SessionState, interrupted: bool = False,
+                      opportunity_id: str | None = None) -> GradeContext:
+        """What the grader needs: the patient's last words and feeling, and the opportunity
+        (if any) those words held. The feeling is the opportunity's, else the persona's;
+        a passing irritation the learner provoked is accepted too."""
+        oid = opportunity_id or s.pending_opportunity
+        opp = pack.opportunity(oid) if oid else None
+        emotion = opp.emotion.value if opp else pack.emotion.primary.value
+        current = s.emotional.emotion
         return GradeContext(
             patient_turn=s.last_patient_text,
-            patient_emotion=s.emotional.emotion if s.emotional.emotion not in ("calm", "relief") else pack.emotion.primary.value,
+            patient_emotion=emotion,
+            also_accept=[e for e in {current, pack.emotion.primary.value} if e not in (emotion, "calm", "relief")],
             opportunity_id=opp.id if opp else None,
             opportunity_kind=opp.kind if opp else None,
             explored_before=bool(s.explored or s.acknowledged),
@@ -80,10 +88,16 @@ class Engine:
         pack = self.pack(s.persona_id)
         clock = time.perf_counter
         t0 = clock()
-        matches = self.index(pack).search(text)
+        found = self.index(pack).search(text)
         t1 = clock()
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)
+        if ctx.opportunity_id is None and s.unanswered_cues and grade.nurse:
+            # a late answer to a cue the patient raised earlier: credit it if it acknowledges
+            late_ctx = self.grade_context(pack, s, interrupted, opportunity_id=s.unanswered_cues[0])
+            late = self.grader.grade(text, late_ctx)
+            if (late.eccs or 0) >= 3:
+                ctx, grade = late_ctx, late
         positive = bool(grade.nurse) and not (set(grade.flags) - {"interrupted", "jargon"})
         act, _ = classify(text, empathic=positive)
         t2 = clock()
@@ -102,7 +116,7 @@ class Engine:
                 new.unanswered_cues.remove(ctx.opportunity_id)
         new.emotional, signal = emotional.update(pack, s.emotional, grade, len(new.unanswered_cues))
         t3 = clock()
-        plan = plan_turn(pack, new, act, grade, matches, signal)
+        plan = plan_turn(pack, new, act, grade, found, signal)
         t4 = clock()
         reply = self.realiser.realise(pack, plan, new)
         t5 = clock()

@@ -10,12 +10,15 @@ import re
 
 from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
-from .retrieval import Match
+from ..realise.base import split_sentences
+from .retrieval import NEAR_THRESHOLD, SearchResult
 from .types import ContentPlan, DialogueAct, SessionState
 
 RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is at least this
 RAISE_AGAIN_AFTER = 2        # ... and it was last raised this many turns ago or more
 MAX_FACTS_PER_TURN = 2
+_STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|happening|up)|what is the problem|how can i help|what can i do for you|"
+                    r"tell me (more|about (it|this|that|what))|what happened|anything else|go on|what else)\b")
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
 
@@ -40,13 +43,25 @@ def _fires(trig: Trigger, s: SessionState, new_facts: list[str]) -> bool:
     return False
 
 
-def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, matches: list[Match], signal: float) -> ContentPlan:
-    """Build the plan and record in `s` (the new session state) what it discloses and raises."""
+def _n(text: str) -> int:
+    return len(split_sentences(text))
+
+
+def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, found: SearchResult, signal: float) -> ContentPlan:
+    """Build the plan and record in `s` (the new session state) what it discloses and raises.
+
+    Content is budgeted in sentences (the persona's max_reply_sentences) here, not in the
+    realiser, so what the state records as disclosed or raised is exactly what is said.
+    """
     plan = ContentPlan(style=s.emotional.style, emotion=s.emotional.emotion, act=act.value, turn_index=s.turn_index)
+    budget = pack.emotion.max_reply_sentences
+    matches = found.matches
     plan.greeting = act == DialogueAct.greeting
     plan.closing = act == DialogueAct.closing
     if grade.empathic_accuracy is False and grade.named_emotion:
         plan.correction = grade.named_emotion
+        opp = pack.opportunity(s.pending_opportunity) if s.pending_opportunity else None
+        plan.correction_to = opp.emotion.value if opp else pack.emotion.primary.value
 
     if grade.question_type == "none":
         matches = []  # statements do not ask for facts; only questions (and "tell me ...") do
@@ -66,10 +81,32 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
                 plan.deflected_facts.append(m.id)
     if plan.concern is None and engaged:
         plan.concern = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
+    used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0)
+    kept = []
+    for fid in plan.facts:
+        cost = _n(getattr(pack.fact(fid).answers, plan.style))
+        if not kept and not plan.concern or used + cost <= budget:
+            kept.append(fid)
+            used += cost
+    plan.facts = kept
 
     asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question)
+    question = _last_question(grade, s)
     if asked_something and not matches and not engaged:
-        plan.uncovered = "deny" if _YES_NO.match(_last_question(grade, s)) else "unsure"
+        if grade.question_type == "open" and _STORY.search(question):
+            # an invitation to tell the story: the patient goes on with the next part of it
+            nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
+            if nxt:
+                plan.facts.append(nxt)
+                used += _n(getattr(pack.fact(nxt).answers, plan.style))
+        if not plan.facts:
+            # deny only what is clearly outside the pack; a near miss may be a pack fact
+            clear_miss = found.best_fact_score < NEAR_THRESHOLD
+            plan.uncovered = "deny" if _YES_NO.match(question) and clear_miss else "unsure"
+            used += 1
+    if plan.deflected_facts and not plan.facts and not plan.concern:
+        used += 1
+
 
     new_facts = [f for f in plan.facts if f not in s.disclosed_facts]
     for fid in plan.facts:
@@ -82,12 +119,16 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     if not plan.closing:
         for opp in pack.empathic_opportunities:
             if opp.id not in s.raised_opportunities and _fires(opp.trigger, s, new_facts):
-                plan.opportunity = opp.id
-                break
+                if used + _n(opp.line) <= budget:
+                    plan.opportunity = opp.id
+                break  # one that fires but does not fit waits for a later turn
         if plan.opportunity is None and s.unanswered_cues and s.emotional.distress >= RAISE_AGAIN_DISTRESS:
             oid = s.unanswered_cues[0]
-            if s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None:
+            fits = used + _n(pack.opportunity(oid).line) <= budget
+            if s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None and fits:
                 plan.opportunity = oid
+        if plan.opportunity:
+            used += _n(pack.opportunity(plan.opportunity).line)
     if plan.opportunity:
         if plan.opportunity not in s.raised_opportunities:
             s.raised_opportunities.append(plan.opportunity)
@@ -98,7 +139,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
 
     if not plan.closing and plan.opportunity is None:
         for q in pack.patient_questions:
-            if q.id not in s.asked_questions and _fires(q.trigger, s, new_facts):
+            if q.id not in s.asked_questions and _fires(q.trigger, s, new_facts) and used + _n(q.text) <= budget:
                 plan.patient_question = q.id
                 s.asked_questions.append(q.id)
                 break

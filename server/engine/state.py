@@ -7,7 +7,8 @@
 2. Move: trust += TRUST_GAIN * sensitivity * s; distress -= DISTRESS_RELIEF * sensitivity * s.
 3. Remember unanswered cues: each opportunity raised and not yet acknowledged adds
    CUE_PRESSURE distress per turn, so ignoring cues builds distress.
-4. Decay toward the persona's baseline by its recovery rate.
+4. Decay toward the persona's baseline: distress by its recovery rate, trust (which is
+   slower to give back) by half of it.
 5. Clip to [0, 1], then derive the emotion label and disclosure style.
 """
 
@@ -32,7 +33,8 @@ FLAG_PENALTY = {
     "interrupted": 0.1,
 }
 ACCURACY_SIGNAL = {True: 0.1, False: -0.15}
-TRUST_GAIN = 0.12
+TRUST_GAIN = 0.15
+TRUST_DECAY_SHARE = 0.5      # trust returns to baseline at half the persona's recovery rate
 DISTRESS_RELIEF = 0.10
 CUE_PRESSURE = 0.03
 GUARDED_BELOW = 0.35
@@ -80,7 +82,7 @@ def update(pack: PersonaPack, state: EmotionalState, grade: Grade, unanswered_cu
     s = empathy_signal(grade)
     trust = state.trust + TRUST_GAIN * prof.sensitivity * s
     distress = state.distress - DISTRESS_RELIEF * prof.sensitivity * s + CUE_PRESSURE * unanswered_cues
-    trust += prof.recovery_rate * (prof.baseline.trust - trust)
+    trust += TRUST_DECAY_SHARE * prof.recovery_rate * (prof.baseline.trust - trust)
     distress += prof.recovery_rate * (prof.baseline.distress - distress)
     trust = round(min(1.0, max(0.0, trust)), 4)
     distress = round(min(1.0, max(0.0, distress)), 4)

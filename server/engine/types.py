@@ -60,6 +60,7 @@ class ContentPlan(BaseModel):
     style: Style
     emotion: str
     correction: str | None = Field(None, description="Emotion the learner wrongly named, to be corrected.")
+    correction_to: str | None = Field(None, description="The feeling the patient corrects it to.")
     facts: list[str] = Field(default_factory=list, description="Fact ids to disclose now.")
     deflected_facts: list[str] = Field(default_factory=list, description="Asked-for fact ids still gated.")
     concern: str | None = None

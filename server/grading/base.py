@@ -37,7 +37,8 @@ class GradeContext(BaseModel):
     """What the grader knows besides the learner's words; the engine fills it from the pack."""
 
     patient_turn: str = ""
-    patient_emotion: str | None = None
+    patient_emotion: str | None = Field(None, description="The feeling behind the patient's turn (opportunity or persona emotion).")
+    also_accept: list[str] = Field(default_factory=list, description="Other feelings the patient shows now (e.g. irritation).")
     opportunity_id: str | None = Field(None, description="Set when the patient's previous turn held an empathic opportunity.")
     opportunity_kind: Literal["explicit", "cue"] | None = None
     explored_before: bool = Field(False, description="Whether the learner has already explored the patient's concerns.")

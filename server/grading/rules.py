@@ -85,7 +85,8 @@ class RuleGrader:
                 flags.append("topic_switch")  # the opening was passed over for something else
 
         named_family = s["named"][0][1] if s["named"] else None
-        accuracy = None if named_family is None or not ctx.patient_emotion else compatible(named_family, ctx.patient_emotion)
+        accuracy = None if named_family is None or not ctx.patient_emotion else any(
+            compatible(named_family, e) for e in [ctx.patient_emotion, *ctx.also_accept])
         grade = Grade(
             grader_version=self.version,
             eccs=eccs,
@@ -116,8 +117,8 @@ class RuleGrader:
             level = 3  # pursuing the feeling itself acknowledges it (continuer)
         elif s["sympathy"]:
             level = 2
-        elif s["overlap"] >= 0.2 and s["qtype"] != "none":
-            level = 2  # implicit: takes up the content, skips the feeling
+        elif (s["overlap"] >= 0.2 and s["qtype"] != "none") or s["qtype"] == "open":
+            level = 2  # implicit: takes up the content or leaves room, but skips the feeling
         elif s["perfunctory"] or s["false_understanding"]:
             level = 1
         else:

@@ -53,7 +53,7 @@ class TemplateRealiser:
         if plan.greeting:
             out.append((2, GREETING[i]))
         if plan.correction:
-            out.append((9, correction_line(pack, plan.correction, pack.emotion.primary.value)))
+            out.append((9, correction_line(pack, plan.correction, plan.correction_to or pack.emotion.primary.value)))
         if plan.acknowledgement == "warm" and not plan.greeting:
             warm = WARM_INDIRECT if pack.identity.cultural_expression.value == "indirect" else WARM
             out.append((1, warm[i]))
@@ -80,9 +80,12 @@ class TemplateRealiser:
     def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
         parts = self.parts(pack, plan, state)
         limit = pack.emotion.max_reply_sentences
-        while sum(len(split_sentences(t)) for _, t in parts) > limit and len(parts) > 1:
-            lowest = min(range(len(parts)), key=lambda k: parts[k][0])
-            parts.pop(lowest)
+        # the planner budgeted the content; only content-free extras (priority <= 4) are dropped
+        while sum(len(split_sentences(t)) for _, t in parts) > limit:
+            extras = [k for k in range(len(parts)) if parts[k][0] <= 4]
+            if not extras or len(parts) == 1:
+                break
+            parts.pop(min(extras, key=lambda k: parts[k][0]))
         return " ".join(t for _, t in parts)
 
     def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> Iterator[str]:
