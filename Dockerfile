@@ -15,11 +15,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends espeak-ng libespeak-ng1 sox ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 
-# torch first and pinned, from the CPU wheel index: a bare `torch` requirement
-# resolved from the default index would pull a multi-GB CUDA build.
+# torch first and pinned. On x86_64 the default index serves a multi-GB CUDA build; pass
+# a CPU wheel index with --build-arg TORCH_INDEX_URL=... to keep the image small.
 ARG TORCH_VERSION=2.13.0
-ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-RUN pip install --index-url "$TORCH_INDEX_URL" "torch==${TORCH_VERSION}"
+ARG TORCH_INDEX_URL=
+RUN pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==${TORCH_VERSION}"
 
 WORKDIR /app
 COPY . /app
@@ -39,15 +39,9 @@ ENV BEDSIDE_DATA_DIR=/data \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1
 
-# Model preparation (joins the whisper parts, caches the dialogue model).
-# Placeholder until server/models.py exists; must run before VOLUME so a fresh named
-# volume is seeded with the prepared models.
-RUN mkdir -p /data \
-    && if python -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('server.models') else 1)"; then \
-           python -m server.models prepare; \
-       else \
-           echo "server.models not present yet; skipping model preparation"; \
-       fi
+# Model preparation (joins the whisper parts, caches the dialogue model); before VOLUME
+# so a fresh named volume is seeded with the prepared models.
+RUN mkdir -p /data && bedside models prepare
 
 VOLUME ["/data"]
 EXPOSE 8000

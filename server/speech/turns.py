@@ -1,0 +1,115 @@
+"""Turn taking: from per-window speech probabilities to learner turns and barge-ins.
+
+A pure state machine over a clock the caller supplies, so tests drive it with scripted
+timelines (no real time, no audio). The voice session wires it to the VAD and the socket.
+
+- A turn starts after `start_ms` of speech (probability >= `start_threshold`).
+- It ends after `silence_ms` (default 500) of non-speech (probability < `end_threshold`).
+- A turn longer than `max_turn_ms` (60 s) is cut and reported as `cut=True`.
+- While the patient is speaking, learner speech becomes a barge-in only after
+  `barge_in_ms` of continuous speech; shorter bursts ("mm", "okay") are backchannels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class TurnConfig:
+    start_threshold: float = 0.5
+    end_threshold: float = 0.35
+    start_ms: float = 96
+    silence_ms: float = 500
+    min_turn_ms: float = 250
+    barge_in_ms: float = 600
+    max_turn_ms: float = 60_000
+    pre_roll_ms: float = 200
+
+
+@dataclass
+class Event:
+    kind: str  # speech_started | speech_stopped | barge_in | backchannel | turn
+    at_ms: float
+    audio: np.ndarray | None = None
+    speech_end_ms: float | None = None
+    cut: bool = False
+    reason: str | None = None  # why a turn was cut: "too_long" or "stalled"
+    during_patient: bool = False
+
+
+@dataclass
+class TurnDetector:
+    config: TurnConfig = field(default_factory=TurnConfig)
+    window_ms: float = 32.0
+    sample_rate: int = 16000
+
+    def __post_init__(self) -> None:
+        self.in_speech = False
+        self._speech_run = 0.0
+        self._silence_run = 0.0
+        self._turn_ms = 0.0
+        self._last_voiced_ms = 0.0
+        self._buffer: list[np.ndarray] = []
+        self._preroll: list[np.ndarray] = []
+        self._started_during_patient = False
+        self._barged = False
+
+    def feed(self, prob: float, samples: np.ndarray, now_ms: float, patient_speaking: bool) -> list[Event]:
+        """One VAD window: its probability, its samples, and when it arrived."""
+        c = self.config
+        events: list[Event] = []
+        voiced = prob >= (c.end_threshold if self.in_speech else c.start_threshold)
+        if not self.in_speech:
+            self._preroll.append(samples)
+            keep = max(1, int(c.pre_roll_ms / self.window_ms))
+            self._preroll = self._preroll[-keep:]
+            self._speech_run = self._speech_run + self.window_ms if voiced else 0.0
+            if self._speech_run >= c.start_ms:
+                self.in_speech = True
+                self._buffer = list(self._preroll)
+                self._preroll = []
+                self._turn_ms = self._speech_run
+                self._silence_run = 0.0
+                self._last_voiced_ms = now_ms
+                self._started_during_patient = patient_speaking
+                self._barged = False
+                events.append(Event("speech_started", now_ms, during_patient=patient_speaking))
+            return events
+
+        self._buffer.append(samples)
+        self._turn_ms += self.window_ms
+        if voiced:
+            self._silence_run = 0.0
+            self._last_voiced_ms = now_ms
+        else:
+            self._silence_run += self.window_ms
+        voiced_ms = self._turn_ms - self._silence_run
+        if self._started_during_patient and not self._barged and patient_speaking and voiced_ms >= c.barge_in_ms:
+            self._barged = True
+            events.append(Event("barge_in", now_ms, during_patient=True))
+        if self._silence_run >= c.silence_ms:
+            events.extend(self._finish(now_ms))
+        elif self._turn_ms >= c.max_turn_ms:
+            events.extend(self._finish(now_ms, reason="too_long"))
+        return events
+
+    def timeout(self, now_ms: float) -> list[Event]:
+        """The client stopped sending mid-turn: end the turn with what arrived."""
+        return self._finish(now_ms, reason="stalled") if self.in_speech else []
+
+    def _finish(self, now_ms: float, reason: str | None = None) -> list[Event]:
+        cut = reason is not None
+        audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, dtype=np.float32)
+        voiced_ms = self._turn_ms - self._silence_run
+        during = self._started_during_patient and not self._barged
+        self.in_speech = False
+        self._buffer, self._speech_run, self._silence_run, self._turn_ms = [], 0.0, 0.0, 0.0
+        out = [Event("speech_stopped", now_ms, speech_end_ms=self._last_voiced_ms)]
+        if during:
+            out.append(Event("backchannel", now_ms, audio=audio, speech_end_ms=self._last_voiced_ms, during_patient=True))
+        elif voiced_ms >= self.config.min_turn_ms or cut:
+            out.append(Event("turn", now_ms, audio=audio, speech_end_ms=self._last_voiced_ms, cut=cut, reason=reason))
+        return out
