@@ -62,8 +62,12 @@ def question_type(text: str) -> str:
         if not questions:
             return "none"
     q = questions[-1]
-    if _CLOSED_WH.match(q):
-        return "closed"
-    if _OPEN_Q.match(q):
-        return "open"
+    # the question proper is the last clause that opens like one ("Hello, what brings you in?")
+    for clause in reversed([c.strip() for c in re.split(r"[,;:]\s+|\s+-\s+", q) if c.strip()]):
+        if _CLOSED_WH.match(clause):
+            return "closed"
+        if _OPEN_Q.match(clause):
+            return "open"
+        if _AUX_Q.match(clause):
+            return "closed"
     return "closed"
