@@ -14,12 +14,11 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--persona-dir", dest="persona_dir", help="persona packs directory (env BEDSIDE_PERSONA_DIR)")
     p.add_argument("--grader", choices=["rules", "trained", "judge"], help="grader backend (env BEDSIDE_GRADER)")
     p.add_argument("--realiser", choices=["template", "transformers", "openai"], help="realiser backend (env BEDSIDE_REALISER)")
-    p.add_argument("--embedder", choices=["minilm", "hashing"], help="retrieval embedder (env BEDSIDE_EMBEDDER)")
     p.add_argument("--asr-backend", dest="asr_backend", choices=["faster-whisper", "openai-whisper", "openai"])
     p.add_argument("--tts-backend", dest="tts_backend", choices=["pyttsx3", "piper", "none"])
 
 
-_SETTING_KEYS = ("data_dir", "database_url", "persona_dir", "grader", "realiser", "embedder", "asr_backend", "tts_backend",
+_SETTING_KEYS = ("data_dir", "database_url", "persona_dir", "grader", "realiser", "asr_backend", "tts_backend",
                  "host", "port", "educator_token", "store_audio", "default_persona")
 
 

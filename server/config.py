@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT / "data", description="Database, educator token, model cache, optional raw audio.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/bedside.db")
     persona_dir: Path = REPO_ROOT / "persona_packs"
+    models_dir: Path = Field(REPO_ROOT / "data" / "models", description="Prepared model files, shared by every data dir.")
     default_persona: str = "chest-pain-anxiety"
     educator_token: str | None = Field(None, description="Bearer token for educators; generated at first start if unset.")
 
@@ -28,7 +29,7 @@ class Settings(BaseSettings):
     tts_backend: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
     realiser: Literal["template", "transformers", "openai"] = "template"
     grader: Literal["rules", "trained", "judge"] = "rules"
-    embedder: Literal["minilm", "hashing"] = "minilm"
+    embedder: Literal["minilm"] = "minilm"
 
     # remote engines (OpenAI-compatible)
     openai_base_url: str | None = None
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     def with_overrides(self, **flags) -> "Settings":
         """CLI flags win over the environment; None means 'not given'."""
         given = {k: v for k, v in flags.items() if v is not None}
-        return self.model_copy(update=given) if given else self
+        return type(self).model_validate({**self.model_dump(), **given}) if given else self
 
 
 def get_settings(**flags) -> Settings:

@@ -1,0 +1,115 @@
+"""`create_app`: the FastAPI application (HTTP API, websocket, static web client)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
+
+from .. import __version__
+from ..config import REPO_ROOT, Settings
+from ..engine.patient import Engine
+from ..store.base import SessionStore
+from ..store.records import SessionFilter
+from ..store.sql import open_store
+from ..store.tokens import token_matches
+from .auth import is_educator, require_educator, session_reader
+from .educator import ensure_educator_token
+from .protocol import protocol_schema
+from .schemas import ErrorBody, Health, PersonaInfo, PersonaList, RefusedPack, SessionDetail, SessionInfo, TurnInfo
+from .services import Services
+from .ws import router as ws_router
+
+WEB_CLIENT = REPO_ROOT / "web_client"
+
+_AUTH_ERRORS = {401: {"model": ErrorBody, "description": "No bearer token"},
+                403: {"model": ErrorBody, "description": "Token not allowed here"}}
+
+
+def create_app(settings: Settings, engine: Engine | None = None, store: SessionStore | None = None,
+               educator_token: str | None = None, web_dir: Path = WEB_CLIENT) -> FastAPI:
+    """Build the app. Missing pieces are made from settings (the engine is built and warmed)."""
+    if engine is None:
+        from ..engine.factory import build_engine
+        engine = build_engine(settings)
+        engine.warm()
+    owns_store = store is None
+    store = store or open_store(settings.resolved_database_url())
+    token = educator_token or ensure_educator_token(settings)[0]
+    services = Services(settings=settings, engine=engine, store=store, educator_token=token)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if owns_store:
+            store.close()
+
+    app = FastAPI(title="Bedside", version=__version__, lifespan=lifespan,
+                  description="A standardized patient for practising clinical empathy. The live conversation runs "
+                              "over the websocket /ws/session (see docs/protocol.md and GET /api/protocol).")
+    app.state.services = services
+    app.include_router(ws_router)
+
+    @app.get("/healthz", response_model=Health, tags=["server"])
+    async def healthz() -> Health:
+        refused = len({p.file for p in engine.registry.problems})
+        return Health(version=__version__, personas=len(engine.registry.packs), refused=refused,
+                      database=make_url(settings.resolved_database_url()).get_backend_name())
+
+    @app.get("/api/personas", response_model=PersonaList, tags=["personas"])
+    async def personas() -> PersonaList:
+        """Loaded personas, and the packs refused at start-up with their validation messages."""
+        packs = sorted(engine.registry.packs.values(), key=lambda p: p.id)
+        return PersonaList(personas=[PersonaInfo.of(p) for p in packs],
+                           refused=RefusedPack.group(engine.registry.problems))
+
+    @app.get("/api/protocol", tags=["server"])
+    async def protocol() -> dict:
+        """JSON Schema of every websocket message, both directions."""
+        return protocol_schema()
+
+    @app.get("/api/sessions", response_model=list[SessionInfo], responses=_AUTH_ERRORS, tags=["sessions"],
+             dependencies=[Depends(require_educator)])
+    async def list_sessions(learner_id: str | None = None, persona_id: str | None = None,
+                            since: datetime | None = Query(None, description="ISO 8601; sessions started at or after"),
+                            until: datetime | None = Query(None, description="ISO 8601; sessions started at or before"),
+                            ) -> list[SessionInfo]:
+        """Every stored session, oldest first (educator token only)."""
+        filters = SessionFilter(learner_id=learner_id, persona_id=persona_id, since=since, until=until)
+        rows = await asyncio.to_thread(store.list_sessions, filters)
+        return [SessionInfo.of(s) for s in rows]
+
+    @app.get("/api/sessions/{session_id}", response_model=SessionDetail, tags=["sessions"],
+             responses={**_AUTH_ERRORS, 404: {"model": ErrorBody, "description": "No such session"}})
+    async def session_detail(session_id: str, request: Request,
+                             creds: HTTPAuthorizationCredentials | None = Depends(session_reader)) -> SessionDetail:
+        """A session with its turns and summary: the educator token, or that session's own learner token."""
+        record = await asyncio.to_thread(store.get_session, session_id)
+        if is_educator(request, creds):
+            if record is None:
+                raise HTTPException(404, f"no session '{session_id}'")
+        else:
+            if record is None or not token_matches(creds.credentials, record.token_hash):
+                raise HTTPException(403, "this token may not read this session; use its learner token or the educator token")
+        turns = await asyncio.to_thread(store.turns, session_id)
+        return SessionDetail(session=SessionInfo.of(record), opening=record.opening,
+                             turns=[TurnInfo.of(t) for t in turns], summary=record.summary)
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        page = Path(web_dir) / "index.html"
+        if page.exists():
+            return FileResponse(page)
+        return HTMLResponse("<!doctype html><title>Bedside</title><p>Bedside server is running. "
+                            "The browser client is not installed; see /docs for the API.</p>")
+
+    if Path(web_dir).is_dir():
+        app.mount("/static", StaticFiles(directory=web_dir), name="static")
+    return app

@@ -1,0 +1,55 @@
+"""`bedside serve`: load the engine once, then serve the app with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from ..config import Settings
+from .educator import ensure_educator_token, token_path
+
+log = logging.getLogger("bedside")
+
+
+def _preload_voice(settings: Settings) -> None:
+    """Load ASR, VAD and TTS now, so the first voice session does not wait for them."""
+    try:
+        from ..speech.asr import build_transcriber
+        from ..speech.tts import build_synthesizer
+        from ..speech.vad import SileroVAD
+
+        build_transcriber(settings)
+        build_synthesizer(settings)
+        SileroVAD()
+    except Exception as exc:  # text sessions still work without voice
+        log.error("voice is unavailable (%s); text sessions still work. Run `make setup` to install the models", exc)
+
+
+def run_server(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    token, created = ensure_educator_token(settings)
+    if created:
+        # The only time the generated token is shown; later starts read the file silently.
+        print(f"EDUCATOR TOKEN (shown once; also saved to {token_path(settings)}): {token}", flush=True)
+
+    from ..engine.factory import build_engine
+    from .app import create_app
+
+    engine = build_engine(settings)
+    engine.warm()
+    _preload_voice(settings)
+    packs, refused = len(engine.registry.packs), len({p.file for p in engine.registry.problems})
+    if not packs:
+        log.warning("no valid persona packs in %s; learners cannot start sessions", settings.persona_dir)
+    app = create_app(settings, engine=engine, educator_token=token)
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"Bedside: {packs} persona(s) loaded, {refused} refused (see the errors above); serving on {url} (API docs {url}docs)",
+          flush=True)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=4 * 1024 * 1024)
+    except KeyboardInterrupt:
+        pass
+    sys.stdout.flush()
+    return 0

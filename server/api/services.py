@@ -1,0 +1,28 @@
+"""The long-lived objects one server process shares between requests and sockets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import Settings
+from ..engine.patient import Engine
+from ..store.base import SessionStore
+from .live import LiveSessions
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    store: SessionStore
+    educator_token: str
+    live: LiveSessions = field(default_factory=LiveSessions)
+
+    def transcriber(self):
+        """The ASR backend, loaded once per process (serve.py preloads it)."""
+        from ..speech.asr import build_transcriber
+        return build_transcriber(self.settings)
+
+    def synthesizer(self):
+        from ..speech.tts import build_synthesizer
+        return build_synthesizer(self.settings)

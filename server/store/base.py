@@ -1,0 +1,68 @@
+"""The `SessionStore` interface: what the server needs from persistence, nothing more.
+
+Every method is synchronous and commits before returning. Async callers must wrap
+calls in `await asyncio.to_thread(...)` so a slow disk never stalls the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from ..engine.types import SessionState, TurnResult
+from .records import Mode, SessionFilter, SessionRecord, TurnRecord
+
+
+class StoreError(Exception):
+    """Base class for store problems a caller can act on."""
+
+
+class UnknownSession(StoreError, KeyError):
+    pass
+
+
+class TurnConflict(StoreError):
+    """A different turn already holds this (session, turn_index); the caller's state is stale."""
+
+    def __init__(self, existing: TurnRecord):
+        self.existing = existing
+        super().__init__(f"turn {existing.turn_index} of session {existing.session_id} is already stored with other text")
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
+                       opening: str, initial_state: SessionState) -> SessionRecord:
+        """Start a session; only the token's hash is kept."""
+        ...
+
+    def append_turn(self, session_id: str, result: TurnResult, state: SessionState, *,
+                    interrupted: bool = False, extra: dict[str, Any] | None = None) -> TurnRecord:
+        """Write one turn in its own transaction. Idempotent on (session_id, turn_index):
+        a repeat returns the stored row; different text for a stored index raises TurnConflict."""
+        ...
+
+    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState) -> SessionRecord:
+        """Mark ended with its summary; ending twice keeps the first summary."""
+        ...
+
+    def get_session(self, session_id: str) -> SessionRecord | None: ...
+
+    def list_sessions(self, filters: SessionFilter | None = None) -> list[SessionRecord]: ...
+
+    def annotate_turn(self, session_id: str, turn_index: int, extra: dict[str, Any], *,
+                      interrupted: bool | None = None) -> TurnRecord:
+        """Merge facts learned after a turn was committed (voice timings, a barge-in) into
+        its `extra`; the turn's words and grade are never changed."""
+        ...
+
+    def turns(self, session_id: str) -> list[TurnRecord]: ...
+
+    def find_client_turn(self, session_id: str, client_turn_id: str) -> TurnRecord | None:
+        """The stored turn a client tagged with this id, if any (resends after reconnect)."""
+        ...
+
+    def latest_state(self, session_id: str) -> SessionState | None:
+        """State to resume from: after the last stored turn, or the initial state."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,82 @@
+"""`bedside session list|export`: read the store without running the server.
+
+SQLite's WAL mode lets these run while the server is writing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from ..config import Settings
+from .export import export_lines, write_jsonl
+from .records import SessionRecord
+from .sql import open_store
+
+COLUMNS = ("id", "learner", "persona", "mode", "turns", "started", "status")
+
+
+def _row(s: SessionRecord) -> tuple[str, ...]:
+    return (s.id, s.learner_id, s.persona_id, s.mode, str(s.turn_count),
+            s.created_at.strftime("%Y-%m-%d %H:%M:%SZ"), s.status)
+
+
+def format_table(sessions: list[SessionRecord]) -> str:
+    rows = [COLUMNS] + [_row(s) for s in sessions]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """Reading must not create an empty database in a mistyped data directory."""
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).exists():
+        return db
+    return None
+
+
+def run_session_command(args, settings: Settings) -> int:
+    url = settings.resolved_database_url()
+    missing = _missing_sqlite_file(url)
+    if missing:
+        print(f"error: no database at {missing}; pass the server's --data-dir or --database-url", file=sys.stderr)
+        return 2
+    store = open_store(url)
+    try:
+        if args.session_command == "list":
+            sessions = store.list_sessions()
+            print(format_table(sessions))
+            print(f"{len(sessions)} session(s)", file=sys.stderr)
+            return 0
+        if args.session_command == "export":
+            if args.session_id:
+                one = store.get_session(args.session_id)
+                if one is None:
+                    print(f"error: no session '{args.session_id}'; `bedside session list` shows the ids", file=sys.stderr)
+                    return 2
+                sessions = [one]
+            else:
+                sessions = store.list_sessions()
+            lines = export_lines(store, sessions)
+            if args.out:
+                out_path = Path(args.out)
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                with out_path.open("w", encoding="utf-8") as fh:
+                    n = write_jsonl(lines, fh)
+                print(f"wrote {n} turn(s) from {len(sessions)} session(s) to {out_path}", file=sys.stderr)
+            else:
+                try:
+                    n = write_jsonl(lines, sys.stdout)
+                    sys.stdout.flush()
+                except BrokenPipeError:  # e.g. `| head`: the reader has all it wants
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    return 0
+                print(f"{n} turn(s) from {len(sessions)} session(s)", file=sys.stderr)
+            return 0
+        return 2
+    finally:
+        store.close()

@@ -1,0 +1,50 @@
+"""Research export: one JSON object per stored turn (JSON Lines).
+
+Each line carries the `bedside chat --json` turn keys (server.chat.turn_json) plus the
+session fields needed to analyse it on its own; docs/export.md lists every column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from ..chat import turn_json
+from .base import SessionStore
+from .records import SCHEMA_VERSION, SessionRecord, TurnRecord
+
+
+def turn_line(session: SessionRecord, turn: TurnRecord) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "session_id": session.id,
+        "learner_id": session.learner_id,
+        "persona_id": session.persona_id,
+        "mode": session.mode,
+        "session_status": session.status,
+        "session_started_at": session.created_at.isoformat(),
+    }
+    line.update(turn_json(turn.to_turn_result()))
+    line.update({
+        "grader_version": turn.grader_version,
+        "realiser": turn.realiser,
+        "interrupted": turn.interrupted,
+        "client_turn_id": turn.client_turn_id,
+        "created_at": turn.created_at.isoformat(),
+    })
+    return line
+
+
+def export_lines(store: SessionStore, sessions: Iterable[SessionRecord]) -> Iterator[dict[str, Any]]:
+    for session in sessions:
+        for turn in store.turns(session.id):
+            yield turn_line(session, turn)
+
+
+def write_jsonl(lines: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    n = 0
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        n += 1
+    return n

@@ -1,0 +1,82 @@
+"""Typed rows the store hands out. Callers never see SQLAlchemy objects.
+
+These are the boundary between persistence and everything else (API, CLI, export),
+so JSON columns are parsed back into the engine's own models here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..engine.types import ContentPlan, DialogueAct, EmotionalState, SessionState, TurnResult
+from ..grading.base import Grade
+
+SCHEMA_VERSION = 1
+"""Version of the stored row layout; written on every row and every exported line."""
+
+Mode = Literal["text", "voice"]
+Status = Literal["active", "ended"]
+
+
+class SessionRecord(BaseModel):
+    id: str
+    learner_id: str
+    persona_id: str
+    mode: Mode
+    created_at: datetime
+    ended_at: datetime | None = None
+    status: Status
+    token_hash: str = Field(repr=False, description="SHA-256 of the learner's session token; never the token itself.")
+    opening: str
+    initial_state: SessionState
+    final_state: SessionState | None = None
+    summary: dict[str, Any] | None = None
+    interruptions: int = 0
+    turn_count: int = 0
+    schema_version: int = SCHEMA_VERSION
+
+
+class TurnRecord(BaseModel):
+    session_id: str
+    turn_index: int
+    learner_text: str
+    act: str
+    grade: Grade
+    grader_version: str
+    state_before: EmotionalState
+    state_after: EmotionalState
+    disclosed: list[str] = Field(default_factory=list)
+    reply: str
+    realiser: str
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    interrupted: bool = False
+    created_at: datetime
+    session_state: SessionState = Field(description="Full engine state after this turn; what a resume continues from.")
+    extra: dict[str, Any] = Field(default_factory=dict, description="client_turn_id, the content plan, later voice fields.")
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def client_turn_id(self) -> str | None:
+        return self.extra.get("client_turn_id")
+
+    def to_turn_result(self) -> TurnResult:
+        """Rebuild the engine's TurnResult, e.g. to summarise a resumed session."""
+        plan = self.extra.get("plan")
+        return TurnResult(
+            turn_index=self.turn_index, learner_text=self.learner_text, act=DialogueAct(self.act), grade=self.grade,
+            state_before=self.state_before, state_after=self.state_after,
+            plan=ContentPlan.model_validate(plan) if plan else ContentPlan(style=self.state_after.style, emotion=self.state_after.emotion),
+            disclosed=self.disclosed, reply=self.reply, realiser=self.realiser, timings_ms=self.timings_ms,
+        )
+
+
+class SessionFilter(BaseModel):
+    """Filters for listing sessions; None means 'any'. Times are compared with created_at."""
+
+    learner_id: str | None = None
+    persona_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

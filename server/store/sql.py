@@ -1,0 +1,233 @@
+"""`SqlSessionStore`: the SessionStore on SQLAlchemy 2.0, for SQLite (default) or PostgreSQL.
+
+SQLite runs in WAL mode with synchronous=FULL: every commit is fsynced, so a turn the
+server has acknowledged survives the process being killed, and readers (the CLI, an
+educator's request) never block the writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..engine.types import SessionState, TurnResult
+from .base import StoreError, TurnConflict, UnknownSession
+from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord
+from .tables import Base, SessionRow, TurnRow
+from .tokens import hash_token
+
+
+class SessionEnded(StoreError):
+    pass
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """Aware UTC. SQLite hands back naive values, which the store always wrote as UTC."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An SQLAlchemy engine for `url`, creating the SQLite file's directory if needed."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _session_record(row: SessionRow, turn_count: int) -> SessionRecord:
+    return SessionRecord(
+        id=row.id, learner_id=row.learner_id, persona_id=row.persona_id, mode=row.mode,
+        created_at=utc(row.created_at), ended_at=utc(row.ended_at), status=row.status, token_hash=row.token_hash,
+        opening=row.opening, initial_state=row.initial_state, final_state=row.final_state, summary=row.summary,
+        interruptions=row.interruptions, turn_count=turn_count, schema_version=row.schema_version,
+    )
+
+
+def _turn_record(row: TurnRow) -> TurnRecord:
+    return TurnRecord(
+        session_id=row.session_id, turn_index=row.turn_index, learner_text=row.learner_text, act=row.act,
+        grade=row.grade, grader_version=row.grader_version, state_before=row.state_before, state_after=row.state_after,
+        disclosed=row.disclosed or [], reply=row.reply, realiser=row.realiser, timings_ms=row.timings or {},
+        interrupted=row.interrupted, created_at=utc(row.created_at), session_state=row.session_state,
+        extra=row.extra or {}, schema_version=row.schema_version,
+    )
+
+
+class SqlSessionStore:
+    """One instance per process; safe to call from several threads (one connection each)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- sessions ------------------------------------------------------------------------
+    def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
+                       opening: str, initial_state: SessionState) -> SessionRecord:
+        row = SessionRow(
+            id=str(uuid.uuid4()), learner_id=learner_id, persona_id=persona_id, mode=mode, created_at=_now(),
+            status="active", token_hash=hash_token(token), opening=opening,
+            initial_state=initial_state.model_dump(mode="json"), interruptions=0, schema_version=SCHEMA_VERSION,
+        )
+        with self._session.begin() as s:
+            s.add(row)
+        return _session_record(row, 0)
+
+    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState) -> SessionRecord:
+        with self._session.begin() as s:
+            row = s.get(SessionRow, session_id, with_for_update=True)
+            if row is None:
+                raise UnknownSession(session_id)
+            if row.status != "ended":
+                row.status = "ended"
+                row.ended_at = _now()
+                row.summary = summary
+                row.final_state = final_state.model_dump(mode="json")
+                row.interruptions = final_state.interruptions
+            count = self._count(s, session_id)
+        return _session_record(row, count)
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        with self._session() as s:
+            row = s.get(SessionRow, session_id)
+            return _session_record(row, self._count(s, session_id)) if row else None
+
+    def list_sessions(self, filters: SessionFilter | None = None) -> list[SessionRecord]:
+        f = filters or SessionFilter()
+        counts = (select(TurnRow.session_id, func.count(TurnRow.id).label("n"))
+                  .group_by(TurnRow.session_id).subquery())
+        q = (select(SessionRow, func.coalesce(counts.c.n, 0))
+             .outerjoin(counts, counts.c.session_id == SessionRow.id)
+             .order_by(SessionRow.created_at, SessionRow.id))
+        if f.learner_id is not None:
+            q = q.where(SessionRow.learner_id == f.learner_id)
+        if f.persona_id is not None:
+            q = q.where(SessionRow.persona_id == f.persona_id)
+        if f.since is not None:
+            q = q.where(SessionRow.created_at >= utc(f.since))
+        if f.until is not None:
+            q = q.where(SessionRow.created_at <= utc(f.until))
+        with self._session() as s:
+            return [_session_record(row, n) for row, n in s.execute(q).all()]
+
+    # -- turns ---------------------------------------------------------------------------
+    def append_turn(self, session_id: str, result: TurnResult, state: SessionState, *,
+                    interrupted: bool = False, extra: dict[str, Any] | None = None) -> TurnRecord:
+        try:
+            with self._session.begin() as s:
+                existing = self._turn(s, session_id, result.turn_index)
+                if existing is not None:
+                    return self._same_or_conflict(existing, result)
+                session = s.get(SessionRow, session_id)
+                if session is None:
+                    raise UnknownSession(session_id)
+                if session.status == "ended":
+                    raise SessionEnded(f"session {session_id} has ended; start a new one")
+                row = TurnRow(
+                    session_id=session_id, turn_index=result.turn_index, learner_text=result.learner_text,
+                    act=result.act.value, grade=result.grade.model_dump(mode="json"),
+                    grader_version=result.grade.grader_version,
+                    state_before=result.state_before.model_dump(mode="json"),
+                    state_after=result.state_after.model_dump(mode="json"), disclosed=list(result.disclosed),
+                    reply=result.reply, realiser=result.realiser, timings=dict(result.timings_ms),
+                    interrupted=interrupted, created_at=_now(), session_state=state.model_dump(mode="json"),
+                    extra=dict(extra or {}), schema_version=SCHEMA_VERSION,
+                )
+                s.add(row)
+            return _turn_record(row)
+        except IntegrityError:
+            # Another writer committed this index between our check and insert.
+            with self._session() as s:
+                existing = self._turn(s, session_id, result.turn_index)
+            if existing is None:
+                raise
+            return self._same_or_conflict(existing, result)
+
+    def annotate_turn(self, session_id: str, turn_index: int, extra: dict[str, Any], *,
+                      interrupted: bool | None = None) -> TurnRecord:
+        with self._session.begin() as s:
+            row = self._turn(s, session_id, turn_index)
+            if row is None:
+                raise UnknownSession(f"{session_id} turn {turn_index}")
+            row.extra = {**(row.extra or {}), **extra}  # a new dict, so the JSON column is marked dirty
+            if interrupted is not None:
+                row.interrupted = interrupted
+            if interrupted:
+                session = s.get(SessionRow, session_id)
+                session.interruptions = (session.interruptions or 0) + 1
+        return _turn_record(row)
+
+    def turns(self, session_id: str) -> list[TurnRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.turn_index))
+            return [_turn_record(r) for r in rows]
+
+    def find_client_turn(self, session_id: str, client_turn_id: str) -> TurnRecord | None:
+        # Sessions hold tens of turns, so scanning `extra` beats dialect-specific JSON queries.
+        with self._session() as s:
+            pairs = s.execute(select(TurnRow.turn_index, TurnRow.extra).where(TurnRow.session_id == session_id)).all()
+            for index, extra in pairs:
+                if (extra or {}).get("client_turn_id") == client_turn_id:
+                    return _turn_record(self._turn(s, session_id, index))
+        return None
+
+    def latest_state(self, session_id: str) -> SessionState | None:
+        with self._session() as s:
+            last = s.scalar(select(TurnRow.session_state).where(TurnRow.session_id == session_id)
+                            .order_by(TurnRow.turn_index.desc()).limit(1))
+            if last is not None:
+                return SessionState.model_validate(last)
+            row = s.get(SessionRow, session_id)
+            return SessionState.model_validate(row.initial_state) if row else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _turn(s: Session, session_id: str, index: int) -> TurnRow | None:
+        return s.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.turn_index == index))
+
+    @staticmethod
+    def _count(s: Session, session_id: str) -> int:
+        return s.scalar(select(func.count(TurnRow.id)).where(TurnRow.session_id == session_id)) or 0
+
+    @staticmethod
+    def _same_or_conflict(existing: TurnRow | TurnRecord, result: TurnResult) -> TurnRecord:
+        record = existing if isinstance(existing, TurnRecord) else _turn_record(existing)
+        if record.learner_text != result.learner_text:
+            raise TurnConflict(record)
+        return record
+
+
+def open_store(url: str) -> SqlSessionStore:
+    """The store for a database URL (what the server, CLI and tests all call)."""
+    return SqlSessionStore(url)
