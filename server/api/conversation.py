@@ -1,0 +1,252 @@
+"""One websocket's side of a session: turns client messages into committed turns and events.
+
+Transport-free: `handle` takes a parsed message and returns the events to send, so the
+rule "commit first, then tell the client" is visible in one place (`_turn`). All engine
+and store calls run in worker threads; the event loop only shuffles messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from ..engine.summary import summarise
+from ..engine.types import SessionState
+from ..persona.loader import check_persona_id
+from ..persona.schema import PersonaPack
+from ..store.base import TurnConflict
+from ..store.records import SessionRecord, TurnRecord
+from ..store.tokens import new_token, token_matches
+from .protocol import (
+    GradeTurn,
+    LearnerText,
+    PatientText,
+    ProtocolError,
+    SessionEnd,
+    SessionResume,
+    SessionStart,
+    SessionStarted,
+    SessionSummaryMessage,
+    StateUpdate,
+    TranscriptTurn,
+)
+from .schemas import PersonaInfo
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+
+def turn_events(record: TurnRecord, *, replayed: bool = False, timings: dict[str, float] | None = None) -> list:
+    """The three events of an acknowledged turn, in protocol order."""
+    e = record.state_after
+    return [
+        GradeTurn(turn_id=record.turn_index, learner_text=record.learner_text, act=record.act, grade=record.grade,
+                  disclosed=record.disclosed, client_turn_id=record.client_turn_id, replayed=replayed,
+                  timings_ms=timings if timings is not None else record.timings_ms),
+        StateUpdate(turn_id=record.turn_index, trust=e.trust, distress=e.distress, emotion=e.emotion, style=e.style),
+        PatientText(turn_id=record.turn_index, text=record.reply),
+    ]
+
+
+class Conversation:
+    def __init__(self, services: Services, send_json=None, send_bytes=None):
+        self.services = services
+        self.session: SessionRecord | None = None
+        self.state: SessionState | None = None
+        self.token: str | None = None
+        self.closed = False
+        self.voice = None  # a VoiceChannel in voice mode
+        self._send_json, self._send_bytes = send_json, send_bytes
+
+    # -- voice -----------------------------------------------------------------------------
+    def _open_voice(self, pack: PersonaPack) -> None:
+        from .voice import VoiceChannel, VoiceHooks
+
+        services = self.services
+        audio_dir = services.settings.data_dir / "audio" / self.session.id if services.settings.store_audio else None
+
+        async def send_json(event) -> None:
+            await self._send_json(event if isinstance(event, dict) else event.model_dump(mode="json"))
+
+        async def voice_turn(text: str, interrupted: bool, extra: dict):
+            return await self.commit_turn(text, interrupted=interrupted, extra=extra, mark_previous=False)
+
+        async def annotate(turn_index: int, extra: dict, interrupted: bool | None = None) -> None:
+            await asyncio.to_thread(services.store.annotate_turn, self.session.id, turn_index, extra, interrupted=interrupted)
+
+        def voice_and_state():
+            return pack.voice, self.state.emotional, pack.identity.language
+
+        hooks = VoiceHooks(send_json=send_json, send_bytes=self._send_bytes, commit_turn=voice_turn,
+                           annotate_turn=annotate, voice_and_state=voice_and_state)
+        self.voice = VoiceChannel(hooks, services.transcriber(), services.synthesizer(), audio_dir=audio_dir)
+
+    async def on_audio(self, data: bytes) -> list:
+        """A binary frame: learner audio for a voice session."""
+        from .voice import AudioError
+
+        if self.session is None:
+            raise ProtocolError("no_session", "audio arrived before session.start; start a session with mode \"voice\" first")
+        if self.voice is None:
+            raise ProtocolError("audio_in_text_mode", "this session is in text mode; send learner.text, or start a new "
+                                "session with mode \"voice\" to talk")
+        try:
+            await self.voice.on_audio(data)
+        except AudioError as exc:
+            raise ProtocolError(exc.code, exc.message) from None
+        return []
+
+    async def close_voice(self) -> None:
+        if self.voice is not None:
+            await self.voice.close()
+            self.voice = None
+
+    # -- dispatch --------------------------------------------------------------------------
+    async def handle(self, msg) -> list:
+        if isinstance(msg, SessionStart):
+            return await self._start(msg)
+        if isinstance(msg, SessionResume):
+            return await self._resume(msg)
+        if self.session is None:
+            raise ProtocolError("no_session", f"'{msg.type}' needs a session: send session.start "
+                                "(or session.resume with your session_id and token) first")
+        if isinstance(msg, LearnerText):
+            return await self._turn(msg)
+        if isinstance(msg, SessionEnd):
+            return await self._end()
+        raise ProtocolError("bad_message", f"unhandled message type '{msg.type}'")
+
+    def detach(self) -> None:
+        """The socket is gone: let a reconnect claim the session without a takeover."""
+        if self.session is not None:
+            self.services.live.release(self.session.id, self, ended=self.closed)
+
+    # -- handlers --------------------------------------------------------------------------
+    def _pack(self, persona_id: str) -> PersonaPack:
+        engine = self.services.engine
+        try:
+            check_persona_id(persona_id)
+        except ValueError as exc:
+            raise ProtocolError("invalid_persona_id", f"{exc}; pick an id from GET /api/personas") from None
+        try:
+            return engine.pack(persona_id)
+        except KeyError:
+            known = ", ".join(sorted(engine.registry.packs)) or "(none loaded)"
+            raise ProtocolError("unknown_persona", f"no persona '{persona_id}' is loaded; available: {known}") from None
+
+    def _require_free(self) -> None:
+        if self.session is not None:
+            raise ProtocolError("session_active", f"session {self.session.id} is already running on this connection; "
+                                "send session.end first, or open a new connection")
+
+    async def _start(self, msg: SessionStart) -> list:
+        self._require_free()
+        pack = self._pack(msg.persona_id)
+        state, opening = await asyncio.to_thread(self.services.engine.start, pack.id)
+        token = new_token()
+        record = await asyncio.to_thread(self.services.store.create_session, learner_id=msg.learner_id,
+                                         persona_id=pack.id, mode=msg.mode, token=token, opening=opening,
+                                         initial_state=state)
+        self.services.live.claim(record.id, self)
+        self.session, self.state, self.token = record, state, token
+        if msg.mode == "voice":
+            self._open_voice(pack)
+        return [SessionStarted(session_id=record.id, token=token, persona=PersonaInfo.of(pack), opening=opening,
+                               state=state.emotional)]
+
+    async def _resume(self, msg: SessionResume) -> list:
+        self._require_free()
+        store, live = self.services.store, self.services.live
+        record = await asyncio.to_thread(store.get_session, msg.session_id)
+        if record is None:
+            raise ProtocolError("unknown_session", f"no session '{msg.session_id}'; start a new one with session.start")
+        if not token_matches(msg.token, record.token_hash):
+            raise ProtocolError("bad_token", "that token does not belong to this session; use the token from its session.started")
+        if record.status == "ended":
+            raise ProtocolError("session_ended", f"session {record.id} has ended; read its summary with "
+                                f"GET /api/sessions/{record.id} (Bearer <token>) or start a new session")
+        pack = self._pack(record.persona_id)
+        async with live.lock(record.id):
+            previous = live.claim(record.id, self)
+            state = await asyncio.to_thread(store.latest_state, record.id)
+            turns = await asyncio.to_thread(store.turns, record.id)
+        if previous is not None:
+            log.info("session %s taken over by a resumed connection", record.id)
+        self.session, self.state, self.token = record, state, msg.token
+        if record.mode == "voice":
+            self._open_voice(pack)
+        return [SessionStarted(session_id=record.id, token=msg.token, persona=PersonaInfo.of(pack), opening=record.opening,
+                               state=state.emotional, resumed=True,
+                               turns=[TranscriptTurn(turn_id=t.turn_index, learner_text=t.learner_text, patient_text=t.reply)
+                                      for t in turns])]
+
+    def _check_owner(self) -> None:
+        if not self.services.live.owns(self.session.id, self):
+            sid = self.session.id
+            self.session = self.state = None
+            raise ProtocolError("session_taken_over", f"session {sid} was resumed on another connection; "
+                                "continue there, or send session.resume here to take it back")
+
+    async def _turn(self, msg: LearnerText) -> list:
+        _, events = await self.commit_turn(msg.text, interrupted=msg.interrupted, client_turn_id=msg.client_turn_id)
+        return events
+
+    async def commit_turn(self, text: str, *, interrupted: bool = False, extra: dict | None = None,
+                          client_turn_id: str | None = None, mark_previous: bool = True) -> tuple[TurnRecord, list]:
+        """Run one learner turn (typed, or transcribed by a voice channel) and commit it.
+
+        Returns the stored record and its events; the caller sends them, so nothing reaches
+        the client before the commit. A repeated client_turn_id returns the stored turn.
+        """
+        if self.session is None:
+            raise ProtocolError("no_session", "start or resume a session before sending turns")
+        settings, store, engine = self.services.settings, self.services.store, self.services.engine
+        text = text.strip()
+        if not text:
+            raise ProtocolError("empty_turn", "the turn has no words; send the learner's words in 'text'")
+        if len(text) > settings.max_text_chars:
+            raise ProtocolError("text_too_long", f"the turn has {len(text)} characters, over the limit of "
+                                f"{settings.max_text_chars}; split it into shorter turns")
+        sid = self.session.id
+        async with self.services.live.lock(sid):
+            self._check_owner()
+            t0 = time.perf_counter()
+            if client_turn_id:
+                seen = await asyncio.to_thread(store.find_client_turn, sid, client_turn_id)
+                if seen is not None:
+                    return seen, turn_events(seen, replayed=True)
+            result, new_state = await asyncio.to_thread(engine.respond, self.state, text, interrupted=interrupted)
+            t1 = time.perf_counter()
+            extra = {**(extra or {}), "plan": result.plan.model_dump(mode="json"), "barged_in": interrupted}
+            if client_turn_id:
+                extra["client_turn_id"] = client_turn_id
+            try:
+                record = await asyncio.to_thread(store.append_turn, sid, result, new_state, extra=extra)
+                if interrupted and mark_previous and record.turn_index > 1:
+                    # the learner spoke over the patient's previous reply: mark that reply
+                    await asyncio.to_thread(store.annotate_turn, sid, record.turn_index - 1, {"patient_interrupted": True},
+                                            interrupted=True)
+            except TurnConflict as exc:
+                self.state = await asyncio.to_thread(store.latest_state, sid)
+                raise ProtocolError("turn_conflict", f"turn {exc.existing.turn_index} was already stored from another "
+                                    "connection; your state has been reloaded, send the turn again") from None
+            t2 = time.perf_counter()
+            self.state = new_state
+        timings = dict(record.timings_ms)
+        timings.update(commit=round((t2 - t1) * 1000, 3), server_total=round((t2 - t0) * 1000, 3))
+        return record, turn_events(record, timings=timings)
+
+    async def _end(self) -> list:
+        await self.close_voice()
+        store, engine = self.services.store, self.services.engine
+        sid = self.session.id
+        async with self.services.live.lock(sid):
+            self._check_owner()
+            pack = engine.pack(self.session.persona_id)
+            turns = await asyncio.to_thread(store.turns, sid)
+            summary = await asyncio.to_thread(summarise, pack, self.state, [t.to_turn_result() for t in turns],
+                                              self.session.opening)
+            await asyncio.to_thread(store.end_session, sid, summary.model_dump(mode="json"), self.state)
+        self.closed = True
+        return [SessionSummaryMessage(session_id=sid, summary=summary)]

@@ -1,0 +1,279 @@
+"""The voice side of a session: learner audio in, patient audio out, barge-in.
+
+Stages, each timed (`metrics.turn`): VAD endpointing -> ASR (worker thread) -> engine and
+commit (the text path, shared with typed turns) -> sentence-by-sentence TTS streamed as
+binary frames. A learner who talks over the patient for long enough cancels the rest of
+the reply (`playback.clear`); a short backchannel does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import wave
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
+from ..speech.tts import Synthesizer, split_for_speech
+from ..speech.turns import Event, TurnConfig, TurnDetector
+from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
+from . import protocol as P
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+SEND_CHUNK_BYTES = 8 * 1024
+PLAYBACK_LEAD_S = 1.0  # audio is sent at most this far ahead of playback, so a barge-in stops the rest
+STALL_TIMEOUT_S = 2.0  # a client that stops sending mid-turn: end the turn after this
+
+
+def now_ms() -> float:
+    return time.monotonic() * 1000.0
+
+
+class AudioError(Exception):
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, message
+        super().__init__(message)
+
+
+def check_frame(data: bytes) -> np.ndarray:
+    """Validate one upstream binary frame and decode it (PCM16 LE mono, 16 kHz)."""
+    if len(data) > MAX_FRAME_BYTES:
+        raise AudioError("audio_frame_too_large", f"an audio frame of {len(data)} bytes is over the {MAX_FRAME_BYTES}-byte "
+                         "limit; send 20-40 ms chunks (640-1280 bytes of 16 kHz PCM16)")
+    if len(data) % 2:
+        raise AudioError("bad_audio", f"an audio frame of {len(data)} bytes has an odd byte count; audio is 16-bit PCM, "
+                         "so every frame holds a whole number of 2-byte samples")
+    return pcm16_to_float(data)
+
+
+@dataclass
+class ReplyPlayback:
+    """The patient reply being spoken, so a barge-in can stop it."""
+
+    turn_id: int
+    cancelled: bool = False
+    started_at: float | None = None   # monotonic s of the first audio byte
+    audio_s: float = 0.0              # seconds of audio sent so far
+
+    def speaking(self) -> bool:
+        """The learner hears the patient until the audio sent so far has played out."""
+        if self.cancelled or self.started_at is None:
+            return False
+        return time.monotonic() < self.started_at + self.audio_s
+
+
+@dataclass
+class VoiceHooks:
+    """What the voice channel needs from its conversation (kept narrow for tests)."""
+
+    send_json: Callable[[Any], Awaitable[None]]
+    send_bytes: Callable[[bytes], Awaitable[None]]
+    commit_turn: Callable[..., Awaitable[tuple[Any, list]]]   # (text, interrupted, extra) -> (record, events)
+    annotate_turn: Callable[..., Awaitable[None]]              # (turn_index, extra, interrupted=None)
+    voice_and_state: Callable[[], tuple[Any, Any, str]]        # -> (Voice, EmotionalState, language)
+
+
+@dataclass
+class VoiceChannel:
+    hooks: VoiceHooks
+    transcriber: Transcriber
+    synthesizer: Synthesizer
+    config: TurnConfig = field(default_factory=TurnConfig)
+    audio_dir: Path | None = None
+    no_speech_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        self.vad = SileroVAD()
+        self.detector = TurnDetector(self.config, window_ms=SileroVAD.window_ms)
+        self.playback: ReplyPlayback | None = None
+        self.interrupt_next = False
+        self.interruptions = 0
+        self._last_frame = 0.0
+        self._turn_task: asyncio.Task | None = None
+        self._watchdog = asyncio.create_task(self._watch_stalls())
+        self._speech_ms = 0.0
+        self._turn_no = 0
+
+    # -- input -------------------------------------------------------------------------
+    async def on_audio(self, data: bytes) -> None:
+        samples = check_frame(data)
+        self._last_frame = time.monotonic()
+        t = now_ms()
+        for prob, window in self.vad.process(samples):
+            if prob >= self.config.end_threshold:
+                self._speech_ms += SileroVAD.window_ms
+            for event in self.detector.feed(prob, window, t, self._patient_speaking()):
+                await self._on_event(event)
+
+    def _patient_speaking(self) -> bool:
+        return self.playback is not None and self.playback.speaking()
+
+    async def _on_event(self, e: Event) -> None:
+        if e.kind == "speech_started":
+            self._speech_ms = 0.0
+            await self.hooks.send_json(P.VadSpeechStarted(during_patient=e.during_patient))
+        elif e.kind == "speech_stopped":
+            await self.hooks.send_json(P.VadSpeechStopped())
+        elif e.kind == "barge_in":
+            await self._barge_in()
+        elif e.kind == "backchannel":
+            log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
+        elif e.kind == "turn":
+            if e.reason == "too_long":
+                await self.hooks.send_json(P.ErrorMessage(code="turn_too_long", message=
+                                            f"you spoke for over {self.config.max_turn_ms / 1000:.0f} s without a pause; the turn "
+                                            "was cut there and sent to the patient. Pause now and then to let them answer"))
+            elif e.reason == "stalled":
+                await self.hooks.send_json(P.ErrorMessage(code="audio_timeout", message=
+                                            f"no audio arrived for {STALL_TIMEOUT_S:.0f} s in the middle of your turn; the turn "
+                                            "was ended with what arrived. Check the microphone connection"))
+            previous = self._turn_task
+            speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
+            self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio))
+
+    async def _barge_in(self) -> None:
+        pb = self.playback
+        if pb is None or pb.cancelled:
+            return
+        pb.cancelled = True
+        self.interruptions += 1
+        self.interrupt_next = True
+        await self.hooks.send_json(P.PlaybackClear(turn_id=pb.turn_id))
+        await self.hooks.annotate_turn(pb.turn_id, {"patient_interrupted": True}, interrupted=True)
+
+    async def _watch_stalls(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            if self.detector.in_speech and self._last_frame and time.monotonic() - self._last_frame > STALL_TIMEOUT_S:
+                for event in self.detector.timeout(now_ms()):
+                    await self._on_event(event)
+
+    async def close(self) -> None:
+        self._watchdog.cancel()
+        if self.playback:
+            self.playback.cancelled = True
+        if self._turn_task:
+            self._turn_task.cancel()
+
+    # -- one turn ----------------------------------------------------------------------
+    async def _run_turn(self, e: Event, previous: asyncio.Task | None, speech_ratio: float) -> None:
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])  # turns are answered in order
+        try:
+            await self._answer(e, speech_ratio)
+        except asyncio.CancelledError:
+            raise
+        except TranscriptionError as exc:
+            await self._tell(P.ErrorMessage(code="asr_failed", message=f"speech recognition failed: {exc}; "
+                                            "say it again, or type it in the text box"))
+        except Exception as exc:
+            if isinstance(exc, P.ProtocolError):
+                await self._tell(exc.event())
+                return
+            log.exception("voice turn failed")
+            await self._tell(P.ErrorMessage(code="internal_error",
+                                            message="the server failed on this turn and logged why; say it again"))
+
+    async def _tell(self, event) -> None:
+        try:
+            await self.hooks.send_json(event)
+        except Exception:  # the socket may be gone already
+            log.debug("could not send %r", event)
+
+    async def _answer(self, e: Event, speech_ratio: float) -> None:
+        t_detect = now_ms()
+        speech_end = e.speech_end_ms or t_detect
+        audio = e.audio if e.audio is not None else np.zeros(0, np.float32)
+        voice, state, language = self.hooks.voice_and_state()
+        transcript = await asyncio.to_thread(self.transcriber.transcribe, audio, language)
+        t_asr = now_ms()
+        if is_probably_hallucination(transcript, speech_ratio, no_speech_threshold=self.no_speech_threshold):
+            log.info("discarded non-speech turn: %r (no_speech %.2f)", transcript.text, transcript.no_speech_prob or -1)
+            await self.hooks.send_json(P.VadDiscarded(reason="no speech recognised"))
+            return
+        text = transcript.text.strip()
+        interrupted, self.interrupt_next = self.interrupt_next, False
+        self._turn_no += 1
+        extra = {
+            "voice": {
+                "audio_duration_s": round(len(audio) / SAMPLE_RATE, 3),
+                "asr_backend": transcript.backend, "asr_model": transcript.model,
+                "no_speech_prob": transcript.no_speech_prob, "avg_logprob": transcript.avg_logprob,
+                "cut": e.cut,
+            },
+        }
+        if self.audio_dir is not None:
+            extra["voice"]["audio_file"] = str(self._save_audio(audio))
+        record, events = await self.hooks.commit_turn(text, interrupted, extra)
+        t_reply = now_ms()
+        turn_id = record.turn_index
+        await self.hooks.send_json(P.LearnerTranscript(text=text, turn_id=turn_id))
+        for ev in events:
+            await self.hooks.send_json(ev)
+        first_audio = await self._speak(turn_id, record.reply, voice, record.state_after)
+        stages = {
+            "speech_end_to_endpoint_ms": round(t_detect - speech_end, 1),
+            "asr_ms": round(t_asr - t_detect, 1),
+            "engine_commit_ms": round(t_reply - t_asr, 1),
+            "tts_first_audio_ms": round(first_audio - t_reply, 1) if first_audio else None,
+            "voice_to_voice_ms": round(first_audio - speech_end, 1) if first_audio else None,
+        }
+        timeline = {"speech_end": 0.0, "transcript_ready": round(t_asr - speech_end, 1),
+                    "reply_text_ready": round(t_reply - speech_end, 1),
+                    "first_audio_sent": round(first_audio - speech_end, 1) if first_audio else None}
+        await self.hooks.annotate_turn(turn_id, {"voice_timings_ms": timeline, "stages_ms": stages})
+        await self.hooks.send_json(P.MetricsTurn(turn_id=turn_id, stages_ms=stages, asr_backend=transcript.backend,
+                                                 audio_duration_s=extra["voice"]["audio_duration_s"],
+                                                 no_speech_prob=transcript.no_speech_prob))
+
+    async def _speak(self, turn_id: int, text: str, voice, state) -> float | None:
+        """Synthesise sentence by sentence and stream; returns when the first byte left."""
+        pb = ReplyPlayback(turn_id)
+        self.playback = pb
+        first: float | None = None
+        rate = None
+        for sentence in split_for_speech(text):
+            if pb.cancelled:
+                break
+            audio = await asyncio.to_thread(self.synthesizer.synthesize, sentence, voice, state)
+            if pb.cancelled:
+                break
+            if not audio:
+                continue
+            if rate is None:
+                rate = audio.sample_rate
+                await self.hooks.send_json(P.PatientAudioStart(sample_rate=rate, turn_id=turn_id))
+            bytes_per_s = 2 * audio.sample_rate
+            for i in range(0, len(audio.pcm16), SEND_CHUNK_BYTES):
+                if pb.cancelled:
+                    break
+                chunk = audio.pcm16[i:i + SEND_CHUNK_BYTES]
+                await self.hooks.send_bytes(chunk)
+                if first is None:
+                    first = now_ms()
+                    pb.started_at = time.monotonic()
+                pb.audio_s += len(chunk) / bytes_per_s
+                ahead = pb.started_at + pb.audio_s - time.monotonic()
+                if ahead > PLAYBACK_LEAD_S:
+                    await asyncio.sleep(ahead - PLAYBACK_LEAD_S)
+        if rate is not None:
+            await self.hooks.send_json(P.PatientAudioEnd(turn_id=turn_id, interrupted=pb.cancelled))
+        return first
+
+    def _save_audio(self, audio: np.ndarray) -> Path:
+        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        path = self.audio_dir / f"turn-{self._turn_no:03d}.wav"
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(SAMPLE_RATE)
+            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        return path

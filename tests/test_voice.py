@@ -1,0 +1,196 @@
+"""Voice sessions over a live uvicorn websocket with the real models: Silero VAD,
+faster-whisper base, the engine and pyttsx3/espeak-ng. Learner audio is synthesised
+with espeak-ng at test time, so nothing is downloaded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from tests.voice_audio import pcm16, silence, speech, stream, white_noise
+
+pytestmark = pytest.mark.slow
+
+
+class VoiceClient:
+    """Collects JSON events and patient audio from one voice session."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.events: list[dict] = []
+        self.audio: dict[int, bytearray] = {}
+        self._current: int | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, url: str, persona: str = "chest-pain-anxiety", mode: str = "voice") -> "VoiceClient":
+        ws = await websockets.connect(url, max_size=None)
+        client = cls(ws)
+        await ws.send(json.dumps({"type": "session.start", "persona_id": persona, "learner_id": "voice-test", "mode": mode}))
+        await client.wait_for("session.started")
+        return client
+
+    async def _read(self) -> None:
+        try:
+            async for msg in self.ws:
+                if isinstance(msg, bytes):
+                    self.audio.setdefault(self._current, bytearray()).extend(msg)
+                    continue
+                ev = json.loads(msg)
+                if ev["type"] == "patient.audio.start":
+                    self._current = ev["turn_id"]
+                self.events.append(ev)
+        except websockets.ConnectionClosed:
+            pass
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["type"] == kind]
+
+    async def wait_for(self, kind: str, timeout: float = 60.0, count: int = 1, **match) -> dict:
+        async def poll():
+            while True:
+                found = [e for e in self.of(kind) if all(e.get(k) == v for k, v in match.items())]
+                if len(found) >= count:
+                    return found[count - 1]
+                await asyncio.sleep(0.02)
+        return await asyncio.wait_for(poll(), timeout)
+
+    async def send(self, data) -> None:
+        await self.ws.send(data)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
+
+
+@pytest.fixture
+async def voice(live_server):
+    client = await VoiceClient.open(live_server.ws_url)
+    yield client
+    await client.close()
+
+
+async def test_spoken_turn_round_trip(voice, live_server):
+    started = voice.of("session.started")[0]
+    assert started["state"]["trust"] > 0
+    await stream(voice.send, silence(0.3))
+    await stream(voice.send, speech("When did the chest pain start?"))
+    await stream(voice.send, silence(1.0))
+    transcript = await voice.wait_for("learner.transcript")
+    words = transcript["text"].lower()
+    assert "chest" in words and "start" in words
+    text = await voice.wait_for("patient.text", turn_id=transcript["turn_id"])
+    start = await voice.wait_for("patient.audio.start", turn_id=transcript["turn_id"])
+    end = await voice.wait_for("patient.audio.end", turn_id=transcript["turn_id"])
+    metrics = await voice.wait_for("metrics.turn", turn_id=transcript["turn_id"])
+    assert [e["type"] for e in voice.events if e["type"] in ("vad.speech_started", "vad.speech_stopped")][:2] == [
+        "vad.speech_started", "vad.speech_stopped"]
+    assert end["interrupted"] is False
+    # patient audio of plausible length for the reply: 0.15-0.8 s per word at the TTS rate
+    seconds = len(voice.audio[transcript["turn_id"]]) / 2 / start["sample_rate"]
+    n_words = len(text["text"].split())
+    assert 0.15 * n_words <= seconds <= 0.8 * n_words + 1.0, (seconds, text["text"])
+    stages = metrics["stages_ms"]
+    assert stages["voice_to_voice_ms"] > stages["asr_ms"] > 0
+    assert 400 <= stages["speech_end_to_endpoint_ms"] <= 1500
+    # the stored transcript row records the voice details
+    await asyncio.sleep(0.5)
+    started = voice.of("session.started")[0]
+    import httpx
+    detail = httpx.get(f"{live_server.url}/api/sessions/{started['session_id']}",
+                       headers={"Authorization": f"Bearer {started['token']}"}, timeout=30).json()
+    row = detail["turns"][0]["voice"]
+    assert row["asr_backend"] == "faster-whisper" and "whisper-base" in row["asr_model"]
+    assert 1.0 < row["audio_duration_s"] < 5.0 and 0.0 <= row["no_speech_prob"] < 0.5
+    t = row["timings_ms"]
+    assert t["speech_end"] == 0 < t["transcript_ready"] <= t["reply_text_ready"] <= t["first_audio_sent"]
+
+
+async def test_barge_in_clears_playback_and_marks_the_turn(voice, live_server):
+    await stream(voice.send, speech("What brings you in today? Tell me everything."))
+    await stream(voice.send, silence(0.8))
+    first = await voice.wait_for("patient.audio.start")
+    # talk over the patient for well over the barge-in threshold
+    await stream(voice.send, speech("Sorry, can I stop you there for a moment, please?"))
+    clear = await voice.wait_for("playback.clear", timeout=30)
+    assert clear["turn_id"] == first["turn_id"]
+    end = await voice.wait_for("patient.audio.end", turn_id=first["turn_id"])
+    assert end["interrupted"] is True
+    await stream(voice.send, silence(0.8))
+    second = await voice.wait_for("grade.turn", count=2)
+    assert "interrupted" in second["grade"]["flags"]
+    # the transcript marks the patient's turn as interrupted
+    started = voice.of("session.started")[0]
+    import httpx
+    detail = httpx.get(f"{live_server.url}/api/sessions/{started['session_id']}",
+                       headers={"Authorization": f"Bearer {started['token']}"}, timeout=30).json()
+    turns = {t["turn_id"]: t for t in detail["turns"]}
+    assert turns[first["turn_id"]]["interrupted"] is True
+
+
+async def test_backchannel_does_not_cancel_the_reply(voice):
+    await stream(voice.send, speech("What brings you in today? Tell me everything."))
+    await stream(voice.send, silence(0.8))
+    first = await voice.wait_for("patient.audio.start")
+    await asyncio.sleep(0.3)
+    await stream(voice.send, speech("Mm.", speed=200))
+    await stream(voice.send, silence(1.2))
+    end = await voice.wait_for("patient.audio.end", turn_id=first["turn_id"])
+    assert end["interrupted"] is False
+    assert voice.of("playback.clear") == []
+    assert len(voice.of("learner.transcript")) == 1
+
+
+async def test_silence_and_noise_never_become_turns(voice):
+    await stream(voice.send, silence(2.0), realtime=False)
+    await stream(voice.send, white_noise(3.0), realtime=False)
+    await stream(voice.send, silence(1.0), realtime=False)
+    await asyncio.sleep(4.0)
+    assert voice.of("learner.transcript") == [] and voice.of("grade.turn") == []
+
+
+async def test_client_stalling_mid_turn_ends_the_turn(voice):
+    await stream(voice.send, speech("I wanted to ask about your chest pain"))
+    err = await voice.wait_for("error", timeout=15)
+    assert err["code"] == "audio_timeout"
+    transcript = await voice.wait_for("learner.transcript", timeout=60)
+    assert "chest" in transcript["text"].lower()
+
+
+async def test_over_long_speech_is_cut_with_a_message(voice):
+    sentence = speech("Tell me about the pain in your chest and how it has been affecting your work and your family")
+    long_speech = __import__("numpy").concatenate([sentence] * (int(61 / (len(sentence) / 16000)) + 1))
+    await stream(voice.send, long_speech, realtime=False)
+    err = await voice.wait_for("error", timeout=60)
+    assert err["code"] == "turn_too_long" and "60 s" in err["message"]
+    await voice.wait_for("learner.transcript", timeout=120)
+
+
+@pytest.mark.parametrize("payload,code", [
+    (b"\x00" * 641, "bad_audio"),
+    (b"\x00" * (64 * 1024 + 2), "audio_frame_too_large"),
+])
+async def test_malformed_audio_frames_get_errors_and_the_session_survives(voice, payload, code):
+    await voice.send(payload)
+    err = await voice.wait_for("error")
+    assert err["code"] == code and err["message"]
+    await voice.send(json.dumps({"type": "learner.text", "text": "How are you feeling today?"}))
+    await voice.wait_for("patient.text")
+
+
+async def test_audio_before_start_and_in_text_mode(live_server):
+    async with websockets.connect(live_server.ws_url) as ws:
+        await ws.send(pcm16(silence(0.02)))
+        err = json.loads(await ws.recv())
+        assert err["type"] == "error" and err["code"] == "no_session"
+        await ws.send(json.dumps({"type": "session.start", "persona_id": "chest-pain-anxiety", "learner_id": "t", "mode": "text"}))
+        assert json.loads(await ws.recv())["type"] == "session.started"
+        await ws.send(pcm16(silence(0.02)))
+        err = json.loads(await ws.recv())
+        assert err["code"] == "audio_in_text_mode"
+        await ws.send(json.dumps({"type": "learner.text", "text": "Hello"}))
+        kinds = [json.loads(await ws.recv())["type"] for _ in range(3)]
+        assert kinds == ["grade.turn", "state.update", "patient.text"]
