@@ -23,13 +23,18 @@ def run(timeline, config=None):
 
 
 def kinds(events):
-    return [e.kind for e in events]
+    return [e.kind for e in events if e.kind != "tentative"]
 
 
 def test_speech_then_silence_is_one_turn_ended_by_the_silence_window():
     _, ev = run([(300, 0.0, False), (1500, 0.9, False), (700, 0.05, False)])
     assert kinds(ev) == ["speech_started", "speech_stopped", "turn"]
     turn = ev[-1]
+    # a tentative end 160 ms into the silence lets ASR start early on the same speech
+    tentative = [e for e in ev if e.kind == "tentative"]
+    assert len(tentative) == 1 and tentative[0].speech_end_ms == turn.speech_end_ms
+    assert 160 <= tentative[0].at_ms - turn.speech_end_ms < 160 + 2 * W
+    assert len(tentative[0].audio) <= len(turn.audio)
     assert abs(turn.speech_end_ms - 1800) <= 2 * W        # last voiced window (windows are 32 ms)
     assert 500 <= turn.at_ms - turn.speech_end_ms < 500 + 2 * W  # default endpointing ~500 ms
     assert len(turn.audio) >= 512 * int(1500 / W)         # the speech itself, plus pre-roll
@@ -44,6 +49,10 @@ def test_endpointing_is_configurable():
 def test_short_pauses_do_not_split_a_turn():
     _, ev = run([(800, 0.9, False), (300, 0.1, False), (800, 0.9, False), (600, 0.0, False)])
     assert kinds(ev).count("turn") == 1
+    # the pause produced a tentative end whose speech end is stale by the time the turn ends
+    first_tentative = next(e for e in ev if e.kind == "tentative")
+    turn = next(e for e in ev if e.kind == "turn")
+    assert first_tentative.speech_end_ms < turn.speech_end_ms
 
 
 def test_silence_and_blips_never_become_turns():
@@ -63,6 +72,11 @@ def test_barge_in_after_sustained_speech_over_the_patient():
 def test_backchannel_over_the_patient_does_not_interrupt():
     _, ev = run([(500, 0.0, True), (320, 0.9, True), (700, 0.0, True)])
     assert kinds(ev) == ["speech_started", "speech_stopped", "backchannel"]
+
+
+def test_speech_that_outlasts_the_patient_is_a_turn_not_a_backchannel():
+    _, ev = run([(500, 0.0, True), (200, 0.9, True), (1000, 0.9, False), (600, 0.0, False)])
+    assert kinds(ev) == ["speech_started", "speech_stopped", "turn"]
 
 
 def test_long_speech_is_cut_at_the_limit():

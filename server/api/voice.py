@@ -101,6 +101,7 @@ class VoiceChannel:
         self._watchdog = asyncio.create_task(self._watch_stalls())
         self._speech_ms = 0.0
         self._turn_no = 0
+        self._speculative: tuple[float, asyncio.Task] | None = None  # (speech_end_ms, ASR task)
 
     # -- input -------------------------------------------------------------------------
     async def on_audio(self, data: bytes) -> None:
@@ -124,6 +125,11 @@ class VoiceChannel:
             await self.hooks.send_json(P.VadSpeechStopped())
         elif e.kind == "barge_in":
             await self._barge_in()
+        elif e.kind == "tentative":
+            # start ASR during the endpointing wait; used only if no more speech follows
+            state_lang = self.hooks.voice_and_state()[2]
+            task = asyncio.create_task(asyncio.to_thread(self.transcriber.transcribe, e.audio, state_lang))
+            self._speculative = (e.speech_end_ms, task)
         elif e.kind == "backchannel":
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":
@@ -137,7 +143,11 @@ class VoiceChannel:
                                             "was ended with what arrived. Check the microphone connection"))
             previous = self._turn_task
             speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
-            self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio))
+            early = None
+            if self._speculative and self._speculative[0] == e.speech_end_ms:
+                early = self._speculative[1]
+            self._speculative = None
+            self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early))
 
     async def _barge_in(self) -> None:
         pb = self.playback
@@ -164,11 +174,12 @@ class VoiceChannel:
             self._turn_task.cancel()
 
     # -- one turn ----------------------------------------------------------------------
-    async def _run_turn(self, e: Event, previous: asyncio.Task | None, speech_ratio: float) -> None:
+    async def _run_turn(self, e: Event, previous: asyncio.Task | None, speech_ratio: float,
+                        early: asyncio.Task | None = None) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # turns are answered in order
         try:
-            await self._answer(e, speech_ratio)
+            await self._answer(e, speech_ratio, early)
         except asyncio.CancelledError:
             raise
         except TranscriptionError as exc:
@@ -188,12 +199,15 @@ class VoiceChannel:
         except Exception:  # the socket may be gone already
             log.debug("could not send %r", event)
 
-    async def _answer(self, e: Event, speech_ratio: float) -> None:
+    async def _answer(self, e: Event, speech_ratio: float, early: asyncio.Task | None = None) -> None:
         t_detect = now_ms()
         speech_end = e.speech_end_ms or t_detect
         audio = e.audio if e.audio is not None else np.zeros(0, np.float32)
         voice, state, language = self.hooks.voice_and_state()
-        transcript = await asyncio.to_thread(self.transcriber.transcribe, audio, language)
+        if early is not None:
+            transcript = await early  # started during the endpointing wait on the same speech
+        else:
+            transcript = await asyncio.to_thread(self.transcriber.transcribe, audio, language)
         t_asr = now_ms()
         if is_probably_hallucination(transcript, speech_ratio, no_speech_threshold=self.no_speech_threshold):
             log.info("discarded non-speech turn: %r (no_speech %.2f)", transcript.text, transcript.no_speech_prob or -1)
@@ -207,7 +221,7 @@ class VoiceChannel:
                 "audio_duration_s": round(len(audio) / SAMPLE_RATE, 3),
                 "asr_backend": transcript.backend, "asr_model": transcript.model,
                 "no_speech_prob": transcript.no_speech_prob, "avg_logprob": transcript.avg_logprob,
-                "cut": e.cut,
+                "cut": e.cut, "speculative_asr": early is not None,
             },
         }
         if self.audio_dir is not None:
@@ -221,7 +235,8 @@ class VoiceChannel:
         first_audio = await self._speak(turn_id, record.reply, voice, record.state_after)
         stages = {
             "speech_end_to_endpoint_ms": round(t_detect - speech_end, 1),
-            "asr_ms": round(t_asr - t_detect, 1),
+            "asr_ms": round(transcript.elapsed_ms, 1),
+            "asr_wait_after_endpoint_ms": round(t_asr - t_detect, 1),
             "engine_commit_ms": round(t_reply - t_asr, 1),
             "tts_first_audio_ms": round(first_audio - t_reply, 1) if first_audio else None,
             "voice_to_voice_ms": round(first_audio - speech_end, 1) if first_audio else None,

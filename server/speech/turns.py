@@ -5,6 +5,9 @@ timelines (no real time, no audio). The voice session wires it to the VAD and th
 
 - A turn starts after `start_ms` of speech (probability >= `start_threshold`).
 - It ends after `silence_ms` (default 500) of non-speech (probability < `end_threshold`).
+- After `speculate_ms` of that silence a `tentative` event carries the audio so far, so
+  speech recognition can start before the turn is confirmed; if speech resumes, the
+  final `turn` has a later `speech_end_ms` and the tentative work is discarded.
 - A turn longer than `max_turn_ms` (60 s) is cut and reported as `cut=True`.
 - While the patient is speaking, learner speech becomes a barge-in only after
   `barge_in_ms` of continuous speech; shorter bursts ("mm", "okay") are backchannels.
@@ -23,6 +26,7 @@ class TurnConfig:
     end_threshold: float = 0.35
     start_ms: float = 96
     silence_ms: float = 500
+    speculate_ms: float = 160
     min_turn_ms: float = 250
     barge_in_ms: float = 600
     max_turn_ms: float = 60_000
@@ -56,6 +60,7 @@ class TurnDetector:
         self._preroll: list[np.ndarray] = []
         self._started_during_patient = False
         self._barged = False
+        self._speculated = False
 
     def feed(self, prob: float, samples: np.ndarray, now_ms: float, patient_speaking: bool) -> list[Event]:
         """One VAD window: its probability, its samples, and when it arrived."""
@@ -84,9 +89,15 @@ class TurnDetector:
         if voiced:
             self._silence_run = 0.0
             self._last_voiced_ms = now_ms
+            self._speculated = False
         else:
             self._silence_run += self.window_ms
         voiced_ms = self._turn_ms - self._silence_run
+        answering = not self._started_during_patient or self._barged
+        if (not self._speculated and answering and c.speculate_ms <= self._silence_run < c.silence_ms
+                and voiced_ms >= c.min_turn_ms):
+            self._speculated = True
+            events.append(Event("tentative", now_ms, audio=np.concatenate(self._buffer), speech_end_ms=self._last_voiced_ms))
         if self._started_during_patient and not self._barged and patient_speaking and voiced_ms >= c.barge_in_ms:
             self._barged = True
             events.append(Event("barge_in", now_ms, during_patient=True))
@@ -104,7 +115,9 @@ class TurnDetector:
         cut = reason is not None
         audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, dtype=np.float32)
         voiced_ms = self._turn_ms - self._silence_run
-        during = self._started_during_patient and not self._barged
+        # speech that began over the patient and stayed short is a backchannel; if it
+        # outlasted the patient's reply it is an ordinary turn
+        during = self._started_during_patient and not self._barged and voiced_ms < self.config.barge_in_ms
         self.in_speech = False
         self._buffer, self._speech_run, self._silence_run, self._turn_ms = [], 0.0, 0.0, 0.0
         out = [Event("speech_stopped", now_ms, speech_end_ms=self._last_voiced_ms)]
