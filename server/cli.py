@@ -19,7 +19,7 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 _SETTING_KEYS = ("data_dir", "database_url", "persona_dir", "grader", "realiser", "asr_backend", "tts_backend",
-                 "host", "port", "educator_token", "store_audio", "default_persona")
+                 "host", "port", "educator_token", "store_audio", "default_persona", "vad_silence_ms", "barge_in_ms")
 
 
 def settings_from(args: argparse.Namespace):
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-persona", dest="default_persona")
     serve.add_argument("--store-audio", dest="store_audio", action="store_true", default=None,
                        help="keep learners' raw audio in the data directory")
+    serve.add_argument("--vad-silence-ms", dest="vad_silence_ms", type=int, help="silence that ends a spoken turn (500)")
+    serve.add_argument("--barge-in-ms", dest="barge_in_ms", type=int, help="speech over the patient that interrupts (600)")
 
     persona = sub.add_parser("persona", help="author and check persona packs")
     psub = persona.add_subparsers(dest="persona_command", required=True)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     openai_model: str | None = None
 
+    vad_silence_ms: int = Field(500, ge=100, le=3000, description="Silence that ends a learner's spoken turn.")
+    barge_in_ms: int = Field(600, ge=200, le=3000, description="Speech over the patient that interrupts; shorter is a backchannel.")
     max_text_chars: int = 4000
     store_audio: bool = False
 

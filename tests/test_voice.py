@@ -194,3 +194,26 @@ async def test_audio_before_start_and_in_text_mode(live_server):
         await ws.send(json.dumps({"type": "learner.text", "text": "Hello"}))
         kinds = [json.loads(await ws.recv())["type"] for _ in range(3)]
         assert kinds == ["grade.turn", "state.update", "patient.text"]
+
+
+async def test_raw_audio_is_kept_only_with_the_flag_and_endpointing_is_configurable(persona_dir, tmp_path):
+    """A second server with --store-audio and a 900 ms endpoint; the default server keeps no audio."""
+    from server.api.launch import ServerProcess
+
+    data = tmp_path / "data"
+    with ServerProcess(data, persona_dir, extra_args=["--store-audio", "--vad-silence-ms", "900"]).start() as server:
+        client = await VoiceClient.open(server.ws_url)
+        try:
+            await stream(client.send, speech("Do you have any allergies?"))
+            await stream(client.send, silence(1.4))
+            metrics = await client.wait_for("metrics.turn")
+            assert 900 <= metrics["stages_ms"]["speech_end_to_endpoint_ms"] < 1300
+        finally:
+            await client.close()
+    sid = client.of("session.started")[0]["session_id"]
+    files = sorted((data / "audio" / sid).glob("*.wav"))
+    assert len(files) == 1 and files[0].stat().st_size > 16000
+
+
+def test_default_server_keeps_no_audio(live_server):
+    assert not (live_server.data_dir / "audio").exists()

@@ -80,7 +80,10 @@ class Conversation:
 
         hooks = VoiceHooks(send_json=send_json, send_bytes=self._send_bytes, commit_turn=voice_turn,
                            annotate_turn=annotate, voice_and_state=voice_and_state)
-        self.voice = VoiceChannel(hooks, services.transcriber(), services.synthesizer(), audio_dir=audio_dir)
+        from ..speech.turns import TurnConfig
+
+        config = TurnConfig(silence_ms=services.settings.vad_silence_ms, barge_in_ms=services.settings.barge_in_ms)
+        self.voice = VoiceChannel(hooks, services.transcriber(), services.synthesizer(), config=config, audio_dir=audio_dir)
 
     async def on_audio(self, data: bytes) -> list:
         """A binary frame: learner audio for a voice session."""
