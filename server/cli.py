@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_flags(mc)
     mc.add_argument("--source", help="CTranslate2 Whisper directory (default: the prepared base model)")
     mc.add_argument("--out", help="checkpoint path (default: <data_dir>/models/whisper-base-openai.pt)")
+
+    from eval.cli import add_eval_commands, add_simulate_command
+    ev = sub.add_parser("eval", help="evaluate stored sessions: reports, CSV, xAPI, re-grading, agreement")
+    add_eval_commands(ev.add_subparsers(dest="eval_command", required=True))
+    add_simulate_command(sub)
     return parser
 
 
@@ -95,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "session":
         from .store.cli import run_session_command
         return run_session_command(args, settings_from(args))
+    if args.command in ("eval", "simulate"):
+        from eval.cli import run as run_eval
+        return run_eval(args)
     return 2
 
 

@@ -1,0 +1,1 @@
+"""Machine-readable results: CSV tables and xAPI statements."""

@@ -1,0 +1,47 @@
+"""Where sessions come from: the store (default) or JSONL files, plus the filter."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from ..records import EvalSession
+from .filters import EvalFilter
+from .jsonl import load_jsonl
+from .readonly import open_readonly
+from .store import iter_store, matching_records
+
+
+class Source(BaseModel):
+    """Exactly one of: JSONL files, or a database URL."""
+
+    database_url: str | None = None
+    jsonl: list[Path] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        return ", ".join(map(str, self.jsonl)) if self.jsonl else str(self.database_url)
+
+
+def load_sessions(source: Source, flt: EvalFilter | None = None, *, progress: bool | None = None) -> list[EvalSession]:
+    """All matching sessions with their turns, oldest first. The store is opened read-only."""
+    flt = flt or EvalFilter()
+    if source.jsonl:
+        return [s for s in load_jsonl(source.jsonl) if flt.matches(s)]
+    if not source.database_url:
+        raise ValueError("no source: give JSONL files or a database URL")
+    store = open_readonly(source.database_url)
+    try:
+        records = matching_records(store, flt)
+        bar = tqdm(iter_store(store, records), total=len(records), desc="loading sessions", unit="session",
+                   file=sys.stderr, disable=_quiet(progress), leave=False)
+        return list(bar)
+    finally:
+        store.close()
+
+
+def _quiet(progress: bool | None) -> bool | None:
+    """tqdm's `disable`: None lets tqdm decide (off when stderr is not a terminal)."""
+    return None if progress is None else not progress

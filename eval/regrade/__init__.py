@@ -1,0 +1,1 @@
+"""Re-run a grader over stored sessions, read-only, and report what would change."""
