@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
@@ -99,8 +99,10 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
             if record is None or not token_matches(creds.credentials, record.token_hash):
                 raise HTTPException(403, "this token may not read this session; use its learner token or the educator token")
         turns = await asyncio.to_thread(store.turns, session_id)
+        pack = engine.registry.packs.get(record.persona_id)
+        items = {c.id: c.item for c in pack.checklist} if pack is not None and record.summary else {}
         return SessionDetail(session=SessionInfo.of(record), opening=record.opening,
-                             turns=[TurnInfo.of(t) for t in turns], summary=record.summary)
+                             turns=[TurnInfo.of(t) for t in turns], summary=record.summary, checklist_items=items)
 
     @app.get("/", include_in_schema=False)
     async def index():
@@ -109,6 +111,11 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
             return FileResponse(page)
         return HTMLResponse("<!doctype html><title>Bedside</title><p>Bedside server is running. "
                             "The browser client is not installed; see /docs for the API.</p>")
+
+    @app.get("/educator", include_in_schema=False)
+    async def educator_page():
+        """A memorable address for the educator view of the browser client."""
+        return RedirectResponse("/#/educator")
 
     if Path(web_dir).is_dir():
         app.mount("/static", StaticFiles(directory=web_dir), name="static")

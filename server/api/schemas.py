@@ -125,6 +125,8 @@ class SessionDetail(BaseModel):
     opening: str
     turns: list[TurnInfo]
     summary: SessionSummary | None = Field(None, description="Present once the session has ended.")
+    checklist_items: dict[str, str] = Field(default_factory=dict, description="Once the session has ended: the "
+                                            "persona's history-checklist ids -> their wording, for the debrief.")
 
 
 class Health(BaseModel):
