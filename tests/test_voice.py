@@ -201,7 +201,7 @@ async def test_raw_audio_is_kept_only_with_the_flag_and_endpointing_is_configura
     from server.api.launch import ServerProcess
 
     data = tmp_path / "data"
-    with ServerProcess(data, persona_dir, extra_args=["--store-audio", "--vad-silence-ms", "900"]).start() as server:
+    with ServerProcess(data, persona_dir, extra_args=["--store-audio", "--vad-silence-ms", "900"]) as server:
         client = await VoiceClient.open(server.ws_url)
         try:
             await stream(client.send, speech("Do you have any allergies?"))
