@@ -85,4 +85,6 @@ class TurnResult(BaseModel):
     disclosed: list[str] = Field(default_factory=list, description="Fact and concern ids first disclosed this turn.")
     reply: str
     realiser: str = "template"
+    fallback_reason: str | None = Field(None, description="Why a model realiser's reply was not used (template spoken instead).")
+    rejected_reply: str | None = Field(None, description="The generated reply the grounding check rejected.")
     timings_ms: dict[str, float] = Field(default_factory=dict)

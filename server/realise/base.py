@@ -29,3 +29,18 @@ class Realiser(Protocol):
     def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> Iterator[str]:
         """Yield the reply sentence by sentence."""
         ...
+
+
+@runtime_checkable
+class CheckedRealiser(Realiser, Protocol):
+    """A model realiser: its replies are generated, then checked (server/realise/grounding.py).
+
+    `realise_checked` returns a `server.realise.model.Realisation`: the reply to speak, the
+    realiser label ("transformers", or "template(fallback:transformers)" when the check
+    failed), the fallback reason and the rejected text. The engine records these in the
+    TurnResult. `stream` takes an optional cancel event for barge-in.
+    """
+
+    def realise_checked(self, pack: PersonaPack, plan: ContentPlan, state: SessionState, cancel=None): ...
+
+    def warm(self) -> None: ...

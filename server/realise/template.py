@@ -45,48 +45,62 @@ def correction_line(pack: PersonaPack, named: str, actual: str) -> str:
 class TemplateRealiser:
     name = "template"
 
-    def parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str]]:
-        """(priority, sentence-group) in speaking order; lower priority is dropped first."""
+    def labelled_parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str, str]]:
+        """(priority, kind, sentence-group) in speaking order; lower priority is dropped first.
+
+        `kind` names the plan item a group words ("fact:<id>", "concern:<id>", "opportunity:<id>",
+        "question:<id>", "correction", "uncovered:deny|unsure", "deflect") or a content-free
+        move ("greeting", "ack", "closing", "filler"); the grounding check uses it.
+        """
         i = _STYLE_INDEX[plan.style]
         n = plan.turn_index
-        out: list[tuple[int, str]] = []
+        out: list[tuple[int, str, str]] = []
         if plan.greeting:
-            out.append((2, GREETING[i]))
+            out.append((2, "greeting", GREETING[i]))
         if plan.correction:
-            out.append((9, correction_line(pack, plan.correction, plan.correction_to or pack.emotion.primary.value)))
+            out.append((9, "correction", correction_line(pack, plan.correction, plan.correction_to or pack.emotion.primary.value)))
         if plan.acknowledgement == "warm" and not plan.greeting:
             warm = WARM_INDIRECT if pack.identity.cultural_expression.value == "indirect" else WARM
-            out.append((1, warm[i]))
+            out.append((1, "ack", warm[i]))
         elif plan.acknowledgement == "cool" and not (plan.facts or plan.concern):
-            out.append((1, COOL[i]))
+            out.append((1, "ack", COOL[i]))
         for fid in plan.facts:
-            out.append((8, getattr(pack.fact(fid).answers, plan.style)))
+            out.append((8, f"fact:{fid}", getattr(pack.fact(fid).answers, plan.style)))
         if plan.deflected_facts and not plan.facts and not plan.concern:
-            out.append((7, pick(pack.uncovered.deflect, n)))
+            out.append((7, "deflect", pick(pack.uncovered.deflect, n)))
         if plan.concern:
-            out.append((8, pack.concern(plan.concern).disclosure))
+            out.append((8, f"concern:{plan.concern}", pack.concern(plan.concern).disclosure))
         if plan.uncovered:
-            out.append((7, pick(getattr(pack.uncovered, plan.uncovered), n)))
+            out.append((7, f"uncovered:{plan.uncovered}", pick(getattr(pack.uncovered, plan.uncovered), n)))
         if plan.opportunity:
-            out.append((6, pack.opportunity(plan.opportunity).line))
+            out.append((6, f"opportunity:{plan.opportunity}", pack.opportunity(plan.opportunity).line))
         if plan.patient_question:
-            out.append((5, next(q.text for q in pack.patient_questions if q.id == plan.patient_question)))
+            out.append((5, f"question:{plan.patient_question}",
+                        next(q.text for q in pack.patient_questions if q.id == plan.patient_question)))
         if plan.closing:
-            out.append((4, CLOSING[i]))
-        if not out or all(p <= 2 for p, _ in out) and not plan.greeting:
-            out.append((3, FILLER.get(plan.act, FILLER["other"])[i]))
+            out.append((4, "closing", CLOSING[i]))
+        if not out or all(p <= 2 for p, _, _ in out) and not plan.greeting:
+            out.append((3, "filler", FILLER.get(plan.act, FILLER["other"])[i]))
         return out
 
-    def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
-        parts = self.parts(pack, plan, state)
+    def parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str]]:
+        """(priority, sentence-group) in speaking order; lower priority is dropped first."""
+        return [(p, t) for p, _, t in self.labelled_parts(pack, plan, state)]
+
+    def kept_parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str, str]]:
+        """The labelled parts the reply keeps within the persona's sentence limit."""
+        parts = self.labelled_parts(pack, plan, state)
         limit = pack.emotion.max_reply_sentences
         # the planner budgeted the content; only content-free extras (priority <= 4) are dropped
-        while sum(len(split_sentences(t)) for _, t in parts) > limit:
+        while sum(len(split_sentences(t)) for _, _, t in parts) > limit:
             extras = [k for k in range(len(parts)) if parts[k][0] <= 4]
             if not extras or len(parts) == 1:
                 break
             parts.pop(min(extras, key=lambda k: parts[k][0]))
-        return " ".join(t for _, t in parts)
+        return parts
+
+    def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
+        return " ".join(t for _, _, t in self.kept_parts(pack, plan, state))
 
     def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> Iterator[str]:
         yield from split_sentences(self.realise(pack, plan, state))
