@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate stored sessions: reports, CSV, xAPI, re-grading, agreement")
     add_eval_commands(ev.add_subparsers(dest="eval_command", required=True))
     add_simulate_command(sub)
+    from .grading.cli import add_parser as add_grade_parser
+    add_grade_parser(sub)
     return parser
 
 
@@ -97,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "models":
         from . import models
         return models.run(args, settings_from(args))
+    if args.command == "grade":
+        from .grading.cli import run as run_grade
+        return run_grade(args, settings_from(args))
     if args.command == "session":
         from .store.cli import run_session_command
         return run_session_command(args, settings_from(args))

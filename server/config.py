@@ -37,9 +37,23 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     openai_model: str | None = None
+    judge_timeout_s: float = Field(20.0, description="grader=judge: seconds before a turn falls back to the trained grader")
 
     vad_silence_ms: int = Field(500, ge=100, le=3000, description="Silence that ends a learner's spoken turn.")
     barge_in_ms: int = Field(600, ge=200, le=3000, description="Speech over the patient that interrupts; shorter is a backchannel.")
+    # model realisers (server/realise/, docs/realisers.md)
+    realiser_model: str | None = Field(None, description="transformers realiser: a local Hugging Face model directory or "
+                                       ".gguf file; default the bundled SmolLM2-135M-Instruct (prepared by `bedside models prepare`)")
+    realiser_max_new_tokens: int = Field(120, ge=8, le=1024, description="Upper bound on generated tokens per reply "
+                                         "(the planned text's length bounds it further).")
+    realiser_timeout_s: float = Field(30.0, gt=0, description="Whole-reply generation budget; past it the template is used.")
+    realiser_connect_timeout_s: float = Field(3.0, gt=0, description="openai realiser: connection time-out.")
+    realiser_temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy decoding.")
+    realiser_threads: int = Field(1, ge=1, le=64, description="transformers realiser: CPU threads for generation.")
+    realiser_openai_base_url: str | None = Field(None, description="openai realiser endpoint; default openai_base_url.")
+    realiser_openai_model: str | None = Field(None, description="openai realiser model name; default openai_model.")
+    realiser_openai_api_key: str | None = Field(None, description="openai realiser API key; default openai_api_key.")
+
     max_text_chars: int = 4000
     store_audio: bool = False
 

@@ -42,9 +42,12 @@ class Engine:
         return self._indexes[pack.id]
 
     def warm(self) -> None:
-        """Embed every pack's questions now, so the first learner turn is not slow."""
+        """Embed every pack's questions (and load a model realiser) now, so the first learner turn is not slow."""
         for pack in self.registry.packs.values():
             self.index(pack)
+        warm = getattr(self.realiser, "warm", None)
+        if warm is not None:
+            warm()
 
     def start(self, persona_id: str) -> tuple[SessionState, str]:
         """A fresh session and the patient's opening words (with any opening cue)."""
@@ -60,6 +63,8 @@ class Engine:
                 s.pending_opportunity = opp.id
                 break
         text = " ".join(words)
+        if hasattr(self.grader, "prefetch"):
+            self.grader.prefetch(text)
         s.last_patient_text = text
         s.history.append(("patient", text))
         return s, text
@@ -83,12 +88,20 @@ class Engine:
             interrupted=interrupted,
         )
 
+    def _shared_vector(self, text: str, patient_turn: str):
+        """The learner turn's embedding from the grader, when grader and retrieval use the same
+        model: the grader encodes the turn once (and keeps it for its own call), retrieval reuses it."""
+        if getattr(self.grader, "embedder_name", None) == getattr(self.embedder, "name", None) and hasattr(self.grader, "reply_vector"):
+            return self.grader.reply_vector(text, patient_turn)
+        return None
+
     def respond(self, s: SessionState, text: str, *, interrupted: bool = False) -> tuple[TurnResult, SessionState]:
         """Run one learner turn. Returns the result and the new state; `s` is not modified."""
         pack = self.pack(s.persona_id)
         clock = time.perf_counter
         t0 = clock()
-        found = self.index(pack).search(text)
+        vector = self._shared_vector(text, s.last_patient_text)
+        found = self.index(pack).search(text, vector=vector)
         t1 = clock()
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)
@@ -118,9 +131,18 @@ class Engine:
         t3 = clock()
         plan = plan_turn(pack, new, act, grade, found, signal)
         t4 = clock()
-        reply = self.realiser.realise(pack, plan, new)
+        checked = getattr(self.realiser, "realise_checked", None)
+        realiser_name, fallback_reason, rejected, extra_ms = getattr(self.realiser, "name", "template"), None, None, {}
+        if checked is not None:  # a model realiser: generated, checked, else the template with a reason
+            out = checked(pack, plan, new)
+            reply, realiser_name, fallback_reason, rejected = out.text, out.realiser, out.fallback_reason, out.rejected
+            extra_ms = {f"realise_{k}": v for k, v in out.timings_ms.items()}
+        else:
+            reply = self.realiser.realise(pack, plan, new)
         t5 = clock()
 
+        if hasattr(self.grader, "prefetch"):
+            self.grader.prefetch(reply)  # the next turn is graded against these words
         new.last_patient_text = reply
         new.history.append(("patient", reply))
         new.history = new.history[-2 * HISTORY_TURNS:]
@@ -130,8 +152,8 @@ class Engine:
         result = TurnResult(
             turn_index=new.turn_index, learner_text=text, act=act, grade=grade,
             state_before=s.emotional, state_after=new.emotional, plan=plan, disclosed=disclosed, reply=reply,
-            realiser=getattr(self.realiser, "name", "template"),
+            realiser=realiser_name, fallback_reason=fallback_reason, rejected_reply=rejected,
             timings_ms={"understand": ms(t0, t1), "grade": ms(t1, t2), "state": ms(t2, t3), "plan": ms(t3, t4),
-                        "realise": ms(t4, t5), "total": ms(t0, t5)},
+                        "realise": ms(t4, t5), "total": ms(t0, t5), **extra_ms},
         )
         return result, new

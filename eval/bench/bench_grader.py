@@ -1,0 +1,306 @@
+"""Benchmark of the trained empathy grader: four sections, figures measured on this machine.
+
+1. EPITOME-dev, 5-fold cross-validation grouped by seeker post: accuracy, macro-F1 and
+   quadratic-weighted kappa per mechanism, with the published anchors beside them.
+2. The seed set's held-out test split (never trained on): per-flag precision/recall, ECCS
+   QWK, NURSE per-type F1, and the rule grader on the same rows for comparison.
+3. Robustness to ASR: the doctor turns of aci-bench graded on the human(-corrected) and the
+   ASR transcript of the same encounter, aligned turn by turn; how often the ECCS-free grade
+   (NURSE set, flags, question type, EPITOME) changes.
+4. Speed and memory: per-turn grading time p50/p95 and the grader's resident memory.
+
+Shared data comes from --shared / BEDSIDE_SHARED_DATA (default <repo>/../shared/data);
+sections that need it are skipped with the reason when it is absent.
+
+    .venv/bin/python eval/bench/bench_grader.py [--shared PATH] [--sections 1234] [--max-asr-turns N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_score, recall_score
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from server.grading.base import ALL_NURSE, GradeContext  # noqa: E402
+from server.grading.data_sources import MECHANISMS, load_epitome, load_seed, shared_dir  # noqa: E402
+
+ANCHORS = {  # Sharma et al. 2020 (RoBERTa, as reported) and a keyword rule; macro-F1
+    "emotional_reactions": (0.75, 0.47), "interpretations": (0.63, 0.36), "explorations": (0.73, 0.56)}
+TARGETS = {"emotional_reactions": 0.70, "interpretations": 0.60, "explorations": 0.70}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ------------------------------------------------------------------ 1. EPITOME-dev
+
+def section_epitome(shared: Path) -> None:
+    from server.grading.rules import RuleGrader
+    from server.grading.train import REDDIT_C, EmbeddingCache, RedditBlock, fit_linear, fit_tfidf, grouped_folds
+
+    print("\n== 1. EPITOME-dev: 5-fold CV grouped by seeker post (seed 0) ==")
+    pairs = load_epitome(shared)
+    if not pairs:
+        print(f"SKIPPED: no epitome-dev under {shared}")
+        return
+    block = RedditBlock(pairs, EmbeddingCache())
+    replies = [p.response_post for p in pairs]
+    folds = grouped_folds([p.sp_id for p in pairs], 5, seed=0)
+    rules = RuleGrader()
+    rule_pred = {m: [] for m in MECHANISMS}
+    for p in pairs:
+        g = rules.grade(p.response_post, GradeContext(patient_turn=p.seeker_post))
+        for m in MECHANISMS:
+            rule_pred[m].append(getattr(g.epitome, m))
+    print(f"{len(pairs)} pairs, {len(set(p.sp_id for p in pairs))} seeker posts; "
+          f"model: mean of a TF-IDF LR (C={REDDIT_C['lex']}) and a MiniLM+rules LR (C={REDDIT_C['dense']}), class-balanced; "
+          "hyperparameters fixed, TF-IDF refit inside each fold")
+    print(f"{'mechanism':22s} {'acc':>6s} {'macroF1':>8s} {'QWK':>6s} | {'target F1':>9s} {'RoBERTa F1':>10s} {'keyword F1':>10s} | {'our rules F1':>12s}")
+    for m in MECHANISMS:
+        y = np.array([p.levels[m] for p in pairs])
+        pred = np.zeros_like(y)
+        for tr, te in folds:
+            tv = fit_tfidf([replies[i] for i in tr], max_features=20000)
+            lex = tv.transform(replies)
+            a = fit_linear(lex[tr], y[tr], REDDIT_C["lex"], 0).predict_proba(lex[te])
+            b = fit_linear(block.dense[tr], y[tr], REDDIT_C["dense"], 0).predict_proba(block.dense[te])
+            pred[te] = np.argmax(a + b, axis=1)
+        rob, kw = ANCHORS[m]
+        print(f"{m:22s} {accuracy_score(y, pred):6.3f} {f1_score(y, pred, average='macro'):8.3f} "
+              f"{cohen_kappa_score(y, pred, weights='quadratic'):6.3f} | {TARGETS[m]:9.2f} {rob:10.2f} {kw:10.2f} | "
+              f"{f1_score(y, rule_pred[m], average='macro'):12.3f}")
+
+
+# ------------------------------------------------------------------ 2. seed test split
+
+def section_seed(grader) -> None:
+    from server.grading.rules import RuleGrader
+
+    print("\n== 2. Seed set, held-out test split (never trained on) ==")
+    rows = load_seed("test")
+    rules = RuleGrader()
+    graded = {"trained": [grader.grade(r.response, r.context_for_grading()) for r in rows],
+              "rules": [rules.grade(r.response, r.context_for_grading()) for r in rows]}
+    print(f"{len(rows)} rows; trained = {grader.version}")
+    opp = [i for i, r in enumerate(rows) if r.eccs is not None]
+    y = [rows[i].eccs for i in opp]
+    for name, gs in graded.items():
+        p = [gs[i].eccs for i in opp]
+        print(f"ECCS ({len(opp)} opportunities) {name:8s} QWK {cohen_kappa_score(y, p, weights='quadratic'):.3f} "
+              f"exact {accuracy_score(y, p):.3f} within-1 {np.mean(np.abs(np.array(y) - np.array(p)) <= 1):.3f}"
+              + ("   (target QWK >= 0.75)" if name == "trained" else ""))
+    print(f"{'flag':26s} {'n':>3s} {'P':>5s} {'R':>5s} | {'rules P':>7s} {'rules R':>7s}")
+    from server.grading.train import TEXT_FLAGS
+    for f in TEXT_FLAGS:
+        yt = [f in r.flags for r in rows]
+        cells = []
+        for name in ("trained", "rules"):
+            pt = [f in g.flags for g in graded[name]]
+            cells += [precision_score(yt, pt, zero_division=0), recall_score(yt, pt, zero_division=0)]
+        print(f"{f:26s} {sum(yt):3d} {cells[0]:5.2f} {cells[1]:5.2f} | {cells[2]:7.2f} {cells[3]:7.2f}")
+    print(f"{'NURSE':26s} {'n':>3s} {'F1':>5s} | {'rules F1':>8s}")
+    for t in ALL_NURSE:
+        yt = [t in r.nurse for r in rows]
+        f = [f1_score(yt, [t in g.nurse for g in graded[n]], zero_division=0) for n in ("trained", "rules")]
+        print(f"{t:26s} {sum(yt):3d} {f[0]:5.2f} | {f[1]:8.2f}")
+    for name, gs in graded.items():
+        ep = " ".join(f"{m[:6]} {f1_score([getattr(r.epitome, m) for r in rows], [getattr(g.epitome, m) for g in gs], average='macro'):.3f}"
+                      for m in MECHANISMS)
+        print(f"{name:8s} space acc {np.mean([r.space == g.space for r, g in zip(rows, gs)]):.3f} | "
+              f"question type acc {np.mean([r.question_type == g.question_type for r, g in zip(rows, gs)]):.3f} | "
+              f"named emotion acc {np.mean([r.named_emotion == g.named_emotion for r, g in zip(rows, gs)]):.3f} | "
+              f"accuracy-flag acc {np.mean([r.empathic_accuracy == g.empathic_accuracy for r, g in zip(rows, gs)]):.3f} | EPITOME macro-F1 {ep}")
+
+
+# ------------------------------------------------------------------ 3. ASR robustness
+
+_TURN = re.compile(r"\[(doctor|patient)\]")
+
+
+def turns(dialogue: str) -> list[tuple[str, str]]:
+    """(speaker, text) pairs; works on one-turn-per-line and on run-together transcripts."""
+    parts = _TURN.split(dialogue)
+    return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2) if parts[i + 1].strip()]
+
+
+def _with_context(ts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Doctor turns with the patient's previous turn as context."""
+    out, last = [], ""
+    for who, text in ts:
+        if who == "patient":
+            last = text
+        else:
+            out.append((text, last))
+    return out
+
+
+def align(a: list[str], b: list[str], threshold: float = 0.5) -> list[tuple[int, int]]:
+    """Monotone turn alignment maximising word-level similarity (Needleman-Wunsch, no gap cost)."""
+    sim = np.zeros((len(a), len(b)))
+    wa, wb = [x.lower().split() for x in a], [x.lower().split() for x in b]
+    for i in range(len(a)):
+        for j in range(max(0, i - 40), min(len(b), i + 40)):
+            sim[i, j] = difflib.SequenceMatcher(None, wa[i], wb[j], autojunk=False).ratio()
+    score = np.zeros((len(a) + 1, len(b) + 1))
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            score[i, j] = max(score[i - 1, j], score[i, j - 1], score[i - 1, j - 1] + (sim[i - 1, j - 1] if sim[i - 1, j - 1] >= threshold else 0))
+    pairs, i, j = [], len(a), len(b)
+    while i and j:
+        if sim[i - 1, j - 1] >= threshold and score[i, j] == score[i - 1, j - 1] + sim[i - 1, j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif score[i, j] == score[i - 1, j]:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
+def _load_dialogues(path: Path) -> dict[str, str]:
+    csv.field_size_limit(1 << 30)
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {r["id"]: r["dialogue"] for r in csv.DictReader(fh)}
+
+
+def asr_pairs(shared: Path) -> dict[str, list[tuple[tuple[str, str], tuple[str, str]]]]:
+    """source -> [((human text, context), (asr text, context))] for aligned doctor turns."""
+    root = shared / "aci-bench" / "data" / "src_experiment_data"
+    out: dict[str, list] = {"aci asrcorr vs asr": [], "virtscribe humantrans vs asr": []}
+    for human_file in sorted(root.glob("*_aci_asrcorr.csv")):
+        asr_file = root / human_file.name.replace("_asrcorr", "_asr")
+        if not asr_file.exists():
+            continue
+        H, A = _load_dialogues(human_file), _load_dialogues(asr_file)
+        for k in sorted(set(H) & set(A)):
+            h, a = turns(H[k]), turns(A[k])
+            if len(h) == len(a):  # same segmentation: align by position, doctor turns on both sides
+                hc, ac = _with_context(h), _with_context(a)
+                if len(hc) == len(ac):
+                    out["aci asrcorr vs asr"] += list(zip(hc, ac))
+    for human_file in sorted(root.glob("*_virtscribe_humantrans.csv")):
+        asr_file = root / human_file.name.replace("_humantrans", "_asr")
+        if not asr_file.exists():
+            continue
+        H, A = _load_dialogues(human_file), _load_dialogues(asr_file)
+        for k in sorted(set(H) & set(A)):
+            hc, ac = _with_context(turns(H[k])), _with_context(turns(A[k]))
+            out["virtscribe humantrans vs asr"] += [(hc[i], ac[j]) for i, j in align([t for t, _ in hc], [t for t, _ in ac])]
+    return out
+
+
+def _fields(g) -> dict:
+    return {"NURSE set": tuple(g.nurse), "flags": tuple(g.flags), "question type": g.question_type,
+            "EPITOME": (g.epitome.emotional_reactions, g.epitome.interpretations, g.epitome.explorations)}
+
+
+def section_asr(grader, shared: Path, max_turns: int) -> None:
+    print("\n== 3. Robustness to ASR: doctor turns of aci-bench, human vs ASR transcript of the same encounter ==")
+    root = shared / "aci-bench" / "data" / "src_experiment_data"
+    if not root.exists():
+        print(f"SKIPPED: no aci-bench under {shared}")
+        return
+    rng = np.random.RandomState(0)
+    for source, pairs in asr_pairs(shared).items():
+        if not pairs:
+            print(f"{source}: no aligned turns")
+            continue
+        if len(pairs) > max_turns:
+            pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), max_turns, replace=False))]
+        changed = {k: 0 for k in ("NURSE set", "flags", "question type", "EPITOME")}
+        any_change = differ = any_change_differ = 0
+        for (ht, hctx), (at, actx) in pairs:
+            gh = grader.grade(ht, GradeContext(patient_turn=hctx))
+            ga = grader.grade(at, GradeContext(patient_turn=actx))
+            fh, fa = _fields(gh), _fields(ga)
+            diff = [k for k in fh if fh[k] != fa[k]]
+            for k in diff:
+                changed[k] += 1
+            text_differs = " ".join(ht.lower().split()) != " ".join(at.lower().split())
+            differ += text_differs
+            any_change += bool(diff)
+            any_change_differ += bool(diff) and text_differs
+        n = len(pairs)
+        per = ", ".join(f"{k} {v / n:.1%}" for k, v in changed.items())
+        print(f"{source}: {n} aligned doctor turns, text differs in {differ} ({differ / n:.1%}); grade changed in "
+              f"{any_change} ({any_change / n:.1%}) [{per}]; among turns whose text differs: "
+              f"{(any_change_differ / differ if differ else 0):.1%}")
+
+
+# ------------------------------------------------------------------ 4. speed and memory
+
+def section_speed(grader, rss_before: float, rss_after: float) -> None:
+    from server.grading.artefact import MODEL_DIR
+
+    print("\n== 4. Speed and memory ==")
+    rows = load_seed("test")
+    grader.grade("warm up", GradeContext(patient_turn="Hello."))
+    def timed(cold_context: bool) -> list[float]:
+        out = []
+        for r in rows:
+            ctx = r.context_for_grading()
+            grader._replies.clear()  # a reply never seen before
+            if cold_context:
+                grader.encoder._cache.clear()  # and a patient turn never seen before
+            else:
+                grader.prefetch(r.context)  # the engine encodes the patient's words when they are said
+            t0 = time.perf_counter()
+            grader.grade(r.response, ctx)
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
+    for label, cold in (("in a session (patient turn encoded when said, as the engine does)", False),
+                        ("cold (patient turn encoded inside the call)", True)):
+        t = timed(cold)
+        print(f"per-turn grading, {len(t)} seed-test replies, {label}: p50 {np.percentile(t, 50):.1f} ms, "
+              f"p95 {np.percentile(t, 95):.1f} ms, max {max(t):.1f} ms (target p95 <= 30 ms)")
+    print("(the reply's MiniLM pass is shared with the engine's fact retrieval, which no longer embeds the turn itself)")
+    print(f"memory: process RSS {rss_before:.0f} MB before loading the grader, {rss_after:.0f} MB after "
+          f"(+{rss_after - rss_before:.0f} MB: MiniLM + heads); artefact on disk {size / 1024:.0f} KiB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", help="shared data folder (env BEDSIDE_SHARED_DATA)")
+    ap.add_argument("--sections", default="1234")
+    ap.add_argument("--max-asr-turns", type=int, default=600, help="sample at most this many aligned turns per source")
+    args = ap.parse_args(argv)
+    shared = shared_dir(args.shared)
+    import torch
+
+    torch.set_num_threads(2)
+    before = rss_mb()
+    from server.grading.trained import TrainedGrader
+
+    grader = TrainedGrader()
+    grader.grade("warm up", GradeContext(patient_turn="Hello."))
+    after = rss_mb()
+    print(f"grader {grader.version}; shared data {shared}{'' if shared.exists() else ' (absent)'}")
+    if "1" in args.sections:
+        section_epitome(shared)
+    if "2" in args.sections:
+        section_seed(grader)
+    if "3" in args.sections:
+        section_asr(grader, shared, args.max_asr_turns)
+    if "4" in args.sections:
+        section_speed(grader, before, after)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Features of one learner turn for the trained grader.
+
+Three blocks, each cheap at run time:
+- dense: MiniLM embeddings of the reply (mean-pooled, and max over its sentences' token means)
+  and of its
+  relation to the patient's turn (element-wise product and cosine), so a head can tell a reply
+  that takes up what the patient said from one that moves away;
+- rules: every phrase and structure rule of `rules.rule_signals`, as numbers;
+- lexical: word 1-2-gram TF-IDF of the reply, computed here from a stored vocabulary (no
+  pickles), so the artefact stays plain numbers and JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from ..engine.emotions import compatible
+from .base import GradeContext
+from .rules import rule_signals
+
+REPLY_MAX_TOKENS = 256  # long Reddit replies; a spoken turn is far shorter
+_SENT = re.compile(r"(?<=[.?!])\s+|\n+")
+_WORD = re.compile(r"[a-z0-9']+")
+
+RULE_BOOLS = ("understand", "respect", "support", "explore", "legitimise", "shared", "sympathy", "false_understanding",
+              "reassure", "dismissive", "advice", "stereotype", "jargon", "perfunctory", "ack_generic", "name", "acknowledges")
+RULE_NAMES = (*RULE_BOOLS, "q_open", "q_closed", "q_none", "overlap", "named_wrong", "named_right", "opp_explicit", "opp_cue",
+              "opp_none", "explored_before", "log_words", "n_sentences", "n_questions", "i_share", "you_share", "ends_question")
+
+
+def sentences(text: str) -> list[str]:
+    parts = [s.strip() for s in _SENT.split(text.strip()) if s.strip()]
+    return parts or [text.strip() or "."]
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def ngrams(text: str) -> list[str]:
+    """Word unigrams and bigrams: the analyzer shared by training (sklearn) and run time."""
+    w = words(text)
+    return w + [f"{a} {b}" for a, b in zip(w, w[1:])]
+
+
+def rule_vector(text: str, ctx: GradeContext) -> np.ndarray:
+    """The rule grader's verdicts plus a few structural counts, in RULE_NAMES order."""
+    s = rule_signals(text, ctx)
+    named = s["named"][0][1] if s["named"] else None
+    right = named is not None and ctx.patient_emotion is not None and any(
+        compatible(named, e) for e in [ctx.patient_emotion, *ctx.also_accept])
+    w = words(text)
+    n = max(1, len(w))
+    sents = sentences(text)
+    kind = ctx.opportunity_kind if ctx.opportunity_id else None
+    values = [float(bool(s[k])) for k in RULE_BOOLS] + [
+        float(s["qtype"] == "open"), float(s["qtype"] == "closed"), float(s["qtype"] == "none"),
+        float(s["overlap"]),
+        float(named is not None and not right), float(right),
+        float(kind == "explicit"), float(kind == "cue"), float(kind is None),
+        float(ctx.explored_before),
+        math.log1p(len(w)) / 4.0,
+        min(len(sents), 8) / 4.0,
+        min(text.count("?"), 4) / 2.0,
+        sum(x in ("i", "i'm", "i've", "i'd", "i'll", "me", "my") for x in w) / n * 4,
+        sum(x in ("you", "you're", "you've", "you'd", "your", "yourself") for x in w) / n * 4,
+        float(text.rstrip().endswith("?")),
+    ]
+    return np.asarray(values, dtype=np.float32)
+
+
+class TextEncoder:
+    """MiniLM mean-pooled sentence embeddings, with a small cache for patient turns (the same
+    patient line is graded against many replies) and whole-reply + per-sentence encoding in a
+    single forward pass."""
+
+    def __init__(self, embedder=None, cache_size: int = 256):
+        if embedder is None:
+            from ..engine.embedding import default_embedder
+            embedder = default_embedder()
+        self.embedder = embedder
+        self.tokenizer = embedder.tokenizer
+        self.model = embedder.model
+        self._torch = embedder._torch
+        self._lock = embedder._lock
+        self._cache: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+
+    def encode(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32) -> np.ndarray:
+        """Unit-normalised mean-pooled embeddings; batches are cut in input order so the same
+        inputs always give the same numbers."""
+        torch = self._torch
+        out = []
+        for i in range(0, len(texts), batch_size):
+            chunk = [t if t.strip() else "." for t in texts[i:i + batch_size]]
+            with self._lock, torch.inference_mode():
+                batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            out.append(pooled.numpy().astype(np.float32))
+        return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+
+    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS,
+                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """(mean-pooled reply, element-wise max over its sentences) from one forward pass: each
+        sentence is the mean of its own tokens in the whole reply's encoding, so a long reply's
+        strongest sentence is not averaged away, at no extra cost."""
+        torch = self._torch
+        whole_out, max_out = [], []
+        for i in range(0, len(texts), batch_size):
+            chunk = [t if t.strip() else "." for t in texts[i:i + batch_size]]
+            with self._lock, torch.inference_mode():
+                batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt",
+                                       return_offsets_mapping=True)
+                offsets = batch.pop("offset_mapping").numpy()
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+            H, P = hidden.numpy(), pooled.numpy()
+            for j, text in enumerate(chunk):
+                whole_out.append(P[j])
+                max_out.append(_sentence_max(text, H[j], offsets[j], P[j]))
+        if not whole_out:
+            return np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32)
+        return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32)
+
+    def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(reply, sentence-max reply, patient turn); the patient turn comes from the cache when
+        the engine has already encoded it (see `context`)."""
+        whole, maxed = self.encode_replies([text])
+        ctx = self.context(context) if context.strip() else np.zeros_like(whole[0])
+        return whole[0], maxed[0], ctx
+
+    def context(self, text: str) -> np.ndarray:
+        """The patient's turn, cached: the engine encodes it when the patient says it."""
+        v = self._cache.get(text)
+        if v is None:
+            v = self.encode([text])[0]
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[text] = v
+        return v
+
+
+def _sentence_max(text: str, hidden: np.ndarray, offsets: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    spans = [(m.start(), m.end()) for m in re.finditer(r"[^.?!\n]+[.?!]*", text) if m.group().strip()]
+    if len(spans) <= 1:
+        return pooled
+    real = offsets[:, 1] > offsets[:, 0]  # special and padding tokens have empty offsets
+    vecs = []
+    for a, b in spans:
+        sel = real & (offsets[:, 0] >= a) & (offsets[:, 0] < b)
+        if sel.any():
+            v = hidden[sel].mean(axis=0)
+            vecs.append(v / (np.linalg.norm(v) + 1e-9))
+    return np.max(vecs, axis=0) if len(vecs) > 1 else pooled
+
+
+def dense_block(reply: np.ndarray, reply_max: np.ndarray, context: np.ndarray) -> np.ndarray:
+    """[reply, sentence-max reply, reply*context, cosine]; works on one row or a matrix."""
+    cos = (reply * context).sum(-1, keepdims=True)
+    return np.concatenate([reply, reply_max, reply * context * 4.0, cos], axis=-1).astype(np.float32)
+
+
+class Tfidf:
+    """Sublinear TF-IDF over `ngrams`, l2-normalised: the same numbers as sklearn's
+    TfidfVectorizer(analyzer=ngrams, sublinear_tf=True), from a stored vocabulary and idf."""
+
+    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray):
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float32)
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        X = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for g, c in Counter(ngrams(t)).items():
+                j = self.vocabulary.get(g)
+                if j is not None:
+                    X[i, j] = (1.0 + math.log(c)) * self.idf[j]
+            n = np.linalg.norm(X[i])
+            if n > 0:
+                X[i] /= n
+        return X

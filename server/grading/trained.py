@@ -1,0 +1,139 @@
+"""The trained grader: small linear heads over MiniLM, rule and TF-IDF features.
+
+Rules still decide what they are reliable for (which feeling was named, the question type,
+the voice pipeline's `interrupted`); the heads decide the judgement calls (ECCS level, NURSE
+types, flags, space, EPITOME). The raw prediction then passes through the coding manuals'
+constraints, and feedback is written from the final fields.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from .artefact import Artefact
+from .base import ALL_NURSE, Epitome, Grade, GradeContext
+from .constraints import constrain
+from .data_sources import MECHANISMS
+from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, rule_vector
+from .rules import rule_signals
+from .train import TEXT_FLAGS
+
+ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+class TrainedGrader:
+    embedder_name = "all-MiniLM-L6-v2"
+
+    def __init__(self, model_dir: Path | None = None, encoder: TextEncoder | None = None):
+        self.artefact = Artefact.load(model_dir)
+        meta = self.artefact.meta
+        if list(meta.rule_names) != list(RULE_NAMES):
+            raise ValueError("the artefact was trained with other rule features; retrain with `bedside grade train`")
+        self.version = self.artefact.version
+        self.encoder = encoder or TextEncoder()
+        self.tfidf = {block: Tfidf({t: i for i, t in enumerate(words)}, self.artefact.arrays[f"{block}.idf"])
+                      for block, words in meta.vocab.items()}
+        self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+
+    # -------------------------------------------------------------- encoding
+
+    def _encode(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reply, sentence-max reply and patient turn; the last few turns are kept, so the engine's
+        retrieval and a second grading of the same turn cost no forward pass."""
+        key = (text, context)
+        hit = self._replies.get(key)
+        if hit is None:
+            hit = self.encoder.turn(text, context)
+            self._replies[key] = hit
+            if len(self._replies) > 16:
+                self._replies.popitem(last=False)
+        return hit
+
+    def reply_vector(self, text: str, context: str = "") -> np.ndarray:
+        """The reply's MiniLM embedding, for the engine's retrieval: the grader needs the reply's
+        token states anyway, so one forward pass serves both."""
+        return self._encode(text, context)[0]
+
+    def prefetch(self, patient_turn: str) -> None:
+        """Encode the patient's words when they are said, so the learner's reply is graded
+        without waiting for them."""
+        if patient_turn.strip():
+            self.encoder.context(patient_turn)
+
+    # -------------------------------------------------------------- heads
+
+    def _probs(self, name: str, x: np.ndarray) -> np.ndarray:
+        W, b = self.artefact.head(name)
+        z = W @ x + b
+        if W.shape[0] == 1:  # binary: P(class 1)
+            p1 = 1.0 / (1.0 + np.exp(-z[0]))
+            return np.array([1.0 - p1, p1])
+        return _softmax(z)
+
+    def probabilities(self, text: str, ctx: GradeContext) -> dict[str, np.ndarray]:
+        """Every head's class probabilities for one turn."""
+        whole, maxed, context = self._encode(text, ctx.patient_turn)
+        dense = np.concatenate([dense_block(whole, maxed, context), rule_vector(text, ctx)])
+        heads = self.artefact.meta.heads
+        out: dict[str, np.ndarray] = {}
+        if "epitome" in self.tfidf:
+            lex = self.tfidf["epitome"].transform([text])[0]
+            for m in MECHANISMS:
+                if f"reddit_{m}" in heads:
+                    out[f"reddit_{m}"] = (self._probs(f"reddit_{m}.lex", lex) + self._probs(f"reddit_{m}.dense", dense)) / 2
+        lex = self.tfidf["seed"].transform([text])[0]
+        plain = np.concatenate([dense, lex])
+        for name, h in heads.items():
+            if h.block != "seed":
+                continue
+            x = np.concatenate([dense, *[out[s] for s in h.stack], lex]) if h.stack else plain
+            out[name] = self._probs(name, x)
+        return out
+
+    # -------------------------------------------------------------- the grade
+
+    def grade(self, text: str, ctx: GradeContext) -> Grade:
+        p = self.probabilities(text, ctx)
+        meta = self.artefact.meta.heads
+        s = rule_signals(text, ctx)
+        flags = [f for f in TEXT_FLAGS if f"flag_{f}" in p and p[f"flag_{f}"][1] >= meta[f"flag_{f}"].threshold]
+        nurse = [t for t in ALL_NURSE if t != "name" and p[f"nurse_{t}"][1] >= meta[f"nurse_{t}"].threshold]
+        named = s["named"][0][1] if s["named"] else None
+
+        eccs = None
+        if ctx.opportunity_id:
+            probs = p["eccs"]
+            levels = [int(c) for c in meta["eccs"].classes]
+            low = sum(q for lv, q in zip(levels, probs) if lv <= 1)
+            if "topic_switch" in flags and p["flag_topic_switch"][1] < 1.0 - low and low < 0.5:
+                flags.remove("topic_switch")  # the level head is surer the opening was taken up
+            cap = min([ECCS_CAPS[f] for f in flags if f in ECCS_CAPS] + [6])
+            if "premature_reassurance" in flags and "explore" not in nurse:
+                cap = min(cap, 2)
+            allowed = [(q, lv) for lv, q in zip(levels, probs) if lv <= cap]
+            eccs = max(allowed)[1]
+        else:
+            flags = [f for f in flags if f != "topic_switch"]
+
+        space_classes = meta["space"].classes
+        ep = {m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS}
+        raw = Grade(
+            grader_version=self.version,
+            eccs=eccs,
+            nurse=nurse,
+            flags=flags,
+            epitome=Epitome(**ep),
+            space=space_classes[int(np.argmax(p["space"]))],
+            question_type=s["qtype"],
+            named_emotion=named,
+        )
+        return constrain(raw, ctx)
