@@ -126,6 +126,36 @@ def section_seed(grader) -> None:
               f"accuracy-flag acc {np.mean([r.empathic_accuracy == g.empathic_accuracy for r, g in zip(rows, gs)]):.3f} | EPITOME macro-F1 {ep}")
 
 
+def section_annomi(shared: Path) -> None:
+    """The question-type rule (shared by every backend) against AnnoMI's expert codes."""
+    from collections import Counter, defaultdict
+
+    from server.engine.acts import question_type
+
+    path = shared / "annomi" / "AnnoMI-full.csv"
+    if not path.exists():
+        print(f"question type vs AnnoMI: SKIPPED (no {path})")
+        return
+    votes, text = defaultdict(list), {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["interlocutor"] != "therapist":
+                continue
+            key = (r["transcript_id"], r["utterance_id"])
+            text[key] = r["utterance_text"]
+            if r["question_subtype"] in ("open", "closed"):
+                votes[key].append(r["question_subtype"])
+            elif r["question_exists"] == "False":
+                votes[key].append("none")
+    gold = {k: Counter(v).most_common(1)[0][0] for k, v in votes.items() if Counter(v).most_common(1)[0][1] * 2 > len(v)}
+    y = list(gold.values())
+    p = [question_type(text[k]) for k in gold]
+    asked = [(a, b) for a, b in zip(y, p) if a != "none"]
+    print(f"question type vs AnnoMI expert codes ({len(y)} therapist utterances with a majority code): accuracy "
+          f"{accuracy_score(y, p):.3f}, macro-F1 {f1_score(y, p, average='macro'):.3f}; on the {len(asked)} coded questions, "
+          f"open/closed agreement {np.mean([a == b for a, b in asked]):.3f}")
+
+
 # ------------------------------------------------------------------ 3. ASR robustness
 
 _TURN = re.compile(r"\[(doctor|patient)\]")
@@ -223,6 +253,7 @@ def section_asr(grader, shared: Path, max_turns: int) -> None:
             pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), max_turns, replace=False))]
         changed = {k: 0 for k in ("NURSE set", "flags", "question type", "EPITOME")}
         any_change = differ = any_change_differ = 0
+        buckets = {"word similarity >= 0.9": [0, 0], "0.7-0.9": [0, 0], "< 0.7": [0, 0]}
         for (ht, hctx), (at, actx) in pairs:
             gh = grader.grade(ht, GradeContext(patient_turn=hctx))
             ga = grader.grade(at, GradeContext(patient_turn=actx))
@@ -234,11 +265,17 @@ def section_asr(grader, shared: Path, max_turns: int) -> None:
             differ += text_differs
             any_change += bool(diff)
             any_change_differ += bool(diff) and text_differs
+            sim = difflib.SequenceMatcher(None, ht.lower().split(), at.lower().split(), autojunk=False).ratio()
+            b = buckets["word similarity >= 0.9" if sim >= 0.9 else "0.7-0.9" if sim >= 0.7 else "< 0.7"]
+            b[0] += 1
+            b[1] += bool(diff)
         n = len(pairs)
         per = ", ".join(f"{k} {v / n:.1%}" for k, v in changed.items())
         print(f"{source}: {n} aligned doctor turns, text differs in {differ} ({differ / n:.1%}); grade changed in "
               f"{any_change} ({any_change / n:.1%}) [{per}]; among turns whose text differs: "
               f"{(any_change_differ / differ if differ else 0):.1%}")
+        print("    grade changed by how alike the two texts are: " + "; ".join(
+            f"{k}: {c}/{n} ({c / n:.1%})" for k, (n, c) in buckets.items() if n))
 
 
 # ------------------------------------------------------------------ 4. speed and memory
@@ -295,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         section_epitome(shared)
     if "2" in args.sections:
         section_seed(grader)
+        section_annomi(shared)
     if "3" in args.sections:
         section_asr(grader, shared, args.max_asr_turns)
     if "4" in args.sections:

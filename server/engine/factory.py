@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def build_grader(settings: Settings):
-    """settings.grader: "rules", "trained" (default) or "judge" (an OpenAI-compatible chat model,
+    """settings.grader: "rules", "trained" or "judge" (an OpenAI-compatible chat model,
     falling back to the trained grader turn by turn). The trained grader falls back to the
     rules, with a warning, only when its artefact is missing."""
     from ..grading import artefact

@@ -220,7 +220,7 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
         data["epitome_dev"] = len(pairs)
     else:
         fitted = None
-        notes.append("EPITOME-dev absent: mechanism heads trained on the seed set alone")
+        notes.append("EPITOME-dev not used: mechanism heads trained on the seed set alone")
         report("EPITOME-dev not found; training on the seed set alone")
 
     sb = SeedBlock(rows, cache)

@@ -21,6 +21,14 @@ from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, rule_vector
 from .rules import rule_signals
 from .train import TEXT_FLAGS
 
+# Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
+# dismissals and the like) to add a NURSE type the head missed; the seed set has few plain
+# "I can understand why..." statements for a head to learn from.
+RULE_NURSE = {"understand": ("legitimise", "understand"), "respect": ("respect",), "explore": ("explore",)}
+RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_stereotype", "false_understanding"})
+# What counts as picking up the feeling (ECCS 3+): an acknowledgment the rules or the NURSE heads
+# see, a named feeling, or a question that takes up the patient's own words.
+ACK_SIGNALS = ("acknowledges", "legitimise", "shared", "ack_generic", "understand", "respect", "support")
 ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
 
 
@@ -106,6 +114,12 @@ class TrainedGrader:
         meta = self.artefact.meta.heads
         s = rule_signals(text, ctx)
         flags = [f for f in TEXT_FLAGS if f"flag_{f}" in p and p[f"flag_{f}"][1] >= meta[f"flag_{f}"].threshold]
+        # phrase rules right on >= 89% of their hits in the seed train split: a hit stands even
+        # when the head, which saw few such wordings, says no
+        ruled = {"false_understanding": s["false_understanding"], "dismissive": s["dismissive"], "jargon": s["jargon"],
+                 "assumption_or_stereotype": s["stereotype"],
+                 "premature_reassurance": s["reassure"] and not ctx.explored_before}
+        flags += [f for f, hit in ruled.items() if hit and f not in flags]
         nurse = [t for t in ALL_NURSE if t != "name" and p[f"nurse_{t}"][1] >= meta[f"nurse_{t}"].threshold]
         named = s["named"][0][1] if s["named"] else None
 
@@ -119,10 +133,17 @@ class TrainedGrader:
             cap = min([ECCS_CAPS[f] for f in flags if f in ECCS_CAPS] + [6])
             if "premature_reassurance" in flags and "explore" not in nurse:
                 cap = min(cap, 2)
+            picked_up = named is not None or any(s[k] for k in ACK_SIGNALS) or bool(set(nurse) & {"understand", "respect", "support"}) \
+                or s["overlap"] > 0
+            if not picked_up:
+                cap = min(cap, 2)  # ECCS 3+ acknowledges or pursues *this* patient's feeling or worry
             allowed = [(q, lv) for lv, q in zip(levels, probs) if lv <= cap]
             eccs = max(allowed)[1]
         else:
             flags = [f for f in flags if f != "topic_switch"]
+
+        if not RULE_NURSE_BLOCKED_BY & set(flags):
+            nurse += [t for t, keys in RULE_NURSE.items() if t not in nurse and any(s[k] for k in keys)]
 
         space_classes = meta["space"].classes
         ep = {m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS}

@@ -1,0 +1,255 @@
+"""The trained grader with the real MiniLM and the shipped artefact, its command line, its
+reproducibility, and the optional LLM judge against a local stub server.
+
+Every example sentence here was written for this file; none is in the seed set (checked).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from server.grading.artefact import MODEL_DIR, Artefact
+from server.grading.base import GradeContext
+from server.grading.data_sources import load_seed
+
+pytestmark = pytest.mark.slow
+
+FEAR = GradeContext(patient_turn="My father had a heart attack at fifty-two. I keep thinking about it.",
+                    patient_emotion="fear", opportunity_id="dad", opportunity_kind="cue")
+EXPLICIT_FEAR = GradeContext(patient_turn="I'm really frightened that this pain means something serious.",
+                             patient_emotion="fear", opportunity_id="fear", opportunity_kind="explicit")
+NO_OPP = GradeContext(patient_turn="It started about three weeks ago, mostly in the evenings.", patient_emotion="fear")
+
+ECCS_EXAMPLES = [
+    ("Right, let's just get your weight on the scales.", 0),
+    ("Mm, okay. And are you on any tablets at the moment?", 1),
+    ("How old was he when that happened?", 2),
+    ("It sounds like that has left you feeling really frightened.", 3),
+    ("That sounds frightening. What goes through your mind when you think about it?", 4),
+    ("Of course you're frightened, given what happened to your father.", 5),
+    ("If my dad had died that young, I'd be scared too, sitting where you are.", 6),
+]
+NURSE_EXAMPLES = [
+    ("You seem really frustrated with all of this.", "name"),
+    ("It helps me understand why the evenings have been so hard for you.", "understand"),
+    ("You've been looking after everyone else through all of this, and that takes real strength.", "respect"),
+    ("Whatever the tests show, I'll be with you and we'll plan the next steps together.", "support"),
+    ("Can you tell me a bit more about what's been on your mind?", "explore"),
+]
+FLAG_EXAMPLES = [
+    ("Oh dear, I feel so sorry for you.", "sympathy_only", FEAR),
+    ("I know exactly what you're going through, believe me.", "false_understanding", FEAR),
+    ("Don't worry, I'm sure it'll turn out to be nothing.", "premature_reassurance", FEAR),
+    ("You're getting worked up over nothing, just calm down.", "dismissive", FEAR),
+    ("Okay. And do you get any heartburn after meals?", "topic_switch", EXPLICIT_FEAR),
+    ("Your troponin was negative, so ACS is unlikely and we'll titrate the beta blocker.", "jargon", NO_OPP),
+    ("You should cut out the takeaways and start walking every day.", "advice_before_exploring", NO_OPP),
+    ("Men your age never like talking about feelings, so let's keep this short.", "assumption_or_stereotype", NO_OPP),
+]
+
+
+@pytest.fixture(scope="module")
+def grader():
+    from server.grading.trained import TrainedGrader
+    return TrainedGrader()
+
+
+def test_examples_are_not_in_the_seed_set():
+    seen = {" ".join(r.response.lower().split()) for r in load_seed()}
+    ours = [t for t, _ in ECCS_EXAMPLES] + [t for t, _ in NURSE_EXAMPLES] + [t for t, _, _ in FLAG_EXAMPLES]
+    assert not [t for t in ours if " ".join(t.lower().split()) in seen]
+
+
+def test_artefact_is_small_versioned_and_packaged(grader):
+    size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
+    assert size < 5 * 1024 * 1024
+    assert grader.version.startswith("trained-1.0+") and len(grader.version.split("+")[1]) == 8
+    assert grader.version == Artefact.load().version  # the version hashes content, not file dates
+    g = grader.grade("What brings you in today?", NO_OPP)
+    assert g.grader_version == grader.version
+    import tomllib
+    from server.config import REPO_ROOT
+    pkg = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["server"]
+    assert "**/*.npz" in pkg and "**/*.json" in pkg
+
+
+@pytest.mark.parametrize("text,level", ECCS_EXAMPLES)
+def test_eccs_levels(grader, text, level):
+    assert grader.grade(text, FEAR).eccs == level
+
+
+@pytest.mark.parametrize("text,nurse", NURSE_EXAMPLES)
+def test_nurse_types(grader, text, nurse):
+    assert nurse in grader.grade(text, NO_OPP).nurse
+
+
+@pytest.mark.parametrize("text,flag,ctx", FLAG_EXAMPLES)
+def test_flags(grader, text, flag, ctx):
+    assert flag in grader.grade(text, ctx).flags
+
+
+def test_interrupted_comes_from_the_voice_pipeline(grader):
+    ctx = FEAR.model_copy(update={"interrupted": True})
+    assert "interrupted" in grader.grade("Sorry, can I just stop you there?", ctx).flags
+    assert "interrupted" not in grader.grade("Sorry, can I just stop you there?", FEAR).flags
+
+
+@pytest.mark.parametrize("text", ["I feel so sorry for you.", "I feel so sorry for you, that's terrible.",
+                                  "Oh you poor thing, I'm so sorry for you.", "I really do feel sorry for you, you know."])
+def test_pity_never_above_two(grader, text):
+    for ctx in (FEAR, EXPLICIT_FEAR):
+        assert grader.grade(text, ctx).eccs <= 2
+
+
+def test_topic_switch_after_explicit_fear(grader):
+    g = grader.grade("Right. Any allergies to medicines?", EXPLICIT_FEAR)
+    assert g.eccs in (0, 1) and "topic_switch" in g.flags and g.space == "reduces"
+    assert "\"" in g.feedback  # a concrete alternative wording
+
+
+def test_wrong_emotion_is_inaccurate(grader):
+    wrong = grader.grade("You sound angry about all of this.", FEAR)
+    right = grader.grade("You sound scared about all of this.", FEAR)
+    assert (wrong.named_emotion, wrong.empathic_accuracy) == ("anger", False)
+    assert (right.named_emotion, right.empathic_accuracy) == ("fear", True)
+    assert "did not match" in wrong.feedback
+
+
+def test_no_eccs_or_topic_switch_without_an_opportunity(grader):
+    g = grader.grade("Do you get any heartburn after meals?", NO_OPP)
+    assert g.eccs is None and "topic_switch" not in g.flags and g.question_type == "closed"
+
+
+def test_dismissal_is_zero_and_reduces_space(grader):
+    g = grader.grade("You're getting worked up over nothing, just calm down.", EXPLICIT_FEAR)
+    assert g.eccs == 0 and g.space == "reduces" and "dismissive" in g.flags
+
+
+# ------------------------------------------------------------------ command line
+
+def test_grade_command_round_trip(tmp_path):
+    from server.cli import main as bedside
+
+    rows = [{"context": FEAR.patient_turn, "response": "That sounds frightening. What worries you most?", "emotion": "fear", "id": "a"},
+            {"context": "It started on Tuesday.", "response": "Do you smoke?", "opportunity": "none", "id": "b"},
+            {"context": "I'm so angry nobody called me back.", "response": "You sound angry, and no wonder."}]
+    src, dst = tmp_path / "pairs.jsonl", tmp_path / "graded.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert bedside(["grade", "--in", str(src), "--out", str(dst), "--grader", "trained"]) == 0
+    out = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert [o["response"] for o in out] == [r["response"] for r in rows]
+    assert out[0]["id"] == "a" and out[0]["eccs"] >= 3 and out[0]["grader_version"].startswith("trained-1.0+")
+    assert out[1]["eccs"] is None and out[1]["question_type"] == "closed"
+    assert {"nurse", "flags", "epitome", "space", "feedback", "empathic_accuracy"} <= set(out[2])
+    again = tmp_path / "again.jsonl"
+    assert bedside(["grade", "--in", str(src), "--out", str(again), "--grader", "trained"]) == 0
+    assert again.read_text() == dst.read_text()  # stable
+    rules = tmp_path / "rules.jsonl"
+    assert bedside(["grade", "--in", str(src), "--out", str(rules), "--grader", "rules"]) == 0
+    assert json.loads(rules.read_text().splitlines()[0])["grader_version"] == "rules-1.0"
+
+
+# ------------------------------------------------------------------ reproducibility
+
+def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
+    from server.grading.train import train
+
+    a, meta, _ = train(seed=0, use_shared=False, out=tmp_path / "m1", cache_dir=tmp_path / "cache")
+    b, _, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache")
+    assert np.array_equal(a["eccs.W"], b["eccs.W"]) and np.array_equal(a["eccs.b"], b["eccs.b"])
+    assert meta.heads["eccs"].trained_on == "seed train split"
+    # the ECCS head reads no shared data, so the shipped head is this one (up to float noise across thread counts)
+    shipped = Artefact.load()
+    assert shipped.arrays["eccs.W"].shape == a["eccs.W"].shape
+    np.testing.assert_allclose(shipped.arrays["eccs.W"], a["eccs.W"], atol=2e-3)
+    assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
+
+
+# ------------------------------------------------------------------ judge backend
+
+class _Stub(BaseHTTPRequestHandler):
+    reply: dict = {}
+    delay = 0.0
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append((self.path, self.headers.get("Authorization"), body))
+        time.sleep(type(self).delay)
+        content = type(self).reply if isinstance(type(self).reply, str) else json.dumps(type(self).reply)
+        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def stub():
+    _Stub.reply, _Stub.delay, _Stub.seen = {}, 0.0, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_judge_grades_with_the_same_schema(stub, grader):
+    from server.grading.judge import JudgeGrader
+
+    _Stub.reply = {"eccs": 6, "nurse": ["explore"], "flags": ["dismissive"], "epitome": {"emotional_reactions": 2},
+                   "space": "provides", "question_type": "open", "named_emotion": "fear"}
+    judge = JudgeGrader(stub, "stub-model", "secret", grader, timeout=5)
+    g = judge.grade("You sound scared. What worries you most?", FEAR)
+    assert g.grader_version == "judge-1.0+stub-model"
+    # the manuals' constraints apply to the judge too: dismissive means ECCS 0, and naming means NURSE 'name'
+    assert g.eccs == 0 and g.space == "reduces" and "name" in g.nurse and g.empathic_accuracy is True and g.feedback
+    path, auth, body = _Stub.seen[0]
+    assert path == "/v1/chat/completions" and auth == "Bearer secret"
+    assert body["model"] == "stub-model" and body["response_format"] == {"type": "json_object"}
+    assert "My father had a heart attack" in body["messages"][1]["content"]
+
+
+def test_judge_falls_back_on_timeout_connection_error_and_bad_json(stub, grader, caplog):
+    from server.grading.judge import JudgeGrader
+
+    _Stub.reply, _Stub.delay = {"eccs": 4}, 2.0
+    slow = JudgeGrader(stub, "stub-model", None, grader, timeout=0.3)
+    g = slow.grade("That sounds frightening. What worries you most?", FEAR)
+    assert g.grader_version == grader.version and "Timeout" in slow.last_error
+    assert "judge grader failed" in caplog.text
+
+    dead = JudgeGrader("http://127.0.0.1:9/v1", "stub-model", None, grader, timeout=1)
+    assert dead.grade("Any allergies?", NO_OPP).grader_version == grader.version and "Connect" in dead.last_error
+
+    _Stub.reply, _Stub.delay = "not json at all", 0.0
+    bad = JudgeGrader(stub, "stub-model", None, grader, timeout=5)
+    assert bad.grade("Any allergies?", NO_OPP).grader_version == grader.version and bad.last_error
+
+
+def test_factory_honours_settings(monkeypatch):
+    from server.config import Settings
+    from server.engine.factory import build_grader
+    from server.grading.judge import JudgeGrader
+    from server.grading.rules import RuleGrader
+    from server.grading.trained import TrainedGrader
+
+    assert isinstance(build_grader(Settings(grader="rules")), RuleGrader)
+    assert isinstance(build_grader(Settings(grader="trained")), TrainedGrader)
+    assert isinstance(build_grader(Settings(grader="judge")), TrainedGrader)  # no endpoint configured
+    j = build_grader(Settings(grader="judge", openai_base_url="http://127.0.0.1:9/v1", openai_model="m"))
+    assert isinstance(j, JudgeGrader) and isinstance(j.fallback, TrainedGrader)
+    import server.grading.artefact as art
+    monkeypatch.setattr(art, "MODEL_DIR", art.MODEL_DIR.parent / "no-such-model")
+    assert isinstance(build_grader(Settings(grader="trained")), RuleGrader)
