@@ -41,7 +41,7 @@ def espeak(text: str, tmp: Path, voice: str = "en", speed: int = 150, pad_s: flo
     The default `en` voice: with `en-us` Whisper base hears "chest" as "cast".
     """
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
+        pytest.skip("espeak-ng is not installed; `make setup` installs it (apt espeak-ng), then this test runs")
     wav = tmp / "speech.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
                    capture_output=True)
