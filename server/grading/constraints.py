@@ -54,6 +54,10 @@ def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True) -> Gr
             eccs = min(eccs, 4)
         if "topic_switch" in flags:
             eccs = min(eccs, 1)
+        if eccs <= 2 and "explore" in nurse:
+            # after an opportunity, inviting more is at least ECCS 3 (a continuer); a reply the
+            # level says did not take the feeling up asked about something else, e.g. history
+            nurse.remove("explore")
         if eccs == 5 and "understand" not in nurse:
             nurse.append("understand")  # legitimising is NURSE 'understand'
         if eccs == 6:

@@ -23,8 +23,8 @@ SUPPORT = _rx(r"i('ll| will) (be here|help|support|make sure|stay|work with you)
               r"i('m| am) not going anywhere", r"whatever happens", r"i('ll| will) be with you", r"let's (work|figure|find|face)")
 EXPLORE = _rx(r"tell me more", r"say more", r"what do you mean", r"how (are|have) you (been )?(feeling|coping|doing with)",
               r"how (has|is) (that|this|it) been for you", r"what('s| is| has) (been )?(worrying|troubling|bothering|frightening|scaring) you",
-              r"what worries you", r"what concerns you", r"what('s| is) (going through|on) your mind", r"what is it about",
-              r"what are you (most )?(worried|afraid|scared|concerned)", r"what('s| is) the (hardest|worst|most difficult)",
+              r"what worries you", r"what concerns you", r"what('s| is| has) (been )?(going through|on) your mind", r"what is it about",
+              r"what are you (most )?(worried|afraid|scared|concerned)", r"what('s| is| has been| was) the (hardest|worst|most difficult)",
               r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"what was (that|it) like",
               r"what (goes|went) through your (mind|head)", r"can you tell me (more )?about (that|what|how)", r"what are your (thoughts|worries|fears|concerns)",
               r"what (else|matters most|would help)", r"is there something (else|more)", r"what do you think (is|might be) (going on|causing)",

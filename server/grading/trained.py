@@ -27,7 +27,8 @@ from .train import TEXT_FLAGS
 RULE_NURSE = {"understand": ("legitimise", "understand"), "respect": ("respect",), "explore": ("explore",)}
 RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_stereotype", "false_understanding"})
 # What counts as picking up the feeling (ECCS 3+): an acknowledgment the rules or the NURSE heads
-# see, a named feeling, or a question that takes up the patient's own words.
+# see, a named feeling, a question that takes up the patient's own words, or an invitation to say
+# more about feelings or worries (a continuer is ECCS 3 in the seed rules).
 ACK_SIGNALS = ("acknowledges", "legitimise", "shared", "ack_generic", "understand", "respect", "support")
 ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
 
@@ -134,7 +135,7 @@ class TrainedGrader:
             if "premature_reassurance" in flags and "explore" not in nurse:
                 cap = min(cap, 2)
             picked_up = named is not None or any(s[k] for k in ACK_SIGNALS) or bool(set(nurse) & {"understand", "respect", "support"}) \
-                or s["overlap"] > 0
+                or s["overlap"] > 0 or s["explore"]
             if not picked_up:
                 cap = min(cap, 2)  # ECCS 3+ acknowledges or pursues *this* patient's feeling or worry
             allowed = [(q, lv) for lv, q in zip(levels, probs) if lv <= cap]
