@@ -217,3 +217,38 @@ async def test_raw_audio_is_kept_only_with_the_flag_and_endpointing_is_configura
 
 def test_default_server_keeps_no_audio(live_server):
     assert not (live_server.data_dir / "audio").exists()
+
+
+async def test_model_realiser_reply_is_spoken_as_it_is_generated(persona_dir, tmp_path, settings):
+    """The bundled SmolLM2 words the reply; its checked sentences are synthesised as they come, and
+    the transcript stores the words actually spoken (tests/test_streamed_reply.py has the details)."""
+    from server.api.launch import ServerProcess
+    from server.realise.model_cache import prepare_dialogue_model
+    from server.store.sql import open_store
+
+    prepare_dialogue_model(settings.models_dir, model="")  # the cached safetensors copy (fast after set-up)
+    data = tmp_path / "data"
+    with ServerProcess(data, persona_dir, extra_args=["--realiser", "transformers"],
+                       env={"BEDSIDE_MODELS_DIR": str(settings.models_dir)}) as server:
+        client = await VoiceClient.open(server.ws_url)
+        try:
+            await stream(client.send, speech("When did the chest pain start?"))
+            await stream(client.send, silence(1.0))
+            grade = await client.wait_for("grade.turn", timeout=60)
+            text = await client.wait_for("patient.text", turn_id=grade["turn_id"], timeout=90)
+            metrics = await client.wait_for("metrics.turn", turn_id=grade["turn_id"], timeout=30)
+        finally:
+            await client.close()
+    kinds = [e["type"] for e in client.events]
+    # grade and state first, then audio, and the words once the stream has ended
+    assert kinds.index("grade.turn") < kinds.index("patient.audio.start") < kinds.index("patient.text")
+    assert metrics["stages_ms"]["first_sentence_ms"] is not None and metrics["stages_ms"]["voice_to_voice_ms"] > 0
+    store = open_store(f"sqlite:///{data / 'bedside.db'}")
+    try:
+        sid = client.of("session.started")[0]["session_id"]
+        row = store.turns(sid)[0]
+    finally:
+        store.close()
+    assert row.reply == text["text"] and row.extra["reply_status"] == "complete"
+    assert row.realiser in ("transformers", "transformers+template", "template(fallback:transformers)")
+    assert (row.fallback_reason is None) == (row.realiser == "transformers")

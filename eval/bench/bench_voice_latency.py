@@ -1,14 +1,15 @@
 """Voice-to-voice latency of a real Bedside server over the websocket.
 
 Starts `bedside serve` with the default stack (Silero VAD, faster-whisper base int8,
-template realiser, pyttsx3/espeak-ng), streams espeak-ng learner utterances in real time
+template realiser, pyttsx3/espeak-ng; `--realiser transformers` puts SmolLM2 in, its checked
+sentences spoken as they are generated), streams espeak-ng learner utterances in real time
 as 20 ms PCM16 chunks, and prints p50/p95 of:
   * client-measured voice-to-voice: last speech chunk sent -> first patient audio byte received
   * server stages from metrics.turn: endpointing wait, ASR, engine+commit, first TTS audio
 and the server's resident memory with every default model loaded (VmRSS / VmHWM).
 Every figure is measured in this run.
 
-    .venv/bin/python eval/bench/bench_voice_latency.py [--turns 24] [--silence-ms 500]
+    .venv/bin/python eval/bench/bench_voice_latency.py [--turns 24] [--realiser transformers] [--grader trained]
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ async def one_session(url: str, turns: int, persona: str, results: list[dict], d
                             "audio_s": metrics["audio_duration_s"]})
             print(f"  turn {len(results):2d}: voice-to-voice {results[-1]['client_v2v_ms']:.0f} ms "
                   f"(endpoint {metrics['stages_ms']['speech_end_to_endpoint_ms']:.0f}, asr {metrics['stages_ms']['asr_ms']:.0f}, "
-                  f"engine {metrics['stages_ms']['engine_commit_ms']:.0f}, tts {metrics['stages_ms']['tts_first_audio_ms']:.0f})",
+                  f"engine {metrics['stages_ms']['engine_commit_ms']:.0f}, first sentence {metrics['stages_ms']['first_sentence_ms']:.0f}, "
+                  f"tts {metrics['stages_ms']['tts_first_audio_ms']:.0f})",
                   flush=True)
         await ws.send(json.dumps({"type": "session.end"}))
 
@@ -117,10 +119,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--turns", type=int, default=24)
     ap.add_argument("--persona", default="chest-pain-anxiety")
+    ap.add_argument("--realiser", default="template", choices=["template", "transformers"],
+                    help="transformers: SmolLM2 words the reply and its checked sentences are spoken as they come")
+    ap.add_argument("--grader", default=None, choices=["rules", "trained"], help="default: the server's default")
     args = ap.parse_args()
     settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:
-        server = ServerProcess(Path(tmp) / "data", Path(settings.persona_dir),
+        extra = ["--realiser", args.realiser] + (["--grader", args.grader] if args.grader else [])
+        server = ServerProcess(Path(tmp) / "data", Path(settings.persona_dir), extra_args=extra,
                                env={"BEDSIDE_MODELS_DIR": str(settings.models_dir)}).start()
         try:
             print(f"server pid {server.pid}; memory after start-up with every default model loaded: "
@@ -135,12 +141,13 @@ def main() -> int:
         finally:
             server.stop()
     print(f"\nvoice-to-voice over {len(results)} turns on {os.cpu_count()} CPUs "
-          f"(default stack: Silero VAD, faster-whisper base int8, template realiser, pyttsx3)")
+          f"(Silero VAD, faster-whisper base int8, {args.realiser} realiser, {args.grader or 'default'} grader, pyttsx3)")
     rows = [("client: speech end -> first audio byte", "client_v2v_ms"),
             ("server: speech end -> first audio sent", "voice_to_voice_ms"),
             ("  endpointing wait (silence window)", "speech_end_to_endpoint_ms"),
             ("  ASR", "asr_ms"),
             ("  engine + durable commit", "engine_commit_ms"),
+            ("  first sentence ready (realiser)", "first_sentence_ms"),
             ("  TTS to first audio byte", "tts_first_audio_ms")]
     print(f"{'stage':42s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for label, key in rows:

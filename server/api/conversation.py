@@ -15,6 +15,8 @@ from ..engine.summary import summarise
 from ..engine.types import SessionState
 from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
+from ..realise.model import Realisation
+from ..speech.tts import split_for_speech
 from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
@@ -33,6 +35,7 @@ from .protocol import (
 )
 from .schemas import PersonaInfo
 from .services import Services
+from .streamed_reply import StreamedReply
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,18 @@ def turn_events(record: TurnRecord, *, replayed: bool = False, timings: dict[str
     ]
 
 
+def streams_replies(realiser) -> bool:
+    """A model realiser (checked, streaming) is worth streaming; the template is instant."""
+    return hasattr(realiser, "realise_checked") and hasattr(realiser, "stream")
+
+
+def realisation_extra(realiser: str, reason: str | None, rejected: str | None, **more) -> dict:
+    """How the reply was worded, stored in the turn's `extra` (exported as fallback_reason, rejected_reply)."""
+    out = {"realiser": realiser, "fallback_reason": reason, "rejected_reply": rejected}
+    out.update({k: v for k, v in more.items() if v is not None})
+    return out
+
+
 class Conversation:
     def __init__(self, services: Services, send_json=None, send_bytes=None):
         self.services = services
@@ -58,6 +73,7 @@ class Conversation:
         self.closed = False
         self.voice = None  # a VoiceChannel in voice mode
         self._send_json, self._send_bytes = send_json, send_bytes
+        self._streams: dict[int, StreamedReply] = {}  # committed voice turns whose words are being generated
 
     # -- voice -----------------------------------------------------------------------------
     def _open_voice(self, pack: PersonaPack) -> None:
@@ -70,7 +86,7 @@ class Conversation:
             await self._send_json(event if isinstance(event, dict) else event.model_dump(mode="json"))
 
         async def voice_turn(text: str, interrupted: bool, extra: dict):
-            return await self.commit_turn(text, interrupted=interrupted, extra=extra, mark_previous=False)
+            return await self.commit_turn(text, interrupted=interrupted, extra=extra, mark_previous=False, stream=True)
 
         async def annotate(turn_index: int, extra: dict, interrupted: bool | None = None) -> None:
             await asyncio.to_thread(services.store.annotate_turn, self.session.id, turn_index, extra, interrupted=interrupted)
@@ -79,7 +95,8 @@ class Conversation:
             return pack.voice, self.state.emotional, pack.identity.language
 
         hooks = VoiceHooks(send_json=send_json, send_bytes=self._send_bytes, commit_turn=voice_turn,
-                           annotate_turn=annotate, voice_and_state=voice_and_state)
+                           annotate_turn=annotate, voice_and_state=voice_and_state,
+                           reply_sentences=self.reply_sentences)
         from ..speech.turns import TurnConfig
 
         config = TurnConfig(silence_ms=services.settings.vad_silence_ms, barge_in_ms=services.settings.barge_in_ms)
@@ -196,11 +213,17 @@ class Conversation:
         return events
 
     async def commit_turn(self, text: str, *, interrupted: bool = False, extra: dict | None = None,
-                          client_turn_id: str | None = None, mark_previous: bool = True) -> tuple[TurnRecord, list]:
+                          client_turn_id: str | None = None, mark_previous: bool = True,
+                          stream: bool = False) -> tuple[TurnRecord, list]:
         """Run one learner turn (typed, or transcribed by a voice channel) and commit it.
 
         Returns the stored record and its events; the caller sends them, so nothing reaches
         the client before the commit. A repeated client_turn_id returns the stored turn.
+
+        With `stream` (the voice channel) and a model realiser, the turn is committed with the
+        template wording as a provisional reply and no `patient.text` event; the model's
+        checked sentences are then spoken as they come (`reply_sentences`) and the words
+        actually said replace the provisional reply.
         """
         if self.session is None:
             raise ProtocolError("no_session", "start or resume a session before sending turns")
@@ -219,9 +242,17 @@ class Conversation:
                 seen = await asyncio.to_thread(store.find_client_turn, sid, client_turn_id)
                 if seen is not None:
                     return seen, turn_events(seen, replayed=True)
-            result, new_state = await asyncio.to_thread(engine.respond, self.state, text, interrupted=interrupted)
+            streamed = None
+            if stream and streams_replies(engine.realiser):
+                streamed, result, new_state = await asyncio.to_thread(self._begin_streamed, text, interrupted)
+            else:
+                result, new_state = await asyncio.to_thread(engine.respond, self.state, text, interrupted=interrupted)
             t1 = time.perf_counter()
             extra = {**(extra or {}), "plan": result.plan.model_dump(mode="json"), "barged_in": interrupted}
+            if streamed is not None:
+                extra["reply_status"] = "streaming"
+            elif result.fallback_reason or result.rejected_reply:
+                extra["realisation"] = realisation_extra(result.realiser, result.fallback_reason, result.rejected_reply)
             if client_turn_id:
                 extra["client_turn_id"] = client_turn_id
             try:
@@ -238,7 +269,50 @@ class Conversation:
             self.state = new_state
         timings = dict(record.timings_ms)
         timings.update(commit=round((t2 - t1) * 1000, 3), server_total=round((t2 - t0) * 1000, 3))
-        return record, turn_events(record, timings=timings)
+        events = turn_events(record, timings=timings)
+        if streamed is not None:
+            self._streams[record.turn_index] = streamed
+            events = events[:-1]  # patient.text follows once the words are known
+        return record, events
+
+    def _begin_streamed(self, text: str, interrupted: bool):
+        engine = self.services.engine
+        pending = engine.begin_turn(self.state, text, interrupted=interrupted)
+        planned = engine.planned_words(pending)
+        streamed = StreamedReply(engine.realiser, pending, planned)
+        provisional = Realisation(planned, f"{getattr(engine.realiser, 'name', 'model')}(streaming)")
+        result, new_state = engine.complete_turn(pending, provisional)
+        return streamed, result, new_state
+
+    async def reply_sentences(self, record: TurnRecord):
+        """The sentences to speak for a committed turn: streamed from the model when the turn
+        was committed for streaming, else the stored reply. A streamed reply is recorded, and
+        `patient.text` sent, when the stream ends (spoken out, or cut by a barge-in)."""
+        streamed = self._streams.pop(record.turn_index, None)
+        if streamed is None:
+            for sentence in split_for_speech(record.reply):
+                yield sentence
+            return
+        try:
+            async for sentence in streamed.sentences():
+                yield sentence
+        finally:
+            await self._finish_streamed(record, streamed)
+
+    async def _finish_streamed(self, record: TurnRecord, streamed: StreamedReply) -> None:
+        out = streamed.outcome()
+        result, new_state = self.services.engine.complete_turn(streamed.pending, out)
+        extra = {"reply_status": "complete",
+                 "realisation": realisation_extra(out.realiser, out.fallback_reason, out.rejected,
+                                                  first_sentence_ms=out.timings_ms.get("first_sentence"), tokens=out.tokens)}
+        sid = record.session_id
+        async with self.services.live.lock(sid):
+            await asyncio.to_thread(self.services.store.finish_reply, sid, record.turn_index, reply=result.reply,
+                                    realiser=result.realiser, state=new_state, extra=extra)
+            if self.state is not None and self.state.turn_index == record.turn_index:
+                self.state = new_state
+        if self._send_json is not None:
+            await self._send_json(PatientText(turn_id=record.turn_index, text=result.reply).model_dump(mode="json"))
 
     async def _end(self) -> list:
         await self.close_voice()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import wave
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,11 @@ MAX_FRAME_BYTES = 64 * 1024
 SEND_CHUNK_BYTES = 8 * 1024
 PLAYBACK_LEAD_S = 1.0  # audio is sent at most this far ahead of playback, so a barge-in stops the rest
 STALL_TIMEOUT_S = 2.0  # a client that stops sending mid-turn: end the turn after this
+
+
+async def _each(items: Iterable[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item
 
 
 def now_ms() -> float:
@@ -62,6 +67,9 @@ class ReplyPlayback:
     cancelled: bool = False
     started_at: float | None = None   # monotonic s of the first audio byte
     audio_s: float = 0.0              # seconds of audio sent so far
+    first_sentence_at: float | None = None  # now_ms when the first sentence was ready to synthesise
+    first_audio_at: float | None = None     # now_ms when the first audio byte left
+    sample_rate: int | None = None
 
     def speaking(self) -> bool:
         """The learner hears the patient until the audio sent so far has played out."""
@@ -79,6 +87,8 @@ class VoiceHooks:
     commit_turn: Callable[..., Awaitable[tuple[Any, list]]]   # (text, interrupted, extra) -> (record, events)
     annotate_turn: Callable[..., Awaitable[None]]              # (turn_index, extra, interrupted=None)
     voice_and_state: Callable[[], tuple[Any, Any, str]]        # -> (Voice, EmotionalState, language)
+    # record -> the sentences to speak, streamed from a model realiser (None: split record.reply)
+    reply_sentences: Callable[[Any], AsyncIterator[str]] | None = None
 
 
 @dataclass
@@ -232,13 +242,15 @@ class VoiceChannel:
         await self.hooks.send_json(P.LearnerTranscript(text=text, turn_id=turn_id))
         for ev in events:
             await self.hooks.send_json(ev)
-        first_audio = await self._speak(turn_id, record.reply, voice, record.state_after)
+        sentences = self.hooks.reply_sentences(record) if self.hooks.reply_sentences else _each(split_for_speech(record.reply))
+        first_audio, first_sentence = await self._speak(turn_id, sentences, voice, record.state_after)
         stages = {
             "speech_end_to_endpoint_ms": round(t_detect - speech_end, 1),
             "asr_ms": round(transcript.elapsed_ms, 1),
             "asr_wait_after_endpoint_ms": round(t_asr - t_detect, 1),
             "engine_commit_ms": round(t_reply - t_asr, 1),
-            "tts_first_audio_ms": round(first_audio - t_reply, 1) if first_audio else None,
+            "first_sentence_ms": round(first_sentence - t_reply, 1) if first_sentence else None,
+            "tts_first_audio_ms": round(first_audio - first_sentence, 1) if first_audio and first_sentence else None,
             "voice_to_voice_ms": round(first_audio - speech_end, 1) if first_audio else None,
         }
         timeline = {"speech_end": 0.0, "transcript_ready": round(t_asr - speech_end, 1),
@@ -249,13 +261,24 @@ class VoiceChannel:
                                                  audio_duration_s=extra["voice"]["audio_duration_s"],
                                                  no_speech_prob=transcript.no_speech_prob))
 
-    async def _speak(self, turn_id: int, text: str, voice, state) -> float | None:
-        """Synthesise sentence by sentence and stream; returns when the first byte left."""
+    async def _speak(self, turn_id: int, sentences: AsyncIterator[str], voice, state) -> tuple[float | None, float | None]:
+        """Synthesise sentence by sentence as they arrive and stream the audio. Returns (first
+        audio byte sent, first sentence ready), on the now_ms clock."""
         pb = ReplyPlayback(turn_id)
         self.playback = pb
-        first: float | None = None
+        try:
+            await self._speak_sentences(pb, sentences, voice, state, turn_id)
+        finally:
+            await sentences.aclose()  # a cancelled stream stops generating and records what was said
+        if pb.sample_rate is not None:
+            await self.hooks.send_json(P.PatientAudioEnd(turn_id=turn_id, interrupted=pb.cancelled))
+        return pb.first_audio_at, pb.first_sentence_at
+
+    async def _speak_sentences(self, pb: "ReplyPlayback", sentences: AsyncIterator[str], voice, state, turn_id: int) -> None:
         rate = None
-        for sentence in split_for_speech(text):
+        async for sentence in sentences:
+            if pb.first_sentence_at is None:
+                pb.first_sentence_at = now_ms()
             if pb.cancelled:
                 break
             audio = await asyncio.to_thread(self.synthesizer.synthesize, sentence, voice, state)
@@ -264,7 +287,7 @@ class VoiceChannel:
             if not audio:
                 continue
             if rate is None:
-                rate = audio.sample_rate
+                rate = pb.sample_rate = audio.sample_rate
                 await self.hooks.send_json(P.PatientAudioStart(sample_rate=rate, turn_id=turn_id))
             bytes_per_s = 2 * audio.sample_rate
             for i in range(0, len(audio.pcm16), SEND_CHUNK_BYTES):
@@ -272,16 +295,15 @@ class VoiceChannel:
                     break
                 chunk = audio.pcm16[i:i + SEND_CHUNK_BYTES]
                 await self.hooks.send_bytes(chunk)
-                if first is None:
-                    first = now_ms()
+                if pb.first_audio_at is None:
+                    pb.first_audio_at = now_ms()
                     pb.started_at = time.monotonic()
                 pb.audio_s += len(chunk) / bytes_per_s
                 ahead = pb.started_at + pb.audio_s - time.monotonic()
                 if ahead > PLAYBACK_LEAD_S:
                     await asyncio.sleep(ahead - PLAYBACK_LEAD_S)
-        if rate is not None:
-            await self.hooks.send_json(P.PatientAudioEnd(turn_id=turn_id, interrupted=pb.cancelled))
-        return first
+            if pb.cancelled:
+                break
 
     def _save_audio(self, audio: np.ndarray) -> Path:
         self.audio_dir.mkdir(parents=True, exist_ok=True)

@@ -8,18 +8,20 @@ session can be persisted and resumed from its last state.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 from ..grading.base import Grade, GradeContext, Grader
 from ..persona.loader import PackRegistry
 from ..persona.schema import PersonaPack
 from ..realise.base import Realiser
+from ..realise.model import Realisation
 from ..realise.template import TemplateRealiser
 from . import state as emotional
 from .acts import classify
 from .embedding import Embedder
 from .planner import plan_turn
 from .retrieval import PackIndex
-from .types import SessionState, TurnResult
+from .types import ContentPlan, DialogueAct, SessionState, TurnResult
 
 HISTORY_TURNS = 12
 
@@ -97,6 +99,23 @@ class Engine:
 
     def respond(self, s: SessionState, text: str, *, interrupted: bool = False) -> tuple[TurnResult, SessionState]:
         """Run one learner turn. Returns the result and the new state; `s` is not modified."""
+        pending = self.begin_turn(s, text, interrupted=interrupted)
+        t4 = time.perf_counter()
+        checked = getattr(self.realiser, "realise_checked", None)
+        if checked is not None:  # a model realiser: generated, checked, else the template with a reason
+            out = checked(pending.pack, pending.plan, pending.state)
+        else:
+            out = Realisation(self.realiser.realise(pending.pack, pending.plan, pending.state), getattr(self.realiser, "name", "template"))
+        out.timings_ms = {"realise": round((time.perf_counter() - t4) * 1000, 3),
+                          **{f"realise_{k}": v for k, v in out.timings_ms.items()}}
+        return self.complete_turn(pending, out)
+
+    def begin_turn(self, s: SessionState, text: str, *, interrupted: bool = False) -> "PendingTurn":
+        """Everything up to the content plan: understand, grade, update the state, plan.
+
+        Split from the wording so a streaming caller (the voice pipeline with a model
+        realiser) can commit the graded turn first and speak checked sentences as they come.
+        """
         pack = self.pack(s.persona_id)
         clock = time.perf_counter
         t0 = clock()
@@ -111,8 +130,7 @@ class Engine:
             late = self.grader.grade(text, late_ctx)
             if (late.eccs or 0) >= 3:
                 ctx, grade = late_ctx, late
-        positive = bool(grade.nurse) and not (set(grade.flags) - {"interrupted", "jargon"})
-        act, _ = classify(text, empathic=positive)
+        act, _ = classify(text, empathic=counts_as_empathic(grade, ctx))
         t2 = clock()
 
         new = s.model_copy(deep=True)
@@ -131,16 +149,19 @@ class Engine:
         t3 = clock()
         plan = plan_turn(pack, new, act, grade, found, signal)
         t4 = clock()
-        checked = getattr(self.realiser, "realise_checked", None)
-        realiser_name, fallback_reason, rejected, extra_ms = getattr(self.realiser, "name", "template"), None, None, {}
-        if checked is not None:  # a model realiser: generated, checked, else the template with a reason
-            out = checked(pack, plan, new)
-            reply, realiser_name, fallback_reason, rejected = out.text, out.realiser, out.fallback_reason, out.rejected
-            extra_ms = {f"realise_{k}": v for k, v in out.timings_ms.items()}
-        else:
-            reply = self.realiser.realise(pack, plan, new)
-        t5 = clock()
+        ms = lambda a, b: round((b - a) * 1000, 3)
+        return PendingTurn(pack=pack, before=s, state=new, text=text, act=act, grade=grade, plan=plan,
+                           timings_ms={"understand": ms(t0, t1), "grade": ms(t1, t2), "state": ms(t2, t3),
+                                       "plan": ms(t3, t4)})
 
+    def planned_words(self, pending: "PendingTurn") -> str:
+        """The template wording of the plan: what is said if a model's words are not used."""
+        return self.fallback.realise(pending.pack, pending.plan, pending.state)
+
+    def complete_turn(self, pending: "PendingTurn", out: "Realisation") -> tuple[TurnResult, SessionState]:
+        """Record the words the patient says (`out`) and return the turn's result and new state."""
+        s, new = pending.before, pending.state.model_copy(deep=True)
+        reply = out.text
         if hasattr(self.grader, "prefetch"):
             self.grader.prefetch(reply)  # the next turn is graded against these words
         new.last_patient_text = reply
@@ -148,12 +169,40 @@ class Engine:
         new.history = new.history[-2 * HISTORY_TURNS:]
         disclosed = [f for f in new.disclosed_facts if f not in s.disclosed_facts] + \
                     [c for c in new.revealed_concerns if c not in s.revealed_concerns]
-        ms = lambda a, b: round((b - a) * 1000, 3)
+        timings = {**pending.timings_ms, **out.timings_ms}
+        timings["total"] = round(sum(timings.get(k, 0.0) for k in ("understand", "grade", "state", "plan", "realise")), 3)
         result = TurnResult(
-            turn_index=new.turn_index, learner_text=text, act=act, grade=grade,
-            state_before=s.emotional, state_after=new.emotional, plan=plan, disclosed=disclosed, reply=reply,
-            realiser=realiser_name, fallback_reason=fallback_reason, rejected_reply=rejected,
-            timings_ms={"understand": ms(t0, t1), "grade": ms(t1, t2), "state": ms(t2, t3), "plan": ms(t3, t4),
-                        "realise": ms(t4, t5), "total": ms(t0, t5), **extra_ms},
+            turn_index=new.turn_index, learner_text=pending.text, act=pending.act, grade=pending.grade,
+            state_before=s.emotional, state_after=new.emotional, plan=pending.plan, disclosed=disclosed, reply=reply,
+            realiser=out.realiser, fallback_reason=out.fallback_reason, rejected_reply=out.rejected,
+            timings_ms=timings,
         )
         return result, new
+
+
+@dataclass
+class PendingTurn:
+    """A graded and planned turn whose words are not yet chosen (see Engine.begin_turn)."""
+
+    pack: PersonaPack
+    before: SessionState
+    state: SessionState
+    text: str
+    act: DialogueAct
+    grade: Grade
+    plan: ContentPlan
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def counts_as_empathic(grade: Grade, ctx: GradeContext) -> bool:
+    """Whether the turn is an empathic statement for the planner (outranking a question).
+
+    Any NURSE statement without a negative flag counts, except an exploring question on its own
+    after a turn with no empathic opportunity: that is history-taking, which the patient
+    answers from the pack. Inviting more after an opportunity (ECCS 3+) still counts.
+    """
+    if not grade.nurse or set(grade.flags) - {"interrupted", "jargon"}:
+        return False
+    if set(grade.nurse) == {"explore"} and not ctx.opportunity_id and grade.epitome.emotional_reactions == 0:
+        return False
+    return True

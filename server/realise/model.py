@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..engine.types import ContentPlan, SessionState
@@ -176,8 +176,14 @@ class ModelRealiser:
         return out
 
     def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState,
-               cancel: threading.Event | None = None) -> Iterator[str]:
-        """Checked sentences as they are generated; see the module docstring for failures."""
+               cancel: threading.Event | None = None,
+               on_done: Callable[[Realisation], None] | None = None) -> Iterator[str]:
+        """Checked sentences as they are generated; see the module docstring for failures.
+
+        When the stream ends, `on_done` gets the outcome (what was said, the label, the reason
+        for any fallback and the rejected text); `self.last` holds it too, but is shared by
+        every session using this realiser.
+        """
         t0 = time.perf_counter()
         g = Grounding(pack, plan, state)
         planned = self.fallback.realise(pack, plan, state)
@@ -229,6 +235,8 @@ class ModelRealiser:
                 gen.close()
             if cancel.is_set():
                 self.last = Realisation(" ".join(spoken), self.name, "cancelled", raw="".join(pieces))
+                if on_done is not None:
+                    on_done(self.last)
                 return
             said = " ".join(spoken)
             if not spoken:
@@ -251,6 +259,8 @@ class ModelRealiser:
             timings = {"first_sentence": round((first_sentence - t0) * 1000, 1)} if first_sentence else {}
             self.last = Realisation(text, label, fallback_reason=reason, rejected="".join(pieces) if reason else None,
                                     raw="".join(pieces), tokens=self.generated_tokens(), timings_ms=timings)
+            if on_done is not None:
+                on_done(self.last)
         finally:
             stop.set()
 

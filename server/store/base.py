@@ -55,6 +55,11 @@ class SessionStore(Protocol):
         its `extra`; the turn's words and grade are never changed."""
         ...
 
+    def finish_reply(self, session_id: str, turn_index: int, *, reply: str, realiser: str,
+                     state: SessionState, extra: dict[str, Any]) -> TurnRecord:
+        """Record the words a streamed reply actually spoke (see SqlSessionStore.finish_reply)."""
+        ...
+
     def turns(self, session_id: str) -> list[TurnRecord]: ...
 
     def find_client_turn(self, session_id: str, client_turn_id: str) -> TurnRecord | None:

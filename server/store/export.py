@@ -29,6 +29,8 @@ def turn_line(session: SessionRecord, turn: TurnRecord) -> dict[str, Any]:
     line.update({
         "grader_version": turn.grader_version,
         "realiser": turn.realiser,
+        "fallback_reason": turn.fallback_reason,
+        "rejected_reply": turn.rejected_reply,
         "interrupted": turn.interrupted,
         "client_turn_id": turn.client_turn_id,
         "created_at": turn.created_at.isoformat(),

@@ -62,6 +62,16 @@ class TurnRecord(BaseModel):
     def client_turn_id(self) -> str | None:
         return self.extra.get("client_turn_id")
 
+    @property
+    def fallback_reason(self) -> str | None:
+        """Why a model realiser's words were not (all) used; None for the template or a clean reply."""
+        return (self.extra.get("realisation") or {}).get("fallback_reason")
+
+    @property
+    def rejected_reply(self) -> str | None:
+        """The generated text the grounding check rejected, kept for review."""
+        return (self.extra.get("realisation") or {}).get("rejected_reply")
+
     def to_turn_result(self) -> TurnResult:
         """Rebuild the engine's TurnResult, e.g. to summarise a resumed session."""
         plan = self.extra.get("plan")
@@ -70,6 +80,7 @@ class TurnRecord(BaseModel):
             state_before=self.state_before, state_after=self.state_after,
             plan=ContentPlan.model_validate(plan) if plan else ContentPlan(style=self.state_after.style, emotion=self.state_after.emotion),
             disclosed=self.disclosed, reply=self.reply, realiser=self.realiser, timings_ms=self.timings_ms,
+            fallback_reason=self.fallback_reason, rejected_reply=self.rejected_reply,
         )
 
 

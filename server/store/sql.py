@@ -185,6 +185,23 @@ class SqlSessionStore:
                 session.interruptions = (session.interruptions or 0) + 1
         return _turn_record(row)
 
+    def finish_reply(self, session_id: str, turn_index: int, *, reply: str, realiser: str,
+                     state: SessionState, extra: dict[str, Any]) -> TurnRecord:
+        """Replace a streamed turn's provisional reply with the words actually spoken.
+
+        The turn was committed (grade, state, plan, the template wording) before its first
+        sentence was generated, so a crash mid-reply loses nothing; this records what was said.
+        """
+        with self._session.begin() as s:
+            row = self._turn(s, session_id, turn_index)
+            if row is None:
+                raise UnknownSession(f"{session_id} turn {turn_index}")
+            row.reply = reply
+            row.realiser = realiser
+            row.session_state = state.model_dump(mode="json")
+            row.extra = {**(row.extra or {}), **extra}
+        return _turn_record(row)
+
     def turns(self, session_id: str) -> list[TurnRecord]:
         with self._session() as s:
             rows = s.scalars(select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.turn_index))

@@ -472,6 +472,12 @@ class Consultation {
       case "patient.audio.start":
         this.audioTurn = m.turn_id;
         if (this.audio) this.audio.playStart(m.turn_id, m.sample_rate);
+        if (this.thinking) {
+          // a model realiser speaks while it still generates; its words (patient.text) follow
+          this.thinking = false;
+          this.setActivity("patient", `${this.shortName()} is speaking…`, ACTIVITY_TIMEOUT_MS);
+          this.updateMic();
+        }
         return undefined;
       case "patient.audio.end":
         if (this.audio) this.audio.playEnd(m.turn_id);
