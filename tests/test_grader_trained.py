@@ -155,6 +155,29 @@ def test_grade_command_round_trip(tmp_path):
     assert json.loads(rules.read_text().splitlines()[0])["grader_version"] == "rules-1.0"
 
 
+def test_batched_grading_matches_one_at_a_time(grader):
+    from server.grading.data_sources import load_seed
+
+    rows = load_seed("test")[:40]
+    pairs = [(r.response, r.context_for_grading()) for r in rows]
+    batched = grader.grade_many(pairs)
+    single = [grader.grade(text, ctx) for text, ctx in pairs]
+    assert [(g.eccs, g.nurse, g.flags, g.epitome, g.space) for g in batched] == \
+           [(g.eccs, g.nurse, g.flags, g.epitome, g.space) for g in single]
+
+
+def test_grade_command_names_a_bad_line_and_keeps_the_rows_before_it(tmp_path, capsys):
+    from server.cli import main as bedside
+
+    src, dst = tmp_path / "pairs.jsonl", tmp_path / "graded.jsonl"
+    good = json.dumps({"context": "I'm scared.", "response": "What scares you most?"})
+    src.write_text(good + "\n" + good + "\n" + '{"context": "no response here"}\n')
+    assert bedside(["grade", "--in", str(src), "--out", str(dst), "--grader", "trained"]) == 1
+    err = capsys.readouterr().err
+    assert "line 3" in err and "response" in err
+    assert len(dst.read_text().splitlines()) == 2
+
+
 # ------------------------------------------------------------------ reproducibility
 
 def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):

@@ -251,31 +251,40 @@ def section_asr(grader, shared: Path, max_turns: int) -> None:
             continue
         if len(pairs) > max_turns:
             pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), max_turns, replace=False))]
-        changed = {k: 0 for k in ("NURSE set", "flags", "question type", "EPITOME")}
-        any_change = differ = any_change_differ = 0
-        buckets = {"word similarity >= 0.9": [0, 0], "0.7-0.9": [0, 0], "< 0.7": [0, 0]}
-        for (ht, hctx), (at, actx) in pairs:
-            gh = grader.grade(ht, GradeContext(patient_turn=hctx))
-            ga = grader.grade(at, GradeContext(patient_turn=actx))
-            fh, fa = _fields(gh), _fields(ga)
-            diff = [k for k in fh if fh[k] != fa[k]]
-            for k in diff:
-                changed[k] += 1
-            text_differs = " ".join(ht.lower().split()) != " ".join(at.lower().split())
-            differ += text_differs
-            any_change += bool(diff)
-            any_change_differ += bool(diff) and text_differs
-            sim = difflib.SequenceMatcher(None, ht.lower().split(), at.lower().split(), autojunk=False).ratio()
-            b = buckets["word similarity >= 0.9" if sim >= 0.9 else "0.7-0.9" if sim >= 0.7 else "< 0.7"]
-            b[0] += 1
-            b[1] += bool(diff)
-        n = len(pairs)
-        per = ", ".join(f"{k} {v / n:.1%}" for k, v in changed.items())
-        print(f"{source}: {n} aligned doctor turns, text differs in {differ} ({differ / n:.1%}); grade changed in "
-              f"{any_change} ({any_change / n:.1%}) [{per}]; among turns whose text differs: "
-              f"{(any_change_differ / differ if differ else 0):.1%}")
-        print("    grade changed by how alike the two texts are: " + "; ".join(
-            f"{k}: {c}/{n} ({c / n:.1%})" for k, (n, c) in buckets.items() if n))
+        for same_context in (False, True):
+            _asr_changes(grader, source, pairs, same_context)
+
+
+def _asr_changes(grader, source: str, pairs, same_context: bool) -> None:
+    """Grade each doctor turn from both transcripts. With `same_context` both are graded after the
+    human transcript's patient turn, so only the doctor's own words differ (the ASR alignment
+    otherwise also changes which patient words come before)."""
+    changed = {k: 0 for k in ("NURSE set", "flags", "question type", "EPITOME")}
+    any_change = differ = any_change_differ = 0
+    buckets = {"word similarity >= 0.9": [0, 0], "0.7-0.9": [0, 0], "< 0.7": [0, 0]}
+    for (ht, hctx), (at, actx) in pairs:
+        gh = grader.grade(ht, GradeContext(patient_turn=hctx))
+        ga = grader.grade(at, GradeContext(patient_turn=hctx if same_context else actx))
+        fh, fa = _fields(gh), _fields(ga)
+        diff = [k for k in fh if fh[k] != fa[k]]
+        for k in diff:
+            changed[k] += 1
+        text_differs = " ".join(ht.lower().split()) != " ".join(at.lower().split())
+        differ += text_differs
+        any_change += bool(diff)
+        any_change_differ += bool(diff) and text_differs
+        sim = difflib.SequenceMatcher(None, ht.lower().split(), at.lower().split(), autojunk=False).ratio()
+        b = buckets["word similarity >= 0.9" if sim >= 0.9 else "0.7-0.9" if sim >= 0.7 else "< 0.7"]
+        b[0] += 1
+        b[1] += bool(diff)
+    n = len(pairs)
+    per = ", ".join(f"{k} {v / n:.1%}" for k, v in changed.items())
+    label = f"{source} (both after the human transcript's patient turn)" if same_context else source
+    print(f"{label}: {n} aligned doctor turns, text differs in {differ} ({differ / n:.1%}); grade changed in "
+          f"{any_change} ({any_change / n:.1%}) [{per}]; among turns whose text differs: "
+          f"{(any_change_differ / differ if differ else 0):.1%}")
+    print("    grade changed by how alike the two texts are: " + "; ".join(
+        f"{k}: {c}/{n} ({c / n:.1%})" for k, (n, c) in buckets.items() if n))
 
 
 # ------------------------------------------------------------------ 4. speed and memory
@@ -307,6 +316,13 @@ def section_speed(grader, rss_before: float, rss_after: float) -> None:
         print(f"per-turn grading, {len(t)} seed-test replies, {label}: p50 {np.percentile(t, 50):.1f} ms, "
               f"p95 {np.percentile(t, 95):.1f} ms, max {max(t):.1f} ms (target p95 <= 30 ms)")
     print("(the reply's MiniLM pass is shared with the engine's fact retrieval, which no longer embeds the turn itself)")
+    grader.encoder._cache.clear()
+    pairs = [(r.response, r.context_for_grading()) for r in rows]
+    t0 = time.perf_counter()
+    for i in range(0, len(pairs), 64):  # as `bedside grade --in` does
+        grader.grade_many(pairs[i:i + 64])
+    per = (time.perf_counter() - t0) * 1000 / len(pairs)
+    print(f"batched, as `bedside grade --in` grades a file (64 rows at a time, cold): {per:.1f} ms per turn")
     print(f"memory: process RSS {rss_before:.0f} MB before loading the grader, {rss_after:.0f} MB after "
           f"(+{rss_after - rss_before:.0f} MB: MiniLM + heads); artefact on disk {size / 1024:.0f} KiB")
 

@@ -74,6 +74,9 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+BATCH = 64  # rows graded together; the trained grader encodes them in padded batches
+
+
 def _grade_file(args: argparse.Namespace, settings) -> int:
     from ..engine.factory import build_grader
 
@@ -81,15 +84,28 @@ def _grade_file(args: argparse.Namespace, settings) -> int:
     src = sys.stdin if args.inp == "-" else open(args.inp, encoding="utf-8")
     dst = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     n = 0
+    batch: list[tuple[int, str, PairIn]] = []
+    many = getattr(grader, "grade_many", None)
+
+    def flush() -> None:
+        pairs = [(row.response, row.grade_context(i)) for i, _, row in batch]
+        grades = many(pairs) if many else [grader.grade(text, ctx) for text, ctx in pairs]
+        for (_, line, _), grade in zip(batch, grades):
+            dst.write(json.dumps({**json.loads(line), **grade.model_dump(mode="json")}, ensure_ascii=False) + "\n")
+        batch.clear()
+
     try:
         for n, line in enumerate((l for l in src if l.strip()), start=1):
             try:
                 row = PairIn.model_validate_json(line)
             except ValueError as exc:
+                flush()  # rows before the bad line are written
                 print(f"bedside grade: line {n}: {exc}", file=sys.stderr)
                 return 1
-            grade = grader.grade(row.response, row.grade_context(n))
-            dst.write(json.dumps({**json.loads(line), **grade.model_dump(mode="json")}, ensure_ascii=False) + "\n")
+            batch.append((n, line, row))
+            if len(batch) == BATCH:
+                flush()
+        flush()
     finally:
         if src is not sys.stdin:
             src.close()

@@ -134,19 +134,31 @@ class TextEncoder:
     def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(reply, sentence-max reply, patient turn); the patient turn comes from the cache when
         the engine has already encoded it (see `context`)."""
-        whole, maxed = self.encode_replies([text])
-        ctx = self.context(context) if context.strip() else np.zeros_like(whole[0])
-        return whole[0], maxed[0], ctx
+        if not context.strip():
+            whole, maxed = self.encode_replies([text])
+            return whole[0], maxed[0], np.zeros_like(whole[0])
+        cached = self._cache.get(context)
+        if cached is not None:
+            whole, maxed = self.encode_replies([text])
+            return whole[0], maxed[0], cached
+        # not said through the engine (e.g. `bedside grade --in`): one padded forward pass for
+        # both texts costs less than two passes
+        whole, maxed = self.encode_replies([text, context])
+        self._remember(context, whole[1])
+        return whole[0], maxed[0], whole[1]
 
     def context(self, text: str) -> np.ndarray:
         """The patient's turn, cached: the engine encodes it when the patient says it."""
         v = self._cache.get(text)
         if v is None:
             v = self.encode([text])[0]
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[text] = v
+            self._remember(text, v)
         return v
+
+    def _remember(self, text: str, v: np.ndarray) -> None:
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[text] = v
 
 
 def _sentence_max(text: str, hidden: np.ndarray, offsets: np.ndarray, pooled: np.ndarray) -> np.ndarray:
