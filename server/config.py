@@ -30,7 +30,7 @@ class Settings(BaseSettings):
                                     "(about 4x faster, +1 point WER; eval/bench/bench_asr.py)")
     tts_backend: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
     realiser: Literal["template", "transformers", "openai"] = "template"
-    grader: Literal["rules", "trained", "judge"] = "rules"
+    grader: Literal["rules", "trained", "judge"] = "trained"
     embedder: Literal["minilm"] = "minilm"
 
     # remote engines (OpenAI-compatible)

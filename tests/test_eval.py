@@ -233,12 +233,12 @@ def test_xapi_statements_validate(metrics, cohort):
 
 # -- re-grading --------------------------------------------------------------------------
 class HarsherGrader:
-    """A different grader: one ECCS level lower, and 'jargon' on every question."""
+    """A different grader: one ECCS level lower than `base`, and 'jargon' on every question."""
 
     version = "harsher-test-1"
 
-    def __init__(self):
-        self.rules = RuleGrader()
+    def __init__(self, base):
+        self.rules = base
 
     def grade(self, text: str, ctx: GradeContext) -> Grade:
         g = self.rules.grade(text, ctx)
@@ -251,14 +251,14 @@ def _files_hash(db: Path) -> str:
     return hashlib.sha256(db.read_bytes()).hexdigest()
 
 
-def test_regrade_is_read_only_and_reports_diffs(cohort, packs, tmp_path):
+def test_regrade_is_read_only_and_reports_diffs(cohort, packs, engine, tmp_path):
     before = _files_hash(cohort["db"])
-    same, _ = regrade_store(cohort["url"], RuleGrader(), packs, progress=False)
+    same, _ = regrade_store(cohort["url"], engine.grader, packs, progress=False)  # the grader that graded them
     assert same.summary.changed_turns == 0 and same.summary.eccs_weighted_kappa == pytest.approx(1.0)
 
-    result, regraded = regrade_store(cohort["url"], HarsherGrader(), packs, progress=False)
+    result, regraded = regrade_store(cohort["url"], HarsherGrader(engine.grader), packs, progress=False)
     s = result.summary
-    assert s.old_versions == ["rules-1.0"] and s.new_version == "harsher-test-1"
+    assert s.old_versions == [engine.grader.version] and s.new_version == "harsher-test-1"
     assert s.changed_turns > 0 and s.new_mean_eccs < s.old_mean_eccs
     assert s.flags_gained.get("jargon", 0) > 0
     shifted = [d for d in result.turns if d.eccs_shift is not None and d.old_eccs > 0]
@@ -271,7 +271,7 @@ def test_regrade_is_read_only_and_reports_diffs(cohort, packs, tmp_path):
     payload = json.loads(paths["json"].read_text())
     assert payload["summary"]["changed_turns"] == s.changed_turns and payload["turns"]
     html = paths["html"].read_text()
-    assert "rules-1.0 → harsher-test-1" in html and "jargon" in html and "http" not in html
+    assert f"{engine.grader.version} → harsher-test-1" in html and "jargon" in html and "http" not in html
 
     # the CLI, through the server's settings, writes only to --out
     assert bedside(["eval", "regrade", "--database-url", cohort["url"], "--out", str(tmp_path / "cli")]) == 0
@@ -282,7 +282,7 @@ def test_regrade_is_read_only_and_reports_diffs(cohort, packs, tmp_path):
 
 
 # -- agreement -----------------------------------------------------------------------
-def test_agreement_against_two_raters(cohort, packs, tmp_path):
+def test_agreement_against_two_raters(cohort, packs, engine, tmp_path):
     store = open_store(cohort["url"])
     turns = [t for sid in cohort["ids"]["mixed"] for t in store.turns(sid)]
     store.close()
@@ -304,7 +304,7 @@ def test_agreement_against_two_raters(cohort, packs, tmp_path):
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    report = run_agreement(path, RuleGrader(), database_url=cohort["url"], packs=packs)
+    report = run_agreement(path, engine.grader, database_url=cohort["url"], packs=packs)
     fields = {f.field: f for f in report.fields}
     assert report.raters == ["ann", "ben"] and report.items == len(turns)
     eccs = fields["eccs"]
@@ -318,7 +318,7 @@ def test_agreement_against_two_raters(cohort, packs, tmp_path):
     assert fields["question_type"].grader_vs_humans[0].weighting == "none"
     assert sum(map(sum, ann.confusion.matrix)) == ann.n
     # re-grading the rated turns with the same grader agrees just as well
-    again = run_agreement(path, RuleGrader(), database_url=cohort["url"], packs=packs, current_grader=True)
+    again = run_agreement(path, engine.grader, database_url=cohort["url"], packs=packs, current_grader=True)
     assert next(p for p in again.fields[0].grader_vs_humans if p.b == "ann").kappa == pytest.approx(1.0)
     paths = write_agreement(report, tmp_path / "ag")
     assert "human ceiling" in paths["html"].read_text() and json.loads(paths["json"].read_text())["raters"] == ["ann", "ben"]
