@@ -147,6 +147,10 @@ class TrainedGrader:
             low = sum(q for lv, q in zip(levels, probs) if lv <= 1)
             if "topic_switch" in flags and p["flag_topic_switch"][1] < 1.0 - low and low < 0.5:
                 flags.remove("topic_switch")  # the level head is surer the opening was taken up
+            if "dismissive" in flags and not s["dismissive"] and low < 0.5:
+                # a dismissal is ECCS 0; the dismissive head alone (precision about 0.3 on held-out
+                # rows) does not overrule a level head that says the feeling was taken up
+                flags.remove("dismissive")
             cap = min([ECCS_CAPS[f] for f in flags if f in ECCS_CAPS] + [6])
             if "premature_reassurance" in flags and "explore" not in nurse:
                 cap = min(cap, 2)
