@@ -200,3 +200,80 @@ class Tfidf:
             if n > 0:
                 X[i] /= n
         return X
+
+
+# ------------------------------------------------------------------ EPITOME-dev (reddit) heads
+
+# Content words a reply shares with the seeker's post, in the sentences where the responder speaks
+# of themself (shared experience: interpretations) or asks (a specific question: explorations).
+_STOP = frozenset(
+    "the a an and or but to of in on at for with is are was were be been it this that i you he she they we me my your our "
+    "his her their them us so if as not no do does did have has had just like get got can could would will really very all "
+    "what when how why who there here about from by up out one more some any than then too also its it's i'm don't can't".split())
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|myself)\b")
+RELATION_NAMES = ("first_person_sentences", "first_person_share", "first_person_shared_words", "shared_words",
+                  "questions", "longest_question", "question_content_words", "question_shared_words")
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in _STOP and len(w) > 2}
+
+
+def relation_vector(text: str, post: str) -> np.ndarray:
+    """Cheap features of the reply's relation to the post it answers, in RELATION_NAMES order:
+    how much of the reply is about the responder (and about what the post is about), and how
+    long and how specific its questions are."""
+    sents = sentences(text)
+    pc = _content(post)
+    first = [s for s in sents if _FIRST_PERSON.search(s.lower().replace("’", "'"))]
+    asks = [s for s in sents if "?" in s]
+    return np.array([
+        math.log1p(len(first)), len(first) / len(sents),
+        math.log1p(sum(len(_content(s) & pc) for s in first)),
+        math.log1p(len(_content(text) & pc)),
+        math.log1p(len(asks)),
+        math.log1p(max([len(s.split()) for s in asks] or [0])),
+        math.log1p(max([len(_content(s)) for s in asks] or [0])),
+        math.log1p(sum(len(_content(s) & pc) for s in asks)),
+    ], dtype=np.float32)
+
+
+def strongest_sentence(sentence_probs: np.ndarray) -> np.ndarray:
+    """A reply's sentence-part probabilities: those of its sentence least likely to show nothing."""
+    return sentence_probs[int(np.argmin(sentence_probs[:, 0]))]
+
+
+def mix_reddit(parts: Sequence[np.ndarray], offset: np.ndarray | None) -> np.ndarray:
+    """The mean of the parts' class probabilities, reweighted by exp(offset) per class and
+    renormalised: still a probability vector, whose argmax is the macro-F1-tuned decision."""
+    p = np.mean(np.stack(parts), axis=0)
+    if offset is not None:
+        p = p * np.exp(np.asarray(offset, dtype=p.dtype))
+        p = p / p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def reddit_probabilities(arrays: dict, tfidf: dict, mech: str, text: str, post: str, lex: np.ndarray,
+                         dense: np.ndarray) -> np.ndarray:
+    """Run-time class probabilities of one EPITOME-dev head (`reddit_<mech>`), the same numbers
+    `train.RedditModel.proba` gives in training: the mean of a lexical part (reply TF-IDF), a
+    dense part (MiniLM + rules + `relation_vector`) and a sentence part (`strongest_sentence`
+    over per-sentence TF-IDF), reweighted by the head's stored offsets. `lex` is the reply's
+    "epitome" TF-IDF row and `dense` the grader's dense + rule vector. An artefact from before
+    the sentence part (no `.sent` arrays) gets the old mean of the lexical and dense parts."""
+    name = f"reddit_{mech}"
+
+    def part(p: str, x: np.ndarray) -> np.ndarray:
+        return _softmax_rows(x @ arrays[f"{name}.{p}.W"].T + arrays[f"{name}.{p}.b"])
+
+    if f"{name}.sent.W" not in arrays:
+        return (part("lex", lex) + part("dense", dense)) / 2
+    d = np.concatenate([dense, relation_vector(text, post)])
+    s = strongest_sentence(part("sent", tfidf["epitome_sent"].transform(sentences(text))))
+    return mix_reddit([part("lex", lex), part("dense", d), s], arrays.get(f"{name}.offset"))

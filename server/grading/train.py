@@ -12,9 +12,14 @@ Heads and data:
   their probabilities are stacked into the seed EPITOME heads, which is how the mechanism
   heads are calibrated on both sources.
 
-A head is one or two linear parts whose class probabilities are averaged: a lexical part
-over the reply's TF-IDF and a dense part over embeddings and rule features. Averaging two
-views beat one model on the concatenation in EPITOME-dev cross-validation.
+A seed head is one linear model over the dense, rule and TF-IDF features (plus the stacked
+EPITOME-dev probabilities for the mechanism heads). An EPITOME-dev head averages the class
+probabilities of three linear parts: a lexical part over the reply's TF-IDF, a dense part over
+embeddings, rule features and the reply's relation to the post, and a sentence part (TF-IDF of
+each sentence, trained on the raters' rationale sentences; a reply takes its sentence least
+likely to show nothing). Averaging views beat one model on the concatenation in EPITOME-dev
+cross-validation. The average is then reweighted by per-class offsets chosen for macro-F1 on
+out-of-fold probabilities of the training rows (`fit_reddit`).
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from .artefact import MODEL_DIR, ArtefactMeta, HeadMeta, save
 from .base import ALL_FLAGS, ALL_NURSE
 from .data_sources import MECHANISMS, EpitomePair, SeedRow, load_epitome, load_seed, shared_dir
-from .features import REPLY_MAX_TOKENS, RULE_NAMES, TextEncoder, dense_block, ngrams, rule_vector
+from .features import (REPLY_MAX_TOKENS, RULE_NAMES, TextEncoder, dense_block, mix_reddit, ngrams, relation_vector, rule_vector,
+                       sentences, strongest_sentence)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,11 @@ TEXT_FLAGS = tuple(f for f in ALL_FLAGS if f != "interrupted")
 # Inverse regularisation per head, from 5-fold CV grouped by patient turn on the seed train split.
 SEED_C = {"eccs": 10.0, "nurse_support": 10.0, "flag_jargon": 10.0}
 SEED_C_DEFAULT = 3.0
-REDDIT_C = {"lex": 3.0, "dense": 1.0}
+REDDIT_C = {"lex": 3.0, "dense": 1.0, "sent": 3.0}
+# EPITOME-dev decision offsets: a grid of per-class log-probability offsets, chosen on 5-fold
+# out-of-fold probabilities inside the training rows (never on rows being evaluated).
+REDDIT_OFFSET_GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)
+REDDIT_INNER_FOLDS = 5
 SEED_MIN_DF = 2
 # Heads that may read whether the patient's turn held an opportunity. The others describe the
 # reply's own wording (a NURSE type is a NURSE type whatever came before); the seed set has few
@@ -157,24 +168,97 @@ def best_threshold(X, y: np.ndarray, mask: np.ndarray, folds, C: float, seed: in
 # ------------------------------------------------------------------ EPITOME-dev heads
 
 class RedditBlock:
-    def __init__(self, pairs: list[EpitomePair], cache: EmbeddingCache, tv: TfidfVectorizer | None = None):
+    """EPITOME-dev pairs as features: the dense block (MiniLM + rules + the reply's relation to
+    the seeker post), the replies' sentences, and per mechanism each sentence's level (the pair's
+    level when the sentence overlaps a rater's rationale span, else 0)."""
+
+    def __init__(self, pairs: list[EpitomePair], cache: EmbeddingCache):
         from .base import GradeContext
-        replies = [p.response_post for p in pairs]
-        self.dense = np.hstack([cache.dense(replies, [p.seeker_post for p in pairs]),
-                                np.stack([rule_vector(p.response_post, GradeContext(patient_turn=p.seeker_post)) for p in pairs])])
-        self.tv = tv or fit_tfidf(replies, max_features=REDDIT_MAX_FEATURES)
-        self.lex = self.tv.transform(replies)
+        self.replies = [p.response_post for p in pairs]
+        self.posts = [p.seeker_post for p in pairs]
+        self.groups = np.array([p.sp_id for p in pairs])
+        self.levels = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
+        self.dense = np.hstack([cache.dense(self.replies, self.posts),
+                                np.stack([rule_vector(p.response_post, GradeContext(patient_turn=p.seeker_post)) for p in pairs]),
+                                np.stack([relation_vector(r, q) for r, q in zip(self.replies, self.posts)])])
+        sents = [sentences(r) for r in self.replies]
+        self.sent_text = [s for ss in sents for s in ss]
+        self.sent_row = np.array([i for i, ss in enumerate(sents) for _ in ss])
+        self.sent_level = {m: np.array([p.levels[m] if _in_rationale(s, p.rationales[m]) else 0
+                                        for s, p in zip(self.sent_text, (pairs[i] for i in self.sent_row))]) for m in MECHANISMS}
 
 
-def fit_reddit_heads(block: RedditBlock, labels: dict[str, np.ndarray], idx: np.ndarray, seed: int) -> dict[str, tuple]:
-    """mechanism -> (lexical LR, dense LR), trained on rows `idx`."""
-    return {m: (fit_linear(block.lex[idx], y[idx], REDDIT_C["lex"], seed), fit_linear(block.dense[idx], y[idx], REDDIT_C["dense"], seed))
-            for m, y in labels.items()}
+def _in_rationale(sentence: str, rationale: str) -> bool:
+    norm = lambda t: " ".join(t.lower().split())
+    s = norm(sentence)
+    return any(len(r) > 2 and (s in r or r in s) for r in (norm(x) for x in rationale.split("|") if x.strip()))
 
 
-def reddit_proba(heads: tuple, lex, dense: np.ndarray) -> np.ndarray:
-    lex_clf, dense_clf = heads
-    return (lex_clf.predict_proba(lex) + dense_clf.predict_proba(dense)) / 2
+class RedditModel:
+    """The EPITOME-dev heads fitted on some rows of a RedditBlock: per mechanism a lexical LR
+    (reply TF-IDF), a dense LR (MiniLM + rules + relation) and a sentence LR (sentence TF-IDF,
+    trained on rationale sentences), plus per-class log-probability offsets. Probabilities are
+    `features.mix_reddit` of the three parts, which is what `features.reddit_probabilities`
+    computes at run time."""
+
+    def __init__(self, tv: TfidfVectorizer, sent_tv: TfidfVectorizer, heads: dict[str, tuple], offsets: dict[str, np.ndarray]):
+        self.tv, self.sent_tv, self.heads, self.offsets = tv, sent_tv, heads, offsets
+
+    def proba(self, mech: str, replies: Sequence[str], dense: np.ndarray, *, offsets: bool = True) -> np.ndarray:
+        """`dense`: the dense + rule block with `relation_vector` appended, one row per reply."""
+        lex_clf, dense_clf, sent_clf = self.heads[mech]
+        sents = [sentences(r) for r in replies]
+        ps = sent_clf.predict_proba(self.sent_tv.transform([s for ss in sents for s in ss]))
+        bounds = np.cumsum([0] + [len(ss) for ss in sents])
+        sent = np.stack([strongest_sentence(ps[a:b]) for a, b in zip(bounds, bounds[1:])])
+        return mix_reddit([lex_clf.predict_proba(self.tv.transform(replies)), dense_clf.predict_proba(dense), sent],
+                          self.offsets.get(mech) if offsets else None)
+
+
+def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool = True) -> RedditModel:
+    """Fit the EPITOME-dev heads on rows `idx`; TF-IDF vocabularies come from those rows only.
+    With `offsets`, each head's per-class offsets are the macro-F1-best on out-of-fold
+    probabilities of a 5-fold CV inside `idx` (grouped by seeker post), so choosing them never
+    sees a row outside `idx`."""
+    idx = np.asarray(idx)
+    with threadpool_limits(1):  # lbfgs on two cores: BLAS threads slow it down many times over
+        tv = fit_tfidf([block.replies[i] for i in idx], max_features=REDDIT_MAX_FEATURES)
+        srows = np.where(np.isin(block.sent_row, idx))[0]
+        sent_tv = fit_tfidf([block.sent_text[k] for k in srows], max_features=REDDIT_MAX_FEATURES)
+        lex, slex = tv.transform([block.replies[i] for i in idx]), sent_tv.transform([block.sent_text[k] for k in srows])
+        heads = {m: (fit_linear(lex, y[idx], REDDIT_C["lex"], seed), fit_linear(block.dense[idx], y[idx], REDDIT_C["dense"], seed),
+                     fit_linear(slex, block.sent_level[m][srows], REDDIT_C["sent"], seed))
+                 for m, y in block.levels.items()}
+        model = RedditModel(tv, sent_tv, heads, {})
+        if offsets:
+            oof = {m: np.zeros((len(block.replies), 3)) for m in MECHANISMS}
+            for tr, te in grouped_folds(block.groups[idx], REDDIT_INNER_FOLDS, seed):
+                inner = fit_reddit(block, idx[tr], seed, offsets=False)
+                for m in MECHANISMS:
+                    oof[m][idx[te]] = inner.proba(m, [block.replies[i] for i in idx[te]], block.dense[idx[te]])
+            model.offsets = {m: best_offsets(oof[m][idx], block.levels[m][idx]) for m in MECHANISMS}
+    return model
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray, k: int = 3) -> float:
+    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm)
+    return float(np.mean(2 * tp / np.maximum(1, cm.sum(0) + cm.sum(1))))
+
+
+def best_offsets(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-class log-probability offsets (class 0 fixed at 0) whose argmax decision has the best
+    macro-F1 on (p, y); ties go to the smallest offsets. Rare classes that the mean of balanced
+    models under-predicts (weak interpretations) get a push, and only as much as pays off."""
+    logp = np.log(np.clip(p, 1e-12, None))
+    best, best_key = np.zeros(3), None
+    for a in REDDIT_OFFSET_GRID:
+        for b in REDDIT_OFFSET_GRID:
+            off = np.array([0.0, a, b])
+            key = (round(macro_f1(y, np.argmax(logp + off, axis=1)), 6), -(abs(a) + abs(b)))
+            if best_key is None or key > best_key:
+                best, best_key = off, key
+    return best
 
 
 def grouped_folds(groups: Sequence[str], n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -208,15 +292,21 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
     if pairs:
         report(f"EPITOME-dev: {len(pairs)} pairs")
         rb = RedditBlock(pairs, cache)
-        labels = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
-        fitted = fit_reddit_heads(rb, labels, np.arange(len(pairs)), seed)
-        vocab["epitome"] = vocab_list(rb.tv)
-        arrays["epitome.idf"] = rb.tv.idf_.astype(np.float32)
-        for m, (lex_clf, dense_clf) in fitted.items():
+        fitted = fit_reddit(rb, np.arange(len(pairs)), seed)
+        vocab["epitome"] = vocab_list(fitted.tv)
+        arrays["epitome.idf"] = fitted.tv.idf_.astype(np.float32)
+        vocab["epitome_sent"] = vocab_list(fitted.sent_tv)
+        arrays["epitome_sent.idf"] = fitted.sent_tv.idf_.astype(np.float32)
+        for m, (lex_clf, dense_clf, sent_clf) in fitted.heads.items():
             store(arrays, f"reddit_{m}.lex", lex_clf)
             store(arrays, f"reddit_{m}.dense", dense_clf)
+            store(arrays, f"reddit_{m}.sent", sent_clf)
+            arrays[f"reddit_{m}.offset"] = fitted.offsets[m].astype(np.float32)
             heads[f"reddit_{m}"] = HeadMeta(block="epitome", kind="multiclass", classes=[0, 1, 2], C=REDDIT_C["dense"],
                                             trained_on="epitome-dev", rows=len(pairs))
+            report(f"reddit_{m}: offsets {fitted.offsets[m].round(2).tolist()}")
+        notes.append("reddit_* heads: mean of a reply TF-IDF LR, a MiniLM+rules+relation LR and a sentence TF-IDF LR; "
+                     "per-class log offsets (reddit_*.offset) chosen on 5-fold out-of-fold probabilities")
         data["epitome_dev"] = len(pairs)
     else:
         fitted = None
@@ -228,8 +318,10 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
     arrays["seed.idf"] = sb.tv.idf_.astype(np.float32)
     if fitted:
         # Reddit heads never saw a seed row, so their probabilities on seed rows are honest features
-        rlex = rb.tv.transform([r.response for r in rows])
-        stack = np.hstack([reddit_proba(fitted[m], rlex, sb.dense) for m in MECHANISMS]).astype(np.float32)
+        # (the same numbers as features.reddit_probabilities computes at run time)
+        replies = [r.response for r in rows]
+        rdense = np.hstack([sb.dense, np.stack([relation_vector(r.response, r.context) for r in rows])])
+        stack = np.hstack([fitted.proba(m, replies, rdense) for m in MECHANISMS]).astype(np.float32)
     blind = sb.dense.copy()
     base = sb.dense.shape[1] - len(RULE_NAMES)
     blind[:, [base + RULE_NAMES.index(c) for c in CONTEXT_COLUMNS]] = 0.0  # zero columns get zero weights

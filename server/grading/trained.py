@@ -17,7 +17,7 @@ from .artefact import Artefact
 from .base import ALL_NURSE, Epitome, Grade, GradeContext
 from .constraints import constrain
 from .data_sources import MECHANISMS
-from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, rule_vector
+from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, reddit_probabilities, rule_vector
 from .rules import rule_signals
 from .train import TEXT_FLAGS
 
@@ -114,7 +114,7 @@ class TrainedGrader:
             lex = self.tfidf["epitome"].transform([text])[0]
             for m in MECHANISMS:
                 if f"reddit_{m}" in heads:
-                    out[f"reddit_{m}"] = (self._probs(f"reddit_{m}.lex", lex) + self._probs(f"reddit_{m}.dense", dense)) / 2
+                    out[f"reddit_{m}"] = reddit_probabilities(self.artefact.arrays, self.tfidf, m, text, ctx.patient_turn, lex, dense)
         lex = self.tfidf["seed"].transform([text])[0]
         plain = np.concatenate([dense, lex])
         for name, h in heads.items():
