@@ -250,5 +250,8 @@ async def test_model_realiser_reply_is_spoken_as_it_is_generated(persona_dir, tm
     finally:
         store.close()
     assert row.reply == text["text"] and row.extra["reply_status"] == "complete"
-    assert row.realiser in ("transformers", "transformers+template", "template(fallback:transformers)")
+    # the provisional "(streaming)" label is gone, and the row says how the words were chosen
+    assert row.extra["realisation"]["realiser"] == row.realiser != "transformers(streaming)"
     assert (row.fallback_reason is None) == (row.realiser == "transformers")
+    if row.realiser == "template(fallback:transformers)":
+        assert row.rejected_reply is not None or row.fallback_reason.startswith("transformers unavailable")

@@ -301,7 +301,8 @@ class Conversation:
 
     async def _finish_streamed(self, record: TurnRecord, streamed: StreamedReply) -> None:
         out = streamed.outcome()
-        result, new_state = self.services.engine.complete_turn(streamed.pending, out)
+        # off the event loop: completing encodes the reply for the next turn's grading
+        result, new_state = await asyncio.to_thread(self.services.engine.complete_turn, streamed.pending, out)
         extra = {"reply_status": "complete",
                  "realisation": realisation_extra(out.realiser, out.fallback_reason, out.rejected,
                                                   first_sentence_ms=out.timings_ms.get("first_sentence"), tokens=out.tokens)}

@@ -107,17 +107,20 @@ class ModelRealiser:
         """Load what the backend needs now, not on the first turn."""
 
     # -- the Realiser protocol ----------------------------------------------------------
+    def _begin(self, pack: PersonaPack, plan: ContentPlan, state: SessionState, cancel: threading.Event | None):
+        """What both paths start from: the clock, the check, the template wording (the
+        fallback and the prompt's content), the prompt, and the cancel and stop events."""
+        t0 = time.perf_counter()
+        planned = self.fallback.realise(pack, plan, state)
+        return (t0, Grounding(pack, plan, state), planned, build_messages(pack, plan, state, planned),
+                cancel or threading.Event(), threading.Event())
+
     def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
         return self.realise_checked(pack, plan, state).text
 
     def realise_checked(self, pack: PersonaPack, plan: ContentPlan, state: SessionState,
                         cancel: threading.Event | None = None) -> Realisation:
-        t0 = time.perf_counter()
-        g = Grounding(pack, plan, state)
-        planned = self.fallback.realise(pack, plan, state)
-        messages = build_messages(pack, plan, state, planned)
-        cancel = cancel or threading.Event()
-        stop = threading.Event()
+        t0, g, planned, messages, cancel, stop = self._begin(pack, plan, state, cancel)
         both = _AnyEvent(cancel, stop)
         splitter = SentenceSplitter()
         pieces: list[str] = []
@@ -184,12 +187,7 @@ class ModelRealiser:
         for any fallback and the rejected text); `self.last` holds it too, but is shared by
         every session using this realiser.
         """
-        t0 = time.perf_counter()
-        g = Grounding(pack, plan, state)
-        planned = self.fallback.realise(pack, plan, state)
-        messages = build_messages(pack, plan, state, planned)
-        cancel = cancel or threading.Event()
-        stop = threading.Event()
+        t0, g, planned, messages, cancel, stop = self._begin(pack, plan, state, cancel)
         splitter = SentenceSplitter()
         spoken: list[str] = []
         pieces: list[str] = []
