@@ -166,6 +166,35 @@ def test_batched_grading_matches_one_at_a_time(grader):
            [(g.eccs, g.nurse, g.flags, g.epitome, g.space) for g in single]
 
 
+def test_packed_pass_gives_each_text_its_own_embedding(grader):
+    """The cold path packs reply and patient turn into one unpadded pass; each must come out as
+    if encoded alone, or cold grades would differ from in-session ones."""
+    enc = grader.encoder
+    reply = "That sounds frightening. What goes through your mind when you think about it? Take your time."
+    patient = "My father had a heart attack at fifty-two, and ever since the scan I keep thinking about it."
+    (r_packed, r_max_packed), (p_packed, _) = enc.encode_packed([reply, patient])
+    r_alone, r_max_alone = enc.encode_replies([reply])
+    assert np.abs(r_packed - r_alone[0]).max() < 1e-4
+    assert np.abs(r_max_packed - r_max_alone[0]).max() < 1e-4
+    assert np.abs(p_packed - enc.encode([patient])[0]).max() < 1e-4
+    assert float(r_packed @ p_packed) < 0.99  # the two texts did not see each other
+
+
+def test_cold_grades_equal_in_session_grades(grader):
+    rows = load_seed("test")[:40]
+    def fields(g):
+        return (g.eccs, g.nurse, g.flags, g.epitome, g.space, g.question_type)
+    cold, warm = [], []
+    for r in rows:
+        grader._replies.clear()
+        grader.encoder._cache.clear()
+        cold.append(fields(grader.grade(r.response, r.context_for_grading())))
+        grader._replies.clear()
+        grader.prefetch(r.context)
+        warm.append(fields(grader.grade(r.response, r.context_for_grading())))
+    assert cold == warm
+
+
 def test_grade_command_names_a_bad_line_and_keeps_the_rows_before_it(tmp_path, capsys):
     from server.cli import main as bedside
 

@@ -131,6 +131,36 @@ class TextEncoder:
             return np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32)
         return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32)
 
+    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(mean-pooled, sentence-max) for a few texts in ONE forward pass without padding: the
+        texts are laid end to end, each attending only to itself (a block-diagonal mask) with
+        positions restarting at 0, so each gets the numbers a pass of its own would give (to
+        float rounding) while paying one pass's fixed cost and no padded tokens. This is the
+        cold path (a reply and a patient turn never seen before): a padded batch of the two
+        costs about 25% more tokens, two passes about 4 ms more overhead."""
+        torch = self._torch
+        texts = [t if t.strip() else "." for t in texts]
+        with self._lock, torch.inference_mode():
+            enc = self.tokenizer(list(texts), truncation=True, max_length=max_length, return_offsets_mapping=True)
+            lengths = [len(ids) for ids in enc["input_ids"]]
+            total = sum(lengths)
+            ids = torch.tensor([[i for row in enc["input_ids"] for i in row]])
+            positions = torch.cat([torch.arange(n) for n in lengths]).unsqueeze(0)
+            mask = torch.zeros(1, 1, total, total, dtype=torch.bool)
+            start = 0
+            for n in lengths:
+                mask[0, 0, start:start + n, start:start + n] = True
+                start += n
+            hidden = self.model(input_ids=ids, position_ids=positions, attention_mask=mask).last_hidden_state[0].numpy()
+        out, start = [], 0
+        for text, n, offsets in zip(texts, lengths, enc["offset_mapping"]):
+            H = hidden[start:start + n]
+            start += n
+            pooled = H.mean(axis=0)
+            pooled = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+            out.append((pooled, _sentence_max(text, H, np.asarray(offsets), pooled).astype(np.float32)))
+        return out
+
     def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(reply, sentence-max reply, patient turn); the patient turn comes from the cache when
         the engine has already encoded it (see `context`)."""
@@ -141,11 +171,11 @@ class TextEncoder:
         if cached is not None:
             whole, maxed = self.encode_replies([text])
             return whole[0], maxed[0], cached
-        # not said through the engine (e.g. `bedside grade --in`): one padded forward pass for
-        # both texts costs less than two passes
-        whole, maxed = self.encode_replies([text, context])
-        self._remember(context, whole[1])
-        return whole[0], maxed[0], whole[1]
+        # not said through the engine (e.g. `bedside grade --in` one row at a time): both texts
+        # in one packed forward pass
+        (whole, maxed), (ctx, _) = self.encode_packed([text, context])
+        self._remember(context, ctx)
+        return whole, maxed, ctx
 
     def context(self, text: str) -> np.ndarray:
         """The patient's turn, cached: the engine encodes it when the patient says it."""
