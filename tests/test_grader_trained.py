@@ -172,10 +172,12 @@ def test_packed_pass_gives_each_text_its_own_embedding(grader):
     enc = grader.encoder
     reply = "That sounds frightening. What goes through your mind when you think about it? Take your time."
     patient = "My father had a heart attack at fifty-two, and ever since the scan I keep thinking about it."
-    (r_packed, r_max_packed), (p_packed, _) = enc.encode_packed([reply, patient])
-    r_alone, r_max_alone = enc.encode_replies([reply])
+    (r_packed, r_max_packed, r_sents_packed), (p_packed, _, _) = enc.encode_packed([reply, patient])
+    r_alone, r_max_alone, r_sents_alone = enc.encode_replies([reply], with_sentences=True)
     assert np.abs(r_packed - r_alone[0]).max() < 1e-4
     assert np.abs(r_max_packed - r_max_alone[0]).max() < 1e-4
+    assert r_sents_packed.shape == (3, 384)  # one layer-4 vector per sentence
+    assert np.abs(r_sents_packed - r_sents_alone[0]).max() < 1e-4
     assert np.abs(p_packed - enc.encode([patient])[0]).max() < 1e-4
     assert float(r_packed @ p_packed) < 0.99  # the two texts did not see each other
 
@@ -221,6 +223,68 @@ def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
     assert shipped.arrays["eccs.W"].shape == a["eccs.W"].shape
     np.testing.assert_allclose(shipped.arrays["eccs.W"], a["eccs.W"], atol=2e-3)
     assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
+
+
+def _write_small_epitome(folder, rows):
+    """An EPITOME-dev-shaped folder from seed rows (their own EPITOME labels; the first sentence
+    as the rationale), so the EPITOME-dev path of training runs without the shared data."""
+    import csv
+
+    from server.grading.data_sources import EPITOME_FILES, MECHANISMS
+    from server.grading.features import sentences
+
+    folder.mkdir(parents=True)
+    for mech in MECHANISMS:
+        with open(folder / EPITOME_FILES[mech], "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"])
+            for r in rows:
+                level = getattr(r.epitome, mech)
+                w.writerow([f"p{r.context[:12]}", r.id, r.context, r.response, level, sentences(r.response)[0] + "|" if level else ""])
+
+
+def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
+    """`features.reddit_probabilities` (run time, from the artefact's arrays) must give the numbers
+    `train.RedditModel.proba` gave in training, for every part of every EPITOME-dev head, the
+    layer-4 sentence-embedding part of interpretations included."""
+    from server.grading.data_sources import MECHANISMS, load_epitome
+    from server.grading.train import EmbeddingCache, RedditBlock, fit_reddit, train
+    from server.grading.trained import TrainedGrader
+
+    rows = load_seed("train")
+    small = [r for r in rows if r.opportunity != "none"][:150]
+    for m in MECHANISMS:
+        assert {getattr(r.epitome, m) for r in small} == {0, 1, 2}, m
+    _write_small_epitome(tmp_path / "shared" / "epitome-dev", small)
+    cache = tmp_path / "cache"
+    _, meta, version = train(seed=0, shared=tmp_path / "shared", out=tmp_path / "model", cache_dir=cache)
+    assert meta.data["epitome_dev"] == len(small)
+    runtime = TrainedGrader(tmp_path / "model", encoder=None)
+    assert "reddit_interpretations.msent.W" in runtime.artefact.arrays
+    assert "reddit_emotional_reactions.msent.W" not in runtime.artefact.arrays
+
+    pairs = load_epitome(tmp_path / "shared")
+    block = RedditBlock(pairs, EmbeddingCache(cache))
+    fitted = fit_reddit(block, np.arange(len(pairs)), seed=0)
+    probe = [r for r in rows if r not in small][:12]
+    replies = [r.response for r in probe]
+    from server.grading.features import relation_vector
+    ctxs = [r.context_for_grading() for r in probe]
+    got = [runtime.probabilities(r.response, c) for r, c in zip(probe, ctxs)]
+    dense = np.stack([np.concatenate([_dense_of(runtime, r.response, c), relation_vector(r.response, r.context)])
+                      for r, c in zip(probe, ctxs)])
+    svecs = [runtime._encode(r.response, r.context)[3] for r in probe]
+    for m in MECHANISMS:
+        want = fitted.proba(m, replies, dense, svecs)
+        np.testing.assert_allclose(np.stack([g[f"reddit_{m}"] for g in got]), want, atol=1e-4)
+        assert np.ptp(want[:, 0]) > 0.05  # the probabilities vary, so equality means something
+
+
+def _dense_of(grader, text, ctx):
+    from server.grading.features import dense_block, rule_vector
+
+    whole, maxed, context, _ = grader._encode(text, ctx.patient_turn)
+    return np.concatenate([dense_block(whole, maxed, context), rule_vector(text, ctx)])
 
 
 # ------------------------------------------------------------------ judge backend

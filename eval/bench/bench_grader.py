@@ -12,7 +12,7 @@
 Shared data comes from --shared / BEDSIDE_SHARED_DATA (default <repo>/../shared/data);
 sections that need it are skipped with the reason when it is absent.
 
-    .venv/bin/python eval/bench/bench_grader.py [--shared PATH] [--sections 1234] [--max-asr-turns N]
+    .venv/bin/python eval/bench/bench_grader.py [--shared PATH] [--sections 1234] [--fold-seeds 0,1,2] [--max-asr-turns N]
 """
 
 from __future__ import annotations
@@ -48,17 +48,19 @@ def rss_mb() -> float:
 
 # ------------------------------------------------------------------ 1. EPITOME-dev
 
-def section_epitome(shared: Path) -> None:
+def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
     from server.grading.rules import RuleGrader
-    from server.grading.train import REDDIT_C, REDDIT_INNER_FOLDS, REDDIT_OFFSET_GRID, EmbeddingCache, RedditBlock, fit_reddit, grouped_folds
+    from server.grading.features import SENT_LAYER
+    from server.grading.train import (REDDIT_C, REDDIT_INNER_FOLDS, REDDIT_OFFSET_GRID, REDDIT_SENT_EMBED, EmbeddingCache, RedditBlock,
+                                      fit_reddit, grouped_folds)
 
-    print("\n== 1. EPITOME-dev: 5-fold CV grouped by seeker post (seed 0) ==")
+    print(f"\n== 1. EPITOME-dev: 5-fold CV grouped by seeker post (fold seed {fold_seeds[0]}"
+          + (f"; then seeds {', '.join(map(str, fold_seeds[1:]))} and the mean)" if len(fold_seeds) > 1 else ")") + " ==")
     pairs = load_epitome(shared)
     if not pairs:
         print(f"SKIPPED: no epitome-dev under {shared}")
         return
     block = RedditBlock(pairs, EmbeddingCache())
-    folds = grouped_folds([p.sp_id for p in pairs], 5, seed=0)
     rules = RuleGrader()
     rule_pred = {m: [] for m in MECHANISMS}
     for p in pairs:
@@ -67,20 +69,27 @@ def section_epitome(shared: Path) -> None:
             rule_pred[m].append(getattr(g.epitome, m))
     print(f"{len(pairs)} pairs, {len(set(p.sp_id for p in pairs))} seeker posts; model (train.fit_reddit, as shipped): mean of a "
           f"reply TF-IDF LR (C={REDDIT_C['lex']}), a MiniLM+rules+relation LR (C={REDDIT_C['dense']}) and a sentence TF-IDF LR "
-          f"(C={REDDIT_C['sent']}), class-balanced; per-class log offsets (grid {REDDIT_OFFSET_GRID[0]:g}..{REDDIT_OFFSET_GRID[-1]:g}) "
+          f"(C={REDDIT_C['sent']}), plus for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR "
+          f"(C={REDDIT_C['msent']}), class-balanced; per-class log offsets (grid {REDDIT_OFFSET_GRID[0]:g}..{REDDIT_OFFSET_GRID[-1]:g}) "
           f"chosen for macro-F1 on {REDDIT_INNER_FOLDS}-fold out-of-fold probabilities inside each training fold; "
           "hyperparameters fixed, vocabularies refit inside each fold")
     y = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
-    pred = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
-    plain = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
-    offsets = {m: [] for m in MECHANISMS}
-    for tr, te in folds:
-        model = fit_reddit(block, tr, seed=0)
-        replies = [block.replies[i] for i in te]
-        for m in MECHANISMS:
-            pred[m][te] = np.argmax(model.proba(m, replies, block.dense[te]), axis=1)
-            plain[m][te] = np.argmax(model.proba(m, replies, block.dense[te], offsets=False), axis=1)
-            offsets[m].append(model.offsets[m][1:])
+
+    def cross_validate(fold_seed: int):
+        pred = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
+        plain = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
+        offsets = {m: [] for m in MECHANISMS}
+        for tr, te in grouped_folds([p.sp_id for p in pairs], 5, seed=fold_seed):
+            model = fit_reddit(block, tr, seed=0)
+            replies = [block.replies[i] for i in te]
+            svecs = [block.sent_vecs[i] for i in te]
+            for m in MECHANISMS:
+                pred[m][te] = np.argmax(model.proba(m, replies, block.dense[te], svecs), axis=1)
+                plain[m][te] = np.argmax(model.proba(m, replies, block.dense[te], svecs, offsets=False), axis=1)
+                offsets[m].append(model.offsets[m][1:])
+        return pred, plain, offsets
+
+    pred, plain, offsets = cross_validate(fold_seeds[0])
     print(f"{'mechanism':22s} {'acc':>6s} {'macroF1':>8s} {'QWK':>6s} {'weakF1':>6s} | {'target F1':>9s} {'RoBERTa F1':>10s} {'keyword F1':>10s} | "
           f"{'our rules F1':>12s} | {'no-offset F1':>12s}")
     for m in MECHANISMS:
@@ -91,6 +100,17 @@ def section_epitome(shared: Path) -> None:
               f"{f1_score(y[m], plain[m], average='macro'):12.3f}")
     print("offsets (weak, strong) chosen per fold: " + "; ".join(
         f"{m[:6]} " + " ".join(f"({a:+.1f},{b:+.1f})" for a, b in offsets[m]) for m in MECHANISMS))
+    if len(fold_seeds) > 1:
+        # one fold split is one draw: other shuffles of the seeker posts show how much the figure moves
+        scores = {fold_seeds[0]: {m: f1_score(y[m], pred[m], average="macro") for m in MECHANISMS}}
+        for fs in fold_seeds[1:]:
+            other, _, _ = cross_validate(fs)
+            scores[fs] = {m: f1_score(y[m], other[m], average="macro") for m in MECHANISMS}
+        for fs, sc in scores.items():
+            print(f"fold seed {fs}: macro-F1 " + " / ".join(f"{sc[m]:.3f}" for m in MECHANISMS))
+        print(f"mean over fold seeds {', '.join(map(str, fold_seeds))}: macro-F1 "
+              + " / ".join(f"{np.mean([sc[m] for sc in scores.values()]):.3f}" for m in MECHANISMS)
+              + f"   (targets {' / '.join(f'{TARGETS[m]:.2f}' for m in MECHANISMS)})")
 
 
 # ------------------------------------------------------------------ 2. seed test split
@@ -339,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", help="shared data folder (env BEDSIDE_SHARED_DATA)")
     ap.add_argument("--sections", default="1234")
+    ap.add_argument("--fold-seeds", default="0,1,2",
+                    help="EPITOME-dev fold shuffles: the first gets the full table, all of them the mean macro-F1")
     ap.add_argument("--max-asr-turns", type=int, default=600, help="sample at most this many aligned turns per source")
     args = ap.parse_args(argv)
     shared = shared_dir(args.shared)
@@ -353,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     after = rss_mb()
     print(f"grader {grader.version}; shared data {shared}{'' if shared.exists() else ' (absent)'}")
     if "1" in args.sections:
-        section_epitome(shared)
+        section_epitome(shared, [int(x) for x in args.fold_seeds.split(",")])
     if "2" in args.sections:
         section_seed(grader)
         section_annomi(shared)

@@ -24,6 +24,10 @@ from .base import GradeContext
 from .rules import rule_signals
 
 REPLY_MAX_TOKENS = 256  # long Reddit replies; a spoken turn is far shorter
+# The hidden layer whose per-sentence token means feed the EPITOME-dev sentence-embedding part
+# (hidden_states index: 0 is the word embeddings, 6 MiniLM's last layer). A middle layer beat
+# the last one in EPITOME-dev cross-validation; it comes out of the reply's one forward pass.
+SENT_LAYER = 4
 _SENT = re.compile(r"(?<=[.?!])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -36,6 +40,19 @@ RULE_NAMES = (*RULE_BOOLS, "q_open", "q_closed", "q_none", "overlap", "named_wro
 def sentences(text: str) -> list[str]:
     parts = [s.strip() for s in _SENT.split(text.strip()) if s.strip()]
     return parts or [text.strip() or "."]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans in `text` of the pieces `sentences` returns (a text without any: [])."""
+    out, pos = [], 0
+    for m in [*_SENT.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[pos:end]
+        if piece.strip():
+            out.append((pos + len(piece) - len(piece.lstrip()), pos + len(piece.rstrip())))
+        if m:
+            pos = m.end()
+    return out
 
 
 def words(text: str) -> list[str]:
@@ -107,37 +124,45 @@ class TextEncoder:
             out.append(pooled.numpy().astype(np.float32))
         return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
 
-    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS,
-                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32,
+                       *, with_sentences: bool = False):
         """(mean-pooled reply, element-wise max over its sentences) from one forward pass: each
         sentence is the mean of its own tokens in the whole reply's encoding, so a long reply's
-        strongest sentence is not averaged away, at no extra cost."""
+        strongest sentence is not averaged away, at no extra cost. With `with_sentences`, a third
+        item: per reply, the `sentence_vectors` of its `sentences` at hidden layer SENT_LAYER
+        (the same forward pass)."""
         torch = self._torch
-        whole_out, max_out = [], []
+        whole_out, max_out, sent_out = [], [], []
         for i in range(0, len(texts), batch_size):
             chunk = [t if t.strip() else "." for t in texts[i:i + batch_size]]
             with self._lock, torch.inference_mode():
                 batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt",
                                        return_offsets_mapping=True)
                 offsets = batch.pop("offset_mapping").numpy()
-                hidden = self.model(**batch).last_hidden_state
+                out = self.model(**batch, output_hidden_states=with_sentences)
+                hidden = out.last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+                mid = out.hidden_states[SENT_LAYER].numpy() if with_sentences else None
             H, P = hidden.numpy(), pooled.numpy()
             for j, text in enumerate(chunk):
                 whole_out.append(P[j])
                 max_out.append(_sentence_max(text, H[j], offsets[j], P[j]))
+                if with_sentences:
+                    sent_out.append(sentence_vectors(text, mid[j], offsets[j]))
         if not whole_out:
-            return np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32)
-        return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32)
+            empty = np.zeros((0, 384), np.float32)
+            return (empty, empty, []) if with_sentences else (empty, empty)
+        whole, maxed = np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32)
+        return (whole, maxed, sent_out) if with_sentences else (whole, maxed)
 
-    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(mean-pooled, sentence-max) for a few texts in ONE forward pass without padding: the
-        texts are laid end to end, each attending only to itself (a block-diagonal mask) with
-        positions restarting at 0, so each gets the numbers a pass of its own would give (to
-        float rounding) while paying one pass's fixed cost and no padded tokens. This is the
-        cold path (a reply and a patient turn never seen before): a padded batch of the two
-        costs about 25% more tokens, two passes about 4 ms more overhead."""
+    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(mean-pooled, sentence-max, `sentence_vectors` at SENT_LAYER) for a few texts in ONE
+        forward pass without padding: the texts are laid end to end, each attending only to
+        itself (a block-diagonal mask) with positions restarting at 0, so each gets the numbers a
+        pass of its own would give (to float rounding) while paying one pass's fixed cost and no
+        padded tokens. This is the cold path (a reply and a patient turn never seen before): a
+        padded batch of the two costs about 25% more tokens, two passes about 4 ms more overhead."""
         torch = self._torch
         texts = [t if t.strip() else "." for t in texts]
         with self._lock, torch.inference_mode():
@@ -151,31 +176,33 @@ class TextEncoder:
             for n in lengths:
                 mask[0, 0, start:start + n, start:start + n] = True
                 start += n
-            hidden = self.model(input_ids=ids, position_ids=positions, attention_mask=mask).last_hidden_state[0].numpy()
-        out, start = [], 0
+            out = self.model(input_ids=ids, position_ids=positions, attention_mask=mask, output_hidden_states=True)
+            hidden = out.last_hidden_state[0].numpy()
+            mid = out.hidden_states[SENT_LAYER][0].numpy()
+        result, start = [], 0
         for text, n, offsets in zip(texts, lengths, enc["offset_mapping"]):
-            H = hidden[start:start + n]
+            H, M, offsets = hidden[start:start + n], mid[start:start + n], np.asarray(offsets)
             start += n
             pooled = H.mean(axis=0)
             pooled = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-            out.append((pooled, _sentence_max(text, H, np.asarray(offsets), pooled).astype(np.float32)))
-        return out
+            result.append((pooled, _sentence_max(text, H, offsets, pooled).astype(np.float32), sentence_vectors(text, M, offsets)))
+        return result
 
-    def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(reply, sentence-max reply, patient turn); the patient turn comes from the cache when
-        the engine has already encoded it (see `context`)."""
+    def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(reply, sentence-max reply, patient turn, the reply's `sentence_vectors`); the patient
+        turn comes from the cache when the engine has already encoded it (see `context`)."""
         if not context.strip():
-            whole, maxed = self.encode_replies([text])
-            return whole[0], maxed[0], np.zeros_like(whole[0])
+            whole, maxed, sents = self.encode_replies([text], with_sentences=True)
+            return whole[0], maxed[0], np.zeros_like(whole[0]), sents[0]
         cached = self._cache.get(context)
         if cached is not None:
-            whole, maxed = self.encode_replies([text])
-            return whole[0], maxed[0], cached
+            whole, maxed, sents = self.encode_replies([text], with_sentences=True)
+            return whole[0], maxed[0], cached, sents[0]
         # not said through the engine (e.g. `bedside grade --in` one row at a time): both texts
         # in one packed forward pass
-        (whole, maxed), (ctx, _) = self.encode_packed([text, context])
+        (whole, maxed, sents), (ctx, _, _) = self.encode_packed([text, context])
         self._remember(context, ctx)
-        return whole, maxed, ctx
+        return whole, maxed, ctx, sents
 
     def context(self, text: str) -> np.ndarray:
         """The patient's turn, cached: the engine encodes it when the patient says it."""
@@ -203,6 +230,26 @@ def _sentence_max(text: str, hidden: np.ndarray, offsets: np.ndarray, pooled: np
             v = hidden[sel].mean(axis=0)
             vecs.append(v / (np.linalg.norm(v) + 1e-9))
     return np.max(vecs, axis=0) if len(vecs) > 1 else pooled
+
+
+def sentence_vectors(text: str, hidden: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """One row per piece of `sentences(text)`: the unit-normalised mean of its tokens' states in
+    `hidden` (one layer of the whole reply's encoding); zeros for a sentence that truncation cut
+    off (see `kept_sentences`)."""
+    real = offsets[:, 1] > offsets[:, 0]  # special and padding tokens have empty offsets
+    spans = sentence_spans(text) or [(0, len(text))]
+    out = np.zeros((len(spans), hidden.shape[-1]), np.float32)
+    for k, (a, b) in enumerate(spans):
+        sel = real & (offsets[:, 0] >= a) & (offsets[:, 0] < b)
+        if sel.any():
+            v = hidden[sel].mean(axis=0)
+            out[k] = v / (np.linalg.norm(v) + 1e-9)
+    return out
+
+
+def kept_sentences(vecs: np.ndarray) -> np.ndarray:
+    """The rows of `sentence_vectors` whose sentence kept tokens."""
+    return vecs[np.any(vecs != 0, axis=1)]
 
 
 def dense_block(reply: np.ndarray, reply_max: np.ndarray, context: np.ndarray) -> np.ndarray:
@@ -269,7 +316,10 @@ def relation_vector(text: str, post: str) -> np.ndarray:
 
 
 def strongest_sentence(sentence_probs: np.ndarray) -> np.ndarray:
-    """A reply's sentence-part probabilities: those of its sentence least likely to show nothing."""
+    """A reply's sentence-part probabilities: those of its sentence least likely to show nothing
+    (no sentence at all: certainly nothing)."""
+    if not len(sentence_probs):
+        return np.array([1.0, 0.0, 0.0], dtype=np.float64)
     return sentence_probs[int(np.argmin(sentence_probs[:, 0]))]
 
 
@@ -290,13 +340,15 @@ def _softmax_rows(z: np.ndarray) -> np.ndarray:
 
 
 def reddit_probabilities(arrays: dict, tfidf: dict, mech: str, text: str, post: str, lex: np.ndarray,
-                         dense: np.ndarray) -> np.ndarray:
+                         dense: np.ndarray, sent_vecs: np.ndarray | None = None) -> np.ndarray:
     """Run-time class probabilities of one EPITOME-dev head (`reddit_<mech>`), the same numbers
     `train.RedditModel.proba` gives in training: the mean of a lexical part (reply TF-IDF), a
     dense part (MiniLM + rules + `relation_vector`) and a sentence part (`strongest_sentence`
-    over per-sentence TF-IDF), reweighted by the head's stored offsets. `lex` is the reply's
-    "epitome" TF-IDF row and `dense` the grader's dense + rule vector. An artefact from before
-    the sentence part (no `.sent` arrays) gets the old mean of the lexical and dense parts."""
+    over per-sentence TF-IDF) and, for heads that have one (`.msent` arrays), a sentence-embedding
+    part (`strongest_sentence` over `sent_vecs`, the reply's `sentence_vectors`), reweighted by
+    the head's stored offsets. `lex` is the reply's "epitome" TF-IDF row and `dense` the grader's
+    dense + rule vector. An artefact from before the sentence part (no `.sent` arrays) gets the
+    old mean of the lexical and dense parts."""
     name = f"reddit_{mech}"
 
     def part(p: str, x: np.ndarray) -> np.ndarray:
@@ -306,4 +358,7 @@ def reddit_probabilities(arrays: dict, tfidf: dict, mech: str, text: str, post: 
         return (part("lex", lex) + part("dense", dense)) / 2
     d = np.concatenate([dense, relation_vector(text, post)])
     s = strongest_sentence(part("sent", tfidf["epitome_sent"].transform(sentences(text))))
-    return mix_reddit([part("lex", lex), part("dense", d), s], arrays.get(f"{name}.offset"))
+    parts = [part("lex", lex), part("dense", d), s]
+    if f"{name}.msent.W" in arrays:
+        parts.append(strongest_sentence(part("msent", kept_sentences(sent_vecs))))
+    return mix_reddit(parts, arrays.get(f"{name}.offset"))

@@ -17,7 +17,8 @@ EPITOME-dev probabilities for the mechanism heads). An EPITOME-dev head averages
 probabilities of three linear parts: a lexical part over the reply's TF-IDF, a dense part over
 embeddings, rule features and the reply's relation to the post, and a sentence part (TF-IDF of
 each sentence, trained on the raters' rationale sentences; a reply takes its sentence least
-likely to show nothing). Averaging views beat one model on the concatenation in EPITOME-dev
+likely to show nothing), and for interpretations a sentence-embedding part (the same, over each
+sentence's MiniLM layer-4 token mean). Averaging views beat one model on the concatenation in EPITOME-dev
 cross-validation. The average is then reweighted by per-class offsets chosen for macro-F1 on
 out-of-fold probabilities of the training rows (`fit_reddit`).
 """
@@ -38,8 +39,8 @@ from threadpoolctl import threadpool_limits
 from .artefact import MODEL_DIR, ArtefactMeta, HeadMeta, save
 from .base import ALL_FLAGS, ALL_NURSE
 from .data_sources import MECHANISMS, EpitomePair, SeedRow, load_epitome, load_seed, shared_dir
-from .features import (REPLY_MAX_TOKENS, RULE_NAMES, TextEncoder, dense_block, mix_reddit, ngrams, relation_vector, rule_vector,
-                       sentences, strongest_sentence)
+from .features import (REPLY_MAX_TOKENS, RULE_NAMES, SENT_LAYER, TextEncoder, dense_block, kept_sentences, mix_reddit, ngrams,
+                       relation_vector, rule_vector, sentences, strongest_sentence)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,11 @@ TEXT_FLAGS = tuple(f for f in ALL_FLAGS if f != "interrupted")
 # Inverse regularisation per head, from 5-fold CV grouped by patient turn on the seed train split.
 SEED_C = {"eccs": 10.0, "nurse_support": 10.0, "flag_jargon": 10.0}
 SEED_C_DEFAULT = 3.0
-REDDIT_C = {"lex": 3.0, "dense": 1.0, "sent": 3.0}
+REDDIT_C = {"lex": 3.0, "dense": 1.0, "sent": 3.0, "msent": 0.3}
+# Mechanisms whose EPITOME-dev head has a 4th part: an LR over the MiniLM (layer SENT_LAYER)
+# embedding of each sentence, trained on the rationale-labelled sentences like the TF-IDF sentence
+# part. It raised interpretations in EPITOME-dev cross-validation (docs/grading.md).
+REDDIT_SENT_EMBED = frozenset({"interpretations"})
 # EPITOME-dev decision offsets: a grid of per-class log-probability offsets, chosen on 5-fold
 # out-of-fold probabilities inside the training rows (never on rows being evaluated).
 REDDIT_OFFSET_GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)
@@ -90,6 +95,20 @@ class EmbeddingCache:
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, out)
+        return out
+
+    def sentence_vectors(self, replies: Sequence[str]) -> list[np.ndarray]:
+        """Per reply, its `features.sentence_vectors` (layer SENT_LAYER), cached like `dense`."""
+        key = hashlib.sha1("\x1e".join(["minilm-sentvec", str(SENT_LAYER), str(REPLY_MAX_TOKENS), *replies]).encode()).hexdigest()[:16]
+        path = self.cache_dir / f"sentvec-{key}.npz" if self.cache_dir else None
+        if path and path.exists():
+            z = np.load(path)
+            return np.split(z["vecs"], np.cumsum(z["counts"])[:-1])
+        _, _, out = self.encoder.encode_replies(list(replies), with_sentences=True)
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, vecs=np.concatenate(out) if out else np.zeros((0, 384), np.float32),
+                     counts=np.array([len(v) for v in out], dtype=np.int64))
         return out
 
 
@@ -186,6 +205,11 @@ class RedditBlock:
         self.sent_row = np.array([i for i, ss in enumerate(sents) for _ in ss])
         self.sent_level = {m: np.array([p.levels[m] if _in_rationale(s, p.rationales[m]) else 0
                                         for s, p in zip(self.sent_text, (pairs[i] for i in self.sent_row))]) for m in MECHANISMS}
+        # MiniLM sentence embeddings, one row per sentence above (zeros where truncation cut it off)
+        self.sent_vecs = cache.sentence_vectors(self.replies)
+        assert [len(v) for v in self.sent_vecs] == [len(ss) for ss in sents]
+        self.sent_emb = np.concatenate(self.sent_vecs)
+        self.sent_emb_kept = np.any(self.sent_emb != 0, axis=1)
 
 
 def _in_rationale(sentence: str, rationale: str) -> bool:
@@ -197,22 +221,32 @@ def _in_rationale(sentence: str, rationale: str) -> bool:
 class RedditModel:
     """The EPITOME-dev heads fitted on some rows of a RedditBlock: per mechanism a lexical LR
     (reply TF-IDF), a dense LR (MiniLM + rules + relation) and a sentence LR (sentence TF-IDF,
-    trained on rationale sentences), plus per-class log-probability offsets. Probabilities are
-    `features.mix_reddit` of the three parts, which is what `features.reddit_probabilities`
-    computes at run time."""
+    trained on rationale sentences), for REDDIT_SENT_EMBED mechanisms a sentence-embedding LR
+    (MiniLM layer SENT_LAYER, same sentence labels), plus per-class log-probability offsets.
+    Probabilities are `features.mix_reddit` of the parts, which is what
+    `features.reddit_probabilities` computes at run time."""
 
     def __init__(self, tv: TfidfVectorizer, sent_tv: TfidfVectorizer, heads: dict[str, tuple], offsets: dict[str, np.ndarray]):
         self.tv, self.sent_tv, self.heads, self.offsets = tv, sent_tv, heads, offsets
 
-    def proba(self, mech: str, replies: Sequence[str], dense: np.ndarray, *, offsets: bool = True) -> np.ndarray:
-        """`dense`: the dense + rule block with `relation_vector` appended, one row per reply."""
-        lex_clf, dense_clf, sent_clf = self.heads[mech]
+    def proba(self, mech: str, replies: Sequence[str], dense: np.ndarray, sent_vecs: Sequence[np.ndarray] | None = None, *,
+              offsets: bool = True) -> np.ndarray:
+        """`dense`: the dense + rule block with `relation_vector` appended, one row per reply;
+        `sent_vecs`: per reply, its `features.sentence_vectors` (needed by REDDIT_SENT_EMBED heads)."""
+        lex_clf, dense_clf, sent_clf, *rest = self.heads[mech]
         sents = [sentences(r) for r in replies]
         ps = sent_clf.predict_proba(self.sent_tv.transform([s for ss in sents for s in ss]))
         bounds = np.cumsum([0] + [len(ss) for ss in sents])
         sent = np.stack([strongest_sentence(ps[a:b]) for a, b in zip(bounds, bounds[1:])])
-        return mix_reddit([lex_clf.predict_proba(self.tv.transform(replies)), dense_clf.predict_proba(dense), sent],
-                          self.offsets.get(mech) if offsets else None)
+        parts = [lex_clf.predict_proba(self.tv.transform(replies)), dense_clf.predict_proba(dense), sent]
+        if rest:
+            if sent_vecs is None:
+                raise ValueError(f"the {mech} head needs the replies' sentence vectors")
+            kept = [kept_sentences(v) for v in sent_vecs]
+            pm = rest[0].predict_proba(np.concatenate(kept)) if sum(map(len, kept)) else np.zeros((0, 3))
+            bounds = np.cumsum([0] + [len(v) for v in kept])
+            parts.append(np.stack([strongest_sentence(pm[a:b]) for a, b in zip(bounds, bounds[1:])]))
+        return mix_reddit(parts, self.offsets.get(mech) if offsets else None)
 
 
 def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool = True) -> RedditModel:
@@ -226,8 +260,11 @@ def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool 
         srows = np.where(np.isin(block.sent_row, idx))[0]
         sent_tv = fit_tfidf([block.sent_text[k] for k in srows], max_features=REDDIT_MAX_FEATURES)
         lex, slex = tv.transform([block.replies[i] for i in idx]), sent_tv.transform([block.sent_text[k] for k in srows])
+        erows = srows[block.sent_emb_kept[srows]]
         heads = {m: (fit_linear(lex, y[idx], REDDIT_C["lex"], seed), fit_linear(block.dense[idx], y[idx], REDDIT_C["dense"], seed),
                      fit_linear(slex, block.sent_level[m][srows], REDDIT_C["sent"], seed))
+                    + ((fit_linear(block.sent_emb[erows], block.sent_level[m][erows], REDDIT_C["msent"], seed),)
+                       if m in REDDIT_SENT_EMBED else ())
                  for m, y in block.levels.items()}
         model = RedditModel(tv, sent_tv, heads, {})
         if offsets:
@@ -235,7 +272,8 @@ def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool 
             for tr, te in grouped_folds(block.groups[idx], REDDIT_INNER_FOLDS, seed):
                 inner = fit_reddit(block, idx[tr], seed, offsets=False)
                 for m in MECHANISMS:
-                    oof[m][idx[te]] = inner.proba(m, [block.replies[i] for i in idx[te]], block.dense[idx[te]])
+                    oof[m][idx[te]] = inner.proba(m, [block.replies[i] for i in idx[te]], block.dense[idx[te]],
+                                                  [block.sent_vecs[i] for i in idx[te]])
             model.offsets = {m: best_offsets(oof[m][idx], block.levels[m][idx]) for m in MECHANISMS}
     return model
 
@@ -297,15 +335,18 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
         arrays["epitome.idf"] = fitted.tv.idf_.astype(np.float32)
         vocab["epitome_sent"] = vocab_list(fitted.sent_tv)
         arrays["epitome_sent.idf"] = fitted.sent_tv.idf_.astype(np.float32)
-        for m, (lex_clf, dense_clf, sent_clf) in fitted.heads.items():
+        for m, (lex_clf, dense_clf, sent_clf, *rest) in fitted.heads.items():
             store(arrays, f"reddit_{m}.lex", lex_clf)
             store(arrays, f"reddit_{m}.dense", dense_clf)
             store(arrays, f"reddit_{m}.sent", sent_clf)
+            if rest:
+                store(arrays, f"reddit_{m}.msent", rest[0])
             arrays[f"reddit_{m}.offset"] = fitted.offsets[m].astype(np.float32)
             heads[f"reddit_{m}"] = HeadMeta(block="epitome", kind="multiclass", classes=[0, 1, 2], C=REDDIT_C["dense"],
                                             trained_on="epitome-dev", rows=len(pairs))
             report(f"reddit_{m}: offsets {fitted.offsets[m].round(2).tolist()}")
-        notes.append("reddit_* heads: mean of a reply TF-IDF LR, a MiniLM+rules+relation LR and a sentence TF-IDF LR; "
+        notes.append("reddit_* heads: mean of a reply TF-IDF LR, a MiniLM+rules+relation LR and a sentence TF-IDF LR "
+                     f"(and for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR, reddit_*.msent); "
                      "per-class log offsets (reddit_*.offset) chosen on 5-fold out-of-fold probabilities")
         data["epitome_dev"] = len(pairs)
     else:
@@ -321,7 +362,8 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
         # (the same numbers as features.reddit_probabilities computes at run time)
         replies = [r.response for r in rows]
         rdense = np.hstack([sb.dense, np.stack([relation_vector(r.response, r.context) for r in rows])])
-        stack = np.hstack([fitted.proba(m, replies, rdense) for m in MECHANISMS]).astype(np.float32)
+        svecs = cache.sentence_vectors(replies)
+        stack = np.hstack([fitted.proba(m, replies, rdense, svecs) for m in MECHANISMS]).astype(np.float32)
     blind = sb.dense.copy()
     base = sb.dense.shape[1] - len(RULE_NAMES)
     blind[:, [base + RULE_NAMES.index(c) for c in CONTEXT_COLUMNS]] = 0.0  # zero columns get zero weights
