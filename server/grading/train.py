@@ -88,7 +88,7 @@ class EmbeddingCache:
         path = self.cache_dir / f"dense-{key}.npy" if self.cache_dir else None
         if path and path.exists():
             return np.load(path)
-        whole, maxed = self.encoder.encode_replies(list(replies))
+        whole, maxed, _ = self.encoder.encode_replies(list(replies))
         uniq = list(dict.fromkeys(contexts))
         cv = dict(zip(uniq, self.encoder.encode(uniq)))
         out = dense_block(whole, maxed, np.stack([cv[c] for c in contexts]))
@@ -104,7 +104,7 @@ class EmbeddingCache:
         if path and path.exists():
             z = np.load(path)
             return np.split(z["vecs"], np.cumsum(z["counts"])[:-1])
-        _, _, out = self.encoder.encode_replies(list(replies), with_sentences=True)
+        _, _, out = self.encoder.encode_replies(list(replies))
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, vecs=np.concatenate(out) if out else np.zeros((0, 384), np.float32),

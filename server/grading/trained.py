@@ -84,7 +84,7 @@ class TrainedGrader:
         batches of 32, which costs far less per turn than one forward pass each. Batches are cut
         in input order, so the same file always gives the same grades."""
         replies = [text for text, _ in pairs]
-        whole, maxed, sents = self.encoder.encode_replies(replies, with_sentences=True)
+        whole, maxed, sents = self.encoder.encode_replies(replies)
         contexts = list(dict.fromkeys(c.patient_turn for _, c in pairs if c.patient_turn.strip()))
         vectors = dict(zip(contexts, self.encoder.encode(contexts))) if contexts else {}
         out = []
