@@ -173,14 +173,36 @@ def test_packed_pass_gives_each_text_its_own_embedding(grader):
     enc = grader.encoder
     reply = "That sounds frightening. What goes through your mind when you think about it? Take your time."
     patient = "My father had a heart attack at fifty-two, and ever since the scan I keep thinking about it."
-    (r_packed, r_max_packed, r_sents_packed), (p_packed, _, _) = enc.encode_packed([reply, patient])
-    r_alone, r_max_alone, r_sents_alone = enc.encode_replies([reply])
+    (r_packed, r_max_packed, r_sents_packed, r_toks_packed), (p_packed, _, _, _) = enc.encode_packed([reply, patient])
+    r_alone, r_max_alone, r_sents_alone, r_toks_alone = enc.encode_replies([reply])
     assert np.abs(r_packed - r_alone[0]).max() < 1e-4
     assert np.abs(r_max_packed - r_max_alone[0]).max() < 1e-4
     assert r_sents_packed.shape == (3, 384)  # one layer-4 vector per sentence
     assert np.abs(r_sents_packed - r_sents_alone[0]).max() < 1e-4
+    # token states: one row per token of the reply alone, [CLS] and [SEP] included
+    assert r_toks_packed.shape == r_toks_alone[0].shape == (len(enc.tokenizer(reply)["input_ids"]), 384)
+    assert np.abs(r_toks_packed - r_toks_alone[0]).max() < 1e-3
     assert np.abs(p_packed - enc.encode([patient])[0]).max() < 1e-4
     assert float(r_packed @ p_packed) < 0.99  # the two texts did not see each other
+
+
+def test_offline_passes_use_their_threads_and_hand_the_setting_back(grader, monkeypatch):
+    """The cold packed pass and batched file grading run on `offline_threads`; a session's
+    one-thread setting must be back in place after them, or the live speech work would compete."""
+    import torch
+
+    seen = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), real(n)))
+    before = torch.get_num_threads()
+    real(1)
+    try:
+        grader.encoder.encode_packed(["How are you holding up?", "I haven't slept since the scan."])
+        grader.grade_many([("What worries you most?", GradeContext(patient_turn="I keep thinking about my dad."))])
+        assert torch.get_num_threads() == 1
+        assert seen and seen[0] == grader.encoder.offline_threads == 2 and seen.count(2) == seen.count(1)
+    finally:
+        real(before)
 
 
 def test_cold_grades_equal_in_session_grades(grader):
@@ -277,6 +299,8 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
     runtime = TrainedGrader(tmp_path / "model", encoder=None)
     assert "reddit_interpretations.msent.W" in runtime.artefact.arrays
     assert "reddit_emotional_reactions.msent.W" not in runtime.artefact.arrays
+    assert "reddit_interpretations.pool.W" in runtime.artefact.arrays
+    assert "reddit_explorations.pool.W" not in runtime.artefact.arrays
 
     pairs = load_epitome(tmp_path / "shared")
     block = RedditBlock(pairs, EmbeddingCache(cache))
@@ -289,8 +313,9 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
     dense = np.stack([np.concatenate([_dense_of(runtime, r.response, c), relation_vector(r.response, r.context)])
                       for r, c in zip(probe, ctxs)])
     svecs = [runtime._encode(r.response, r.context)[3] for r in probe]
+    toks = [runtime._encode(r.response, r.context)[4] for r in probe]
     for m in MECHANISMS:
-        want = fitted.proba(m, replies, dense, svecs)
+        want = fitted.proba(m, replies, dense, svecs, toks)
         np.testing.assert_allclose(np.stack([g[f"reddit_{m}"] for g in got]), want, atol=1e-4)
         assert np.ptp(want[:, 0]) > 0.05  # the probabilities vary, so equality means something
 
@@ -298,7 +323,7 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
 def _dense_of(grader, text, ctx):
     from server.grading.features import dense_block, rule_vector
 
-    whole, maxed, context, _ = grader._encode(text, ctx.patient_turn)
+    whole, maxed, context, _, _ = grader._encode(text, ctx.patient_turn)
     return np.concatenate([dense_block(whole, maxed, context), rule_vector(text, ctx)])
 
 

@@ -70,7 +70,8 @@ def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
     print(f"{len(pairs)} pairs, {len(set(p.sp_id for p in pairs))} seeker posts; model (train.fit_reddit, as shipped): mean of a "
           f"reply TF-IDF LR (C={REDDIT_C['lex']}), a MiniLM+rules+relation LR (C={REDDIT_C['dense']}) and a sentence TF-IDF LR "
           f"(C={REDDIT_C['sent']}), plus for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR "
-          f"(C={REDDIT_C['msent']}), class-balanced; per-class log offsets (grid {REDDIT_OFFSET_GRID[0]:g}..{REDDIT_OFFSET_GRID[-1]:g}) "
+          f"(C={REDDIT_C['msent']}) and an attention pooling of its layer-{SENT_LAYER} token states (token_pool, trained with "
+          f"the rationale tokens as an auxiliary target), class-balanced; per-class log offsets (grid {REDDIT_OFFSET_GRID[0]:g}..{REDDIT_OFFSET_GRID[-1]:g}) "
           f"chosen for macro-F1 on {REDDIT_INNER_FOLDS}-fold out-of-fold probabilities inside each training fold; "
           "hyperparameters fixed, vocabularies refit inside each fold")
     y = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
@@ -81,11 +82,9 @@ def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
         offsets = {m: [] for m in MECHANISMS}
         for tr, te in grouped_folds([p.sp_id for p in pairs], 5, seed=fold_seed):
             model = fit_reddit(block, tr, seed=0)
-            replies = [block.replies[i] for i in te]
-            svecs = [block.sent_vecs[i] for i in te]
             for m in MECHANISMS:
-                pred[m][te] = np.argmax(model.proba(m, replies, block.dense[te], svecs), axis=1)
-                plain[m][te] = np.argmax(model.proba(m, replies, block.dense[te], svecs, offsets=False), axis=1)
+                pred[m][te] = np.argmax(model.proba(m, *block.inputs(te)), axis=1)
+                plain[m][te] = np.argmax(model.proba(m, *block.inputs(te), offsets=False), axis=1)
                 offsets[m].append(model.offsets[m][1:])
         return pred, plain, offsets
 
@@ -338,11 +337,18 @@ def section_speed(grader, rss_before: float, rss_after: float) -> None:
         return out
 
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
-    for label, cold in (("in a session (patient turn encoded when said, as the engine does)", False),
-                        ("cold (patient turn encoded inside the call)", True)):
+    import torch
+
+    offline = grader.encoder.offline_threads
+    for label, cold, threads in (
+            (f"in a session (patient turn encoded when said, as the engine does; {torch.get_num_threads()} torch thread(s))", False, offline),
+            (f"cold (patient turn encoded inside the call, packed pass on {offline} threads)", True, offline),
+            ("cold, packed pass on 1 thread (for comparison)", True, 1)):
+        grader.encoder.offline_threads = threads
         t = timed(cold)
         print(f"per-turn grading, {len(t)} seed-test replies, {label}: p50 {np.percentile(t, 50):.1f} ms, "
-              f"p95 {np.percentile(t, 95):.1f} ms, max {max(t):.1f} ms (target p95 <= 30 ms)")
+              f"p95 {np.percentile(t, 95):.1f} ms, max {max(t):.1f} ms" + ("" if threads == 1 else " (target p95 <= 30 ms)"))
+    grader.encoder.offline_threads = offline
     print("(the reply's MiniLM pass is shared with the engine's fact retrieval, which no longer embeds the turn itself)")
     grader.encoder._cache.clear()
     pairs = [(r.response, r.context_for_grading()) for r in rows]
@@ -350,7 +356,7 @@ def section_speed(grader, rss_before: float, rss_after: float) -> None:
     for i in range(0, len(pairs), 64):  # as `bedside grade --in` does
         grader.grade_many(pairs[i:i + 64])
     per = (time.perf_counter() - t0) * 1000 / len(pairs)
-    print(f"batched, as `bedside grade --in` grades a file (64 rows at a time, cold): {per:.1f} ms per turn")
+    print(f"batched, as `bedside grade --in` grades a file (64 rows at a time, cold, {offline} threads): {per:.1f} ms per turn")
     print(f"memory: process RSS {rss_before:.0f} MB before loading the grader, {rss_after:.0f} MB after "
           f"(+{rss_after - rss_before:.0f} MB: MiniLM + heads); artefact on disk {size / 1024:.0f} KiB")
 

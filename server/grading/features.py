@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from contextlib import contextmanager
 from typing import Sequence
 
 import numpy as np
@@ -22,12 +23,18 @@ import numpy as np
 from ..engine.emotions import compatible
 from .base import GradeContext
 from .rules import rule_signals
+from .token_pool import pool_probabilities
 
 REPLY_MAX_TOKENS = 256  # long Reddit replies; a spoken turn is far shorter
-# The hidden layer whose per-sentence token means feed the EPITOME-dev sentence-embedding part
-# (hidden_states index: 0 is the word embeddings, 6 MiniLM's last layer). A middle layer beat
+# The hidden layer whose per-sentence token means feed the EPITOME-dev sentence-embedding part,
+# and whose token states feed the attention-pooling part (`token_pool`) (hidden_states index: 0 is the word embeddings, 6 MiniLM's last layer). A middle layer beat
 # the last one in EPITOME-dev cross-validation; it comes out of the reply's one forward pass.
 SENT_LAYER = 4
+# Torch threads for passes outside a live session (the cold packed pass, batched file grading).
+# In a session the server keeps torch on one thread (engine.embedding.EMBED_THREADS), because a
+# second thread fights the speech work for the two cores; offline both cores are free, and the
+# cold pass (about 60 tokens) measured p95 22 ms on two threads against 35 ms on one.
+OFFLINE_THREADS = 2
 _SENT = re.compile(r"(?<=[.?!])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -96,7 +103,7 @@ class TextEncoder:
     patient line is graded against many replies) and whole-reply + per-sentence encoding in a
     single forward pass."""
 
-    def __init__(self, embedder=None, cache_size: int = 256):
+    def __init__(self, embedder=None, cache_size: int = 256, offline_threads: int = OFFLINE_THREADS):
         if embedder is None:
             from ..engine.embedding import default_embedder
             embedder = default_embedder()
@@ -107,15 +114,30 @@ class TextEncoder:
         self._lock = embedder._lock
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
+        self.offline_threads = offline_threads
 
-    def encode(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32) -> np.ndarray:
+    @contextmanager
+    def _threads(self, n: int | None):
+        """Run one pass with `n` torch threads, then restore the setting (call under the lock)."""
+        torch = self._torch
+        before = torch.get_num_threads()
+        if n and n != before:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            if n and n != before:
+                torch.set_num_threads(before)
+
+    def encode(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32,
+               threads: int | None = None) -> np.ndarray:
         """Unit-normalised mean-pooled embeddings; batches are cut in input order so the same
-        inputs always give the same numbers."""
+        inputs always give the same numbers. `threads` as in `encode_replies`."""
         torch = self._torch
         out = []
         for i in range(0, len(texts), batch_size):
             chunk = [t if t.strip() else "." for t in texts[i:i + batch_size]]
-            with self._lock, torch.inference_mode():
+            with self._lock, torch.inference_mode(), self._threads(threads):
                 batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
@@ -124,17 +146,20 @@ class TextEncoder:
             out.append(pooled.numpy().astype(np.float32))
         return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
 
-    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS,
-                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def encode_replies(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, batch_size: int = 32,
+                       threads: int | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """(mean-pooled reply, element-wise max over its sentences, per reply the
-        `sentence_vectors` of its `sentences` at hidden layer SENT_LAYER), all from one forward
-        pass: each sentence is the mean of its own tokens in the whole reply's encoding, so a long
-        reply's strongest sentence is not averaged away, at no extra cost."""
+        `sentence_vectors` of its `sentences` at hidden layer SENT_LAYER, per reply its token
+        states at that layer), all from one forward pass: each sentence is the mean of its own
+        tokens in the whole reply's encoding, so a long reply's strongest sentence is not
+        averaged away, at no extra cost. Token states include the special tokens and exclude
+        padding (see `token_pool`). `threads`: torch threads for these passes (default: as set;
+        `bedside grade --in` passes `offline_threads`)."""
         torch = self._torch
-        whole_out, max_out, sent_out = [], [], []
+        whole_out, max_out, sent_out, tok_out = [], [], [], []
         for i in range(0, len(texts), batch_size):
             chunk = [t if t.strip() else "." for t in texts[i:i + batch_size]]
-            with self._lock, torch.inference_mode():
+            with self._lock, torch.inference_mode(), self._threads(threads):
                 batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt",
                                        return_offsets_mapping=True)
                 offsets = batch.pop("offset_mapping").numpy()
@@ -143,26 +168,32 @@ class TextEncoder:
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
                 mid = out.hidden_states[SENT_LAYER].numpy()
-            H, P = hidden.numpy(), pooled.numpy()
+            H, P, n_real = hidden.numpy(), pooled.numpy(), batch["attention_mask"].sum(1).numpy()
             for j, text in enumerate(chunk):
                 whole_out.append(P[j])
                 max_out.append(_sentence_max(text, H[j], offsets[j], P[j]))
                 sent_out.append(sentence_vectors(text, mid[j], offsets[j]))
+                tok_out.append(mid[j, :n_real[j]].astype(np.float32))
         if not whole_out:
             empty = np.zeros((0, 384), np.float32)
-            return empty, empty, []
-        return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32), sent_out
+            return empty, empty, [], []
+        return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32), sent_out, tok_out
 
-    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """(mean-pooled, sentence-max, `sentence_vectors` at SENT_LAYER) for a few texts in ONE
+    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS
+                      ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """(mean-pooled, sentence-max, `sentence_vectors` at SENT_LAYER, token states at
+        SENT_LAYER) for a few texts in ONE
         forward pass without padding: the texts are laid end to end, each attending only to
         itself (a block-diagonal mask) with positions restarting at 0, so each gets the numbers a
         pass of its own would give (to float rounding) while paying one pass's fixed cost and no
         padded tokens. This is the cold path (a reply and a patient turn never seen before): a
-        padded batch of the two costs about 25% more tokens, two passes about 4 ms more overhead."""
+        padded batch of the two costs about 25% more tokens, two passes about 4 ms more overhead.
+        It runs on `offline_threads` torch threads: in a session the engine has already encoded
+        the patient's turn (`TrainedGrader.prefetch`), so this pass serves grading outside a live
+        session, where no speech work competes for the cores."""
         torch = self._torch
         texts = [t if t.strip() else "." for t in texts]
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), self._threads(self.offline_threads):
             enc = self.tokenizer(list(texts), truncation=True, max_length=max_length, return_offsets_mapping=True)
             lengths = [len(ids) for ids in enc["input_ids"]]
             total = sum(lengths)
@@ -182,24 +213,26 @@ class TextEncoder:
             start += n
             pooled = H.mean(axis=0)
             pooled = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-            result.append((pooled, _sentence_max(text, H, offsets, pooled).astype(np.float32), sentence_vectors(text, M, offsets)))
+            result.append((pooled, _sentence_max(text, H, offsets, pooled).astype(np.float32), sentence_vectors(text, M, offsets),
+                           M.astype(np.float32)))
         return result
 
-    def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(reply, sentence-max reply, patient turn, the reply's `sentence_vectors`); the patient
-        turn comes from the cache when the engine has already encoded it (see `context`)."""
+    def turn(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(reply, sentence-max reply, patient turn, the reply's `sentence_vectors`, the reply's
+        token states); the patient turn comes from the cache when the engine has already encoded
+        it (see `context`)."""
         if not context.strip():
-            whole, maxed, sents = self.encode_replies([text])
-            return whole[0], maxed[0], np.zeros_like(whole[0]), sents[0]
+            whole, maxed, sents, toks = self.encode_replies([text])
+            return whole[0], maxed[0], np.zeros_like(whole[0]), sents[0], toks[0]
         cached = self._cache.get(context)
         if cached is not None:
-            whole, maxed, sents = self.encode_replies([text])
-            return whole[0], maxed[0], cached, sents[0]
+            whole, maxed, sents, toks = self.encode_replies([text])
+            return whole[0], maxed[0], cached, sents[0], toks[0]
         # not said through the engine (e.g. `bedside grade --in` one row at a time): both texts
         # in one packed forward pass
-        (whole, maxed, sents), (ctx, _, _) = self.encode_packed([text, context])
+        (whole, maxed, sents, toks), (ctx, _, _, _) = self.encode_packed([text, context])
         self._remember(context, ctx)
-        return whole, maxed, ctx, sents
+        return whole, maxed, ctx, sents, toks
 
     def context(self, text: str) -> np.ndarray:
         """The patient's turn, cached: the engine encodes it when the patient says it."""
@@ -338,12 +371,14 @@ def _softmax_rows(z: np.ndarray) -> np.ndarray:
 
 
 def reddit_probabilities(arrays: dict, tfidf: dict, mech: str, text: str, post: str, lex: np.ndarray,
-                         dense: np.ndarray, sent_vecs: np.ndarray | None = None) -> np.ndarray:
+                         dense: np.ndarray, sent_vecs: np.ndarray | None = None, tokens: np.ndarray | None = None) -> np.ndarray:
     """Run-time class probabilities of one EPITOME-dev head (`reddit_<mech>`), the same numbers
     `train.RedditModel.proba` gives in training: the mean of a lexical part (reply TF-IDF), a
     dense part (MiniLM + rules + `relation_vector`) and a sentence part (`strongest_sentence`
     over per-sentence TF-IDF) and, for heads that have one (`.msent` arrays), a sentence-embedding
-    part (`strongest_sentence` over `sent_vecs`, the reply's `sentence_vectors`), reweighted by
+    part (`strongest_sentence` over `sent_vecs`, the reply's `sentence_vectors`) and, for heads
+    with `.pool` arrays, an attention-pooling part over `tokens`, the reply's token states
+    (`token_pool`), reweighted by
     the head's stored offsets. `lex` is the reply's "epitome" TF-IDF row and `dense` the grader's
     dense + rule vector. An artefact from before the sentence part (no `.sent` arrays) gets the
     old mean of the lexical and dense parts."""
@@ -359,4 +394,6 @@ def reddit_probabilities(arrays: dict, tfidf: dict, mech: str, text: str, post: 
     parts = [part("lex", lex), part("dense", d), s]
     if f"{name}.msent.W" in arrays:
         parts.append(strongest_sentence(part("msent", kept_sentences(sent_vecs))))
+    if f"{name}.pool.W" in arrays:
+        parts.append(pool_probabilities(arrays, f"{name}.pool.", [tokens])[0])
     return mix_reddit(parts, arrays.get(f"{name}.offset"))

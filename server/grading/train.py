@@ -3,7 +3,7 @@
 Reproducible: a fixed seed, a fixed order of rows, deterministic solvers (lbfgs) and fixed
 hyperparameters (chosen by cross-validation on the seed set's *train* split and on
 EPITOME-dev folds before anything was measured on the held-out test split; see
-docs/grading.md). Embeddings are cached on disk, so retraining costs seconds.
+docs/grading.md). Embeddings are cached on disk, so retraining costs about two minutes.
 
 Heads and data:
 - seed set, train split only (the test split is never read here): ECCS, NURSE types, flags,
@@ -18,7 +18,8 @@ probabilities of three linear parts: a lexical part over the reply's TF-IDF, a d
 embeddings, rule features and the reply's relation to the post, and a sentence part (TF-IDF of
 each sentence, trained on the raters' rationale sentences; a reply takes its sentence least
 likely to show nothing), and for interpretations a sentence-embedding part (the same, over each
-sentence's MiniLM layer-4 token mean). Averaging views beat one model on the concatenation in EPITOME-dev
+sentence's MiniLM layer-4 token mean) and an attention pooling of the reply's layer-4 token
+states (`token_pool`). Averaging views beat one model on the concatenation in EPITOME-dev
 cross-validation. The average is then reweighted by per-class offsets chosen for macro-F1 on
 out-of-fold probabilities of the training rows (`fit_reddit`).
 """
@@ -41,6 +42,7 @@ from .base import ALL_FLAGS, ALL_NURSE
 from .data_sources import MECHANISMS, EpitomePair, SeedRow, load_epitome, load_seed, shared_dir
 from .features import (REPLY_MAX_TOKENS, RULE_NAMES, SENT_LAYER, TextEncoder, dense_block, kept_sentences, mix_reddit, ngrams,
                        relation_vector, rule_vector, sentences, strongest_sentence)
+from .token_pool import TokenPool, fit_token_pool, rationale_token_labels
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ REDDIT_C = {"lex": 3.0, "dense": 1.0, "sent": 3.0, "msent": 0.3}
 # embedding of each sentence, trained on the rationale-labelled sentences like the TF-IDF sentence
 # part. It raised interpretations in EPITOME-dev cross-validation (docs/grading.md).
 REDDIT_SENT_EMBED = frozenset({"interpretations"})
+# mechanisms with an attention-pooling part over token states (`token_pool`)
+REDDIT_TOKEN_POOL = frozenset({"interpretations"})
 # EPITOME-dev decision offsets: a grid of per-class log-probability offsets, chosen on 5-fold
 # out-of-fold probabilities inside the training rows (never on rows being evaluated).
 REDDIT_OFFSET_GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)
@@ -88,7 +92,7 @@ class EmbeddingCache:
         path = self.cache_dir / f"dense-{key}.npy" if self.cache_dir else None
         if path and path.exists():
             return np.load(path)
-        whole, maxed, _ = self.encoder.encode_replies(list(replies))
+        whole, maxed, _, _ = self.encoder.encode_replies(list(replies))
         uniq = list(dict.fromkeys(contexts))
         cv = dict(zip(uniq, self.encoder.encode(uniq)))
         out = dense_block(whole, maxed, np.stack([cv[c] for c in contexts]))
@@ -99,17 +103,27 @@ class EmbeddingCache:
 
     def sentence_vectors(self, replies: Sequence[str]) -> list[np.ndarray]:
         """Per reply, its `features.sentence_vectors` (layer SENT_LAYER), cached like `dense`."""
-        key = hashlib.sha1("\x1e".join(["minilm-sentvec", str(SENT_LAYER), str(REPLY_MAX_TOKENS), *replies]).encode()).hexdigest()[:16]
-        path = self.cache_dir / f"sentvec-{key}.npz" if self.cache_dir else None
+        return self._layer(replies)[0]
+
+    def token_states(self, replies: Sequence[str]) -> list[np.ndarray]:
+        """Per reply, its token states at layer SENT_LAYER (`token_pool`), cached like `dense`."""
+        return self._layer(replies)[1]
+
+    def _layer(self, replies: Sequence[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Both per-reply layer-SENT_LAYER outputs of one forward pass, cached in one file."""
+        key = hashlib.sha1("\x1e".join(["minilm-layer", str(SENT_LAYER), str(REPLY_MAX_TOKENS), *replies]).encode()).hexdigest()[:16]
+        path = self.cache_dir / f"layer-{key}.npz" if self.cache_dir else None
         if path and path.exists():
             z = np.load(path)
-            return np.split(z["vecs"], np.cumsum(z["counts"])[:-1])
-        _, _, out = self.encoder.encode_replies(list(replies))
+            return (np.split(z["vecs"], np.cumsum(z["counts"])[:-1]), np.split(z["tokens"], np.cumsum(z["n_tokens"])[:-1]))
+        _, _, vecs, tokens = self.encoder.encode_replies(list(replies))
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, vecs=np.concatenate(out) if out else np.zeros((0, 384), np.float32),
-                     counts=np.array([len(v) for v in out], dtype=np.int64))
-        return out
+            np.savez(path, vecs=np.concatenate(vecs) if vecs else np.zeros((0, 384), np.float32),
+                     counts=np.array([len(v) for v in vecs], dtype=np.int64),
+                     tokens=np.concatenate(tokens) if tokens else np.zeros((0, 384), np.float32),
+                     n_tokens=np.array([len(t) for t in tokens], dtype=np.int64))
+        return vecs, tokens
 
 
 # ------------------------------------------------------------------ heads
@@ -210,6 +224,20 @@ class RedditBlock:
         assert [len(v) for v in self.sent_vecs] == [len(ss) for ss in sents]
         self.sent_emb = np.concatenate(self.sent_vecs)
         self.sent_emb_kept = np.any(self.sent_emb != 0, axis=1)
+        # per reply its token states (same layer), and for REDDIT_TOKEN_POOL mechanisms which
+        # tokens lie in the raters' rationale (the attention part's auxiliary target)
+        self.tokens = cache.token_states(self.replies)
+        tokenizer = cache.encoder.tokenizer if REDDIT_TOKEN_POOL else None
+        offsets = [tokenizer(r, truncation=True, max_length=REPLY_MAX_TOKENS, return_offsets_mapping=True)["offset_mapping"]
+                   for r in self.replies] if tokenizer else []
+        assert not offsets or [len(o) for o in offsets] == [len(t) for t in self.tokens]
+        self.tok_rationale = {m: [rationale_token_labels(r, o, p.rationales[m]) for r, o, p in zip(self.replies, offsets, pairs)]
+                              for m in REDDIT_TOKEN_POOL}
+
+    def inputs(self, idx: Sequence[int]) -> tuple[list[str], np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """What `RedditModel.proba` reads for rows `idx`: replies, dense rows, sentence vectors, token states."""
+        idx = np.asarray(idx)
+        return [self.replies[i] for i in idx], self.dense[idx], [self.sent_vecs[i] for i in idx], [self.tokens[i] for i in idx]
 
 
 def _in_rationale(sentence: str, rationale: str) -> bool:
@@ -222,17 +250,20 @@ class RedditModel:
     """The EPITOME-dev heads fitted on some rows of a RedditBlock: per mechanism a lexical LR
     (reply TF-IDF), a dense LR (MiniLM + rules + relation) and a sentence LR (sentence TF-IDF,
     trained on rationale sentences), for REDDIT_SENT_EMBED mechanisms a sentence-embedding LR
-    (MiniLM layer SENT_LAYER, same sentence labels), plus per-class log-probability offsets.
-    Probabilities are `features.mix_reddit` of the parts, which is what
+    (MiniLM layer SENT_LAYER, same sentence labels), for REDDIT_TOKEN_POOL mechanisms an
+    attention-pooling part over the same layer's token states (`token_pool`), plus per-class
+    log-probability offsets. Probabilities are `features.mix_reddit` of the parts, which is what
     `features.reddit_probabilities` computes at run time."""
 
-    def __init__(self, tv: TfidfVectorizer, sent_tv: TfidfVectorizer, heads: dict[str, tuple], offsets: dict[str, np.ndarray]):
-        self.tv, self.sent_tv, self.heads, self.offsets = tv, sent_tv, heads, offsets
+    def __init__(self, tv: TfidfVectorizer, sent_tv: TfidfVectorizer, heads: dict[str, tuple], offsets: dict[str, np.ndarray],
+                 pools: dict[str, TokenPool] | None = None):
+        self.tv, self.sent_tv, self.heads, self.offsets, self.pools = tv, sent_tv, heads, offsets, pools or {}
 
-    def proba(self, mech: str, replies: Sequence[str], dense: np.ndarray, sent_vecs: Sequence[np.ndarray] | None = None, *,
-              offsets: bool = True) -> np.ndarray:
+    def proba(self, mech: str, replies: Sequence[str], dense: np.ndarray, sent_vecs: Sequence[np.ndarray] | None = None,
+              tokens: Sequence[np.ndarray] | None = None, *, offsets: bool = True) -> np.ndarray:
         """`dense`: the dense + rule block with `relation_vector` appended, one row per reply;
-        `sent_vecs`: per reply, its `features.sentence_vectors` (needed by REDDIT_SENT_EMBED heads)."""
+        `sent_vecs`: per reply, its `features.sentence_vectors` (needed by REDDIT_SENT_EMBED heads);
+        `tokens`: per reply, its token states (needed by REDDIT_TOKEN_POOL heads)."""
         lex_clf, dense_clf, sent_clf, *rest = self.heads[mech]
         sents = [sentences(r) for r in replies]
         ps = sent_clf.predict_proba(self.sent_tv.transform([s for ss in sents for s in ss]))
@@ -246,6 +277,10 @@ class RedditModel:
             pm = rest[0].predict_proba(np.concatenate(kept)) if sum(map(len, kept)) else np.zeros((0, 3))
             bounds = np.cumsum([0] + [len(v) for v in kept])
             parts.append(np.stack([strongest_sentence(pm[a:b]) for a, b in zip(bounds, bounds[1:])]))
+        if mech in self.pools:
+            if tokens is None:
+                raise ValueError(f"the {mech} head needs the replies' token states")
+            parts.append(self.pools[mech].proba(tokens))
         return mix_reddit(parts, self.offsets.get(mech) if offsets else None)
 
 
@@ -266,15 +301,17 @@ def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool 
                     + ((fit_linear(block.sent_emb[erows], block.sent_level[m][erows], REDDIT_C["msent"], seed),)
                        if m in REDDIT_SENT_EMBED else ())
                  for m, y in block.levels.items()}
-        model = RedditModel(tv, sent_tv, heads, {})
-        if offsets:
-            oof = {m: np.zeros((len(block.replies), 3)) for m in MECHANISMS}
-            for tr, te in grouped_folds(block.groups[idx], REDDIT_INNER_FOLDS, seed):
-                inner = fit_reddit(block, idx[tr], seed, offsets=False)
-                for m in MECHANISMS:
-                    oof[m][idx[te]] = inner.proba(m, [block.replies[i] for i in idx[te]], block.dense[idx[te]],
-                                                  [block.sent_vecs[i] for i in idx[te]])
-            model.offsets = {m: best_offsets(oof[m][idx], block.levels[m][idx]) for m in MECHANISMS}
+    # torch keeps its own threads for the attention part (outside the BLAS limit above)
+    pools = {m: fit_token_pool([block.tokens[i] for i in idx], [block.tok_rationale[m][i] for i in idx], block.levels[m][idx], seed)
+             for m in REDDIT_TOKEN_POOL}
+    model = RedditModel(tv, sent_tv, heads, {}, pools)
+    if offsets:
+        oof = {m: np.zeros((len(block.replies), 3)) for m in MECHANISMS}
+        for tr, te in grouped_folds(block.groups[idx], REDDIT_INNER_FOLDS, seed):
+            inner = fit_reddit(block, idx[tr], seed, offsets=False)
+            for m in MECHANISMS:
+                oof[m][idx[te]] = inner.proba(m, *block.inputs(idx[te]))
+        model.offsets = {m: best_offsets(oof[m][idx], block.levels[m][idx]) for m in MECHANISMS}
     return model
 
 
@@ -341,12 +378,16 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
             store(arrays, f"reddit_{m}.sent", sent_clf)
             if rest:
                 store(arrays, f"reddit_{m}.msent", rest[0])
+            if m in fitted.pools:
+                arrays.update(fitted.pools[m].arrays(f"reddit_{m}.pool."))
             arrays[f"reddit_{m}.offset"] = fitted.offsets[m].astype(np.float32)
             heads[f"reddit_{m}"] = HeadMeta(block="epitome", kind="multiclass", classes=[0, 1, 2], C=REDDIT_C["dense"],
                                             trained_on="epitome-dev", rows=len(pairs))
             report(f"reddit_{m}: offsets {fitted.offsets[m].round(2).tolist()}")
         notes.append("reddit_* heads: mean of a reply TF-IDF LR, a MiniLM+rules+relation LR and a sentence TF-IDF LR "
-                     f"(and for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR, reddit_*.msent); "
+                     f"(and for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR, reddit_*.msent; "
+                     f"for {', '.join(sorted(REDDIT_TOKEN_POOL))} an attention pooling of layer-{SENT_LAYER} token states, "
+                     "reddit_*.pool.*); "
                      "per-class log offsets (reddit_*.offset) chosen on 5-fold out-of-fold probabilities")
         data["epitome_dev"] = len(pairs)
     else:
@@ -362,8 +403,8 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
         # (the same numbers as features.reddit_probabilities computes at run time)
         replies = [r.response for r in rows]
         rdense = np.hstack([sb.dense, np.stack([relation_vector(r.response, r.context) for r in rows])])
-        svecs = cache.sentence_vectors(replies)
-        stack = np.hstack([fitted.proba(m, replies, rdense, svecs) for m in MECHANISMS]).astype(np.float32)
+        svecs, toks = cache.sentence_vectors(replies), cache.token_states(replies)
+        stack = np.hstack([fitted.proba(m, replies, rdense, svecs, toks) for m in MECHANISMS]).astype(np.float32)
     blind = sb.dense.copy()
     base = sb.dense.shape[1] - len(RULE_NAMES)
     blind[:, [base + RULE_NAMES.index(c) for c in CONTEXT_COLUMNS]] = 0.0  # zero columns get zero weights

@@ -51,13 +51,13 @@ class TrainedGrader:
         self.encoder = encoder or TextEncoder()
         self.tfidf = {block: Tfidf({t: i for i, t in enumerate(words)}, self.artefact.arrays[f"{block}.idf"])
                       for block, words in meta.vocab.items()}
-        self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
 
     # -------------------------------------------------------------- encoding
 
-    def _encode(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Reply, sentence-max reply, patient turn and the reply's sentence vectors (layer
-        SENT_LAYER); the last few turns are kept, so the engine's
+    def _encode(self, text: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Reply, sentence-max reply, patient turn, the reply's sentence vectors and token states
+        (layer SENT_LAYER); the last few turns are kept, so the engine's
         retrieval and a second grading of the same turn cost no forward pass."""
         key = (text, context)
         hit = self._replies.get(key)
@@ -84,13 +84,13 @@ class TrainedGrader:
         batches of 32, which costs far less per turn than one forward pass each. Batches are cut
         in input order, so the same file always gives the same grades."""
         replies = [text for text, _ in pairs]
-        whole, maxed, sents = self.encoder.encode_replies(replies)
+        whole, maxed, sents, toks = self.encoder.encode_replies(replies, threads=self.encoder.offline_threads)
         contexts = list(dict.fromkeys(c.patient_turn for _, c in pairs if c.patient_turn.strip()))
-        vectors = dict(zip(contexts, self.encoder.encode(contexts))) if contexts else {}
+        vectors = dict(zip(contexts, self.encoder.encode(contexts, threads=self.encoder.offline_threads))) if contexts else {}
         out = []
         for i, (text, ctx) in enumerate(pairs):
             key = (text, ctx.patient_turn)
-            self._replies[key] = (whole[i], maxed[i], vectors.get(ctx.patient_turn, np.zeros_like(whole[i])), sents[i])
+            self._replies[key] = (whole[i], maxed[i], vectors.get(ctx.patient_turn, np.zeros_like(whole[i])), sents[i], toks[i])
             out.append(self.grade(text, ctx))
             self._replies.pop(key, None)
         return out
@@ -107,7 +107,7 @@ class TrainedGrader:
 
     def probabilities(self, text: str, ctx: GradeContext) -> dict[str, np.ndarray]:
         """Every head's class probabilities for one turn."""
-        whole, maxed, context, sent_vecs = self._encode(text, ctx.patient_turn)
+        whole, maxed, context, sent_vecs, tokens = self._encode(text, ctx.patient_turn)
         dense = np.concatenate([dense_block(whole, maxed, context), rule_vector(text, ctx)])
         heads = self.artefact.meta.heads
         out: dict[str, np.ndarray] = {}
@@ -116,7 +116,7 @@ class TrainedGrader:
             for m in MECHANISMS:
                 if f"reddit_{m}" in heads:
                     out[f"reddit_{m}"] = reddit_probabilities(self.artefact.arrays, self.tfidf, m, text, ctx.patient_turn, lex, dense,
-                                                              sent_vecs)
+                                                              sent_vecs, tokens)
         lex = self.tfidf["seed"].transform([text])[0]
         plain = np.concatenate([dense, lex])
         for name, h in heads.items():
