@@ -317,6 +317,8 @@ def _asr_changes(grader, source: str, pairs, same_context: bool) -> None:
 # ------------------------------------------------------------------ 4. speed and memory
 
 def section_speed(grader, rss_before: float, rss_after: float) -> None:
+    import torch
+
     from server.grading.artefact import MODEL_DIR
 
     print("\n== 4. Speed and memory ==")
@@ -337,8 +339,6 @@ def section_speed(grader, rss_before: float, rss_after: float) -> None:
         return out
 
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
-    import torch
-
     offline = grader.encoder.offline_threads
     for label, cold, threads in (
             (f"in a session (patient turn encoded when said, as the engine does; {torch.get_num_threads()} torch thread(s))", False, offline),

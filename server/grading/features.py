@@ -26,9 +26,10 @@ from .rules import rule_signals
 from .token_pool import pool_probabilities
 
 REPLY_MAX_TOKENS = 256  # long Reddit replies; a spoken turn is far shorter
-# The hidden layer whose per-sentence token means feed the EPITOME-dev sentence-embedding part,
-# and whose token states feed the attention-pooling part (`token_pool`) (hidden_states index: 0 is the word embeddings, 6 MiniLM's last layer). A middle layer beat
-# the last one in EPITOME-dev cross-validation; it comes out of the reply's one forward pass.
+# The hidden layer whose per-sentence token means feed the EPITOME-dev sentence-embedding part
+# and whose token states feed the attention-pooling part (`token_pool`); hidden_states index:
+# 0 is the word embeddings, 6 MiniLM's last layer. A middle layer beat the last one in
+# EPITOME-dev cross-validation; it comes out of the reply's one forward pass.
 SENT_LAYER = 4
 # Torch threads for passes outside a live session (the cold packed pass, batched file grading).
 # In a session the server keeps torch on one thread (engine.embedding.EMBED_THREADS), because a

@@ -227,10 +227,10 @@ class RedditBlock:
         # per reply its token states (same layer), and for REDDIT_TOKEN_POOL mechanisms which
         # tokens lie in the raters' rationale (the attention part's auxiliary target)
         self.tokens = cache.token_states(self.replies)
-        tokenizer = cache.encoder.tokenizer if REDDIT_TOKEN_POOL else None
+        tokenizer = cache.encoder.tokenizer
         offsets = [tokenizer(r if r.strip() else ".", truncation=True, max_length=REPLY_MAX_TOKENS,  # as TextEncoder does
-                             return_offsets_mapping=True)["offset_mapping"] for r in self.replies] if tokenizer else []
-        assert not offsets or [len(o) for o in offsets] == [len(t) for t in self.tokens]
+                             return_offsets_mapping=True)["offset_mapping"] for r in self.replies]
+        assert [len(o) for o in offsets] == [len(t) for t in self.tokens]
         self.tok_rationale = {m: [rationale_token_labels(r, o, p.rationales[m]) for r, o, p in zip(self.replies, offsets, pairs)]
                               for m in REDDIT_TOKEN_POOL}
 
