@@ -83,3 +83,45 @@ def load_epitome(shared: Path) -> list[EpitomePair] | None:
               "levels": {m: int(tables[m][i]["level"]) for m in MECHANISMS},
               "rationales": {m: tables[m][i].get("rationales") or "" for m in MECHANISMS}} for i, r in enumerate(first)]
     return [EpitomePair.model_validate(p) for p in pairs]
+
+
+REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
+
+
+class RealLabel(BaseModel):
+    """One doctor turn of a real dialogue, labelled by the project (data/real/README.md)."""
+
+    id: str
+    split: Literal["train", "test"]
+    usable: bool = True
+    opportunity: Literal["explicit", "cue", "none"]
+    emotion: str | None
+    eccs: int | None
+    nurse: list[str]
+    flags: list[str]
+    space: Literal["provides", "reduces", "neutral"]
+    rater: str = "A"
+
+
+def load_real_labels(split: str | None = None, name: str = "labels.jsonl", folder: Path = REAL_DIR) -> list[RealLabel]:
+    """The usable real-dialogue labels of one split (all splits when None); [] when the file is absent."""
+    path = folder / name
+    if not path.exists():
+        return []
+    rows = [RealLabel.model_validate(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r.usable and (split is None or r.split == split)]
+
+
+def real_rows(labels: list[RealLabel], shared: Path) -> list[SeedRow]:
+    """The labels as SeedRow-shaped rows with the words read from the shared data (never shipped).
+    EPITOME and the question type are not labelled on real turns: their fields hold zeros and
+    'none', and training skips those heads for rows whose id starts with 'aci/' or 'mts/'."""
+    from .dialogues import pairs_by_id
+    pairs = pairs_by_id(str(shared), [r.id for r in labels])
+    out = []
+    for r in labels:
+        p = pairs[r.id]
+        out.append(SeedRow(id=r.id, context=p.patient, opportunity=r.opportunity, emotion=r.emotion or "calm",
+                           response=p.reply, eccs=r.eccs, nurse=r.nurse, flags=r.flags, epitome=Epitome(), space=r.space,
+                           question_type="none", named_emotion=None, empathic_accuracy=None, split=r.split))
+    return out

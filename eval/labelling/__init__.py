@@ -1,0 +1,1 @@
+"""Tools for labelling real dialogues: candidate selection and labelling batches."""

@@ -1,0 +1,229 @@
+"""Fine-tune the pair model's top layers and heads (`pair_model`), on this 2-core CPU.
+
+The bottom FROZEN MiniLM layers are fixed, so their output is computed once per pair and kept
+in memory; each epoch then runs only the top layers. Every training pair also appears as an
+ASR-noised copy (`asr_noise`), so the grade learns not to move with recognition errors.
+
+Multi-task loss: ECCS as cumulative-link binary targets (level > k) on opportunity rows; NURSE
+types and text flags as binary targets (topic_switch on opportunity rows only); space as three
+classes. Binary heads get the F1-best threshold on a development share of the training groups
+(never the test split), and the ECCS decision rule (most probable level, or the ordinal median)
+is chosen on the same share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .asr_noise import noisy
+from .base import ALL_NURSE
+from .data_sources import SeedRow
+from .pair_model import FROZEN, LAYER_KEYS, SPACE_CLASSES, PairModel, bert_layer, head_size, layer_params, ordinal_to_levels, pool
+
+log = logging.getLogger(__name__)
+
+EPOCHS = 8
+BATCH = 32
+LR_LAYERS = 1e-4
+LR_HEAD = 1e-3
+DEV_SHARE = 0.12
+THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
+NOISED_COPIES = 1
+
+
+def _group(row: SeedRow) -> str:
+    """Rows that share a dialogue (real data) or a patient line (seed set) stay on one side."""
+    return row.id.rsplit("/", 1)[0] if row.id.startswith(("aci/", "mts/")) else row.context
+
+
+def dev_mask(rows: Sequence[SeedRow], seed: int) -> np.ndarray:
+    h = lambda g: int(hashlib.sha1(f"{seed}:{g}".encode()).hexdigest()[:8], 16) % 1000
+    return np.array([h(_group(r)) < DEV_SHARE * 1000 for r in rows])
+
+
+def targets(rows: Sequence[SeedRow], flags: Sequence[str]) -> dict[str, np.ndarray]:
+    opp = np.array([r.eccs is not None for r in rows])
+    eccs = np.array([r.eccs if r.eccs is not None else 0 for r in rows])
+    return {
+        "opp": opp,
+        "ordinal": (eccs[:, None] > np.arange(6)[None, :]).astype(np.float32),
+        "eccs": eccs,
+        "nurse": np.array([[t in r.nurse for t in ALL_NURSE] for r in rows], np.float32),
+        "flags": np.array([[f in r.flags for f in flags] for r in rows], np.float32),
+        "flag_mask": np.array([[f != "topic_switch" or (r.eccs is not None) for f in flags] for r in rows], np.float32),
+        "space": np.array([SPACE_CLASSES.index(r.space) for r in rows]),
+    }
+
+
+class PairTrainer:
+    def __init__(self, embedder, flags: Sequence[str], seed: int = 0, report: Callable[[str], None] = log.info):
+        import torch
+        self.torch, self.embedder, self.flags, self.seed, self.report = torch, embedder, tuple(flags), seed, report
+        self.hf = embedder.model
+        # the run-time class supplies the tokenizer and the frozen bottom layers
+        self.runtime = PairModel.__new__(PairModel)
+        self.runtime.embedder, self.runtime.torch, self.runtime.tokenizer = embedder, torch, embedder.tokenizer
+        self.runtime.bottom = [layer_params(self.hf.encoder.layer[i]) for i in range(FROZEN)]
+        self.runtime.embeddings = self.hf.embeddings
+
+    def frozen(self, patients: Sequence[str], replies: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per pair: (bottom-layer states of its real tokens, float16; token types)."""
+        torch = self.torch
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(patients), 64):
+                enc = self.runtime.batch(patients[i:i + 64], replies[i:i + 64])
+                h = self.runtime.frozen_states(enc).numpy()
+                n = enc["attention_mask"].sum(1).numpy()
+                types = enc["token_type_ids"].numpy()
+                out += [(h[j, :n[j]].astype(np.float16), types[j, :n[j]].copy()) for j in range(len(n))]
+        return out
+
+    def fit(self, rows: Sequence[SeedRow], *, epochs: int = EPOCHS) -> tuple[dict[str, np.ndarray], dict]:
+        """Train on `rows` (a dev share held back for thresholds); returns (arrays, meta)."""
+        torch = self.torch
+        torch.manual_seed(self.seed)
+        rng = random.Random(self.seed)
+        rows = list(rows)
+        dev = dev_mask(rows, self.seed)
+        train_rows = [r for r, d in zip(rows, dev) if not d]
+        dev_rows = [r for r, d in zip(rows, dev) if d]
+        # each training pair, plus ASR-noised copies of it
+        pats, reps, src = [], [], []
+        for i, r in enumerate(train_rows):
+            pats.append(r.context)
+            reps.append(r.response)
+            src.append(i)
+            for _ in range(NOISED_COPIES):
+                pats.append(noisy(r.context, rng, 0.5) if rng.random() < 0.5 else r.context)
+                reps.append(noisy(r.response, rng))
+                src.append(i)
+        self.report(f"pair model: {len(train_rows)} training pairs (+{len(pats) - len(train_rows)} ASR-noised), "
+                    f"{len(dev_rows)} development pairs; encoding the frozen layers")
+        states = self.frozen(pats, reps)
+        y = targets(train_rows, self.flags)
+        src = np.array(src)
+        n_top = len(self.hf.encoder.layer) - FROZEN
+        params = torch.nn.ParameterDict()
+        for li in range(n_top):
+            for k, v in layer_params(self.hf.encoder.layer[FROZEN + li]).items():
+                params[f"l{li}_{k.replace('.', '_')}"] = torch.nn.Parameter(v.clone().float())
+        head = torch.nn.Linear(2 * self.hf.config.hidden_size, head_size(self.flags, ALL_NURSE))
+        pos = y["flags"].sum(0)
+        pos_w = torch.tensor(np.clip(np.sqrt((len(y["flags"]) - pos) / np.maximum(pos, 1)), 1.0, 6.0), dtype=torch.float32)
+        npos = y["nurse"].sum(0)
+        nurse_w = torch.tensor(np.clip(np.sqrt((len(y["nurse"]) - npos) / np.maximum(npos, 1)), 1.0, 6.0), dtype=torch.float32)
+        opt = torch.optim.AdamW([{"params": list(params.values()), "lr": LR_LAYERS}, {"params": head.parameters(), "lr": LR_HEAD}],
+                                weight_decay=0.01)
+        order = np.argsort([len(s[0]) for s in states], kind="stable")
+        batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+        total = epochs * len(batches)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: max(0.0, 1.0 - step / total))
+        drop = torch.nn.Dropout(0.1)
+        nn_, nf = len(ALL_NURSE), len(self.flags)
+        for ep in range(epochs):
+            rng.shuffle(batches)
+            run = 0.0
+            for b in batches:
+                h, attn, types = _pad(torch, [states[i] for i in b])
+                add = (1.0 - attn[:, None, None, :].float()) * -1e9
+                for li in range(n_top):
+                    h = drop(bert_layer(torch, h, add, _layer(params, li)))
+                z = head(drop(pool(torch, h, attn, types)))
+                s = src[b]
+                t = lambda a: torch.from_numpy(np.asarray(a[s]))
+                opp = t(y["opp"]).float()
+                l_ord = (torch.nn.functional.binary_cross_entropy_with_logits(z[:, :6], t(y["ordinal"]), reduction="none").mean(1)
+                         * opp).sum() / opp.sum().clamp(min=1.0)
+                l_nurse = torch.nn.functional.binary_cross_entropy_with_logits(z[:, 6:6 + nn_], t(y["nurse"]), pos_weight=nurse_w)
+                fm = t(y["flag_mask"])
+                l_flag = (torch.nn.functional.binary_cross_entropy_with_logits(z[:, 6 + nn_:6 + nn_ + nf], t(y["flags"]),
+                                                                               pos_weight=pos_w, reduction="none") * fm).sum() \
+                    / fm.sum().clamp(min=1.0)
+                l_space = torch.nn.functional.cross_entropy(z[:, 6 + nn_ + nf:], t(y["space"]))
+                loss = 2.0 * l_ord + l_nurse + l_flag + l_space
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                run += float(loss)
+            self.report(f"pair model: epoch {ep + 1}/{epochs}, loss {run / len(batches):.4f}")
+        arrays = {f"pair.layer{li}.{k}": _layer(params, li)[k].detach().numpy().astype(np.float16) for li in range(n_top)
+                  for k in LAYER_KEYS}
+        arrays["pair.head.W"] = head.weight.detach().numpy().T.astype(np.float16).copy()
+        arrays["pair.head.b"] = head.bias.detach().numpy().astype(np.float16)
+        meta = {"frozen": FROZEN, "flags": list(self.flags), "nurse": list(ALL_NURSE), "rows": len(train_rows),
+                "dev_rows": len(dev_rows), "epochs": epochs, "noised_copies": NOISED_COPIES}
+        meta.update(self.calibrate(arrays, dev_rows))
+        return arrays, meta
+
+    def calibrate(self, arrays: dict[str, np.ndarray], dev_rows: Sequence[SeedRow]) -> dict:
+        """Thresholds and the ECCS decision rule, chosen on the development share."""
+        model = PairModel(arrays, self.flags, ALL_NURSE, self.embedder)
+        preds = []
+        for i in range(0, len(dev_rows), 64):
+            chunk = dev_rows[i:i + 64]
+            preds += model.predict([r.context for r in chunk], [r.response for r in chunk])
+        y = targets(dev_rows, self.flags)
+        thr = {}
+        for name, col, mask in [(f"nurse_{t}", ("nurse", j), None) for j, t in enumerate(ALL_NURSE)] + \
+                [(f"flag_{f}", ("flags", j), y["opp"] if f == "topic_switch" else None) for j, f in enumerate(self.flags)]:
+            p = np.array([q[col[0]][col[1]] for q in preds])
+            g = y[col[0]][:, col[1]] > 0.5
+            keep = np.ones(len(p), bool) if mask is None else mask
+            thr[name] = best_threshold(p[keep], g[keep])
+        opp = y["opp"]
+        levels = np.array([q["eccs"] for q in preds])[opp]
+        gold = y["eccs"][opp]
+        rules = {"argmax": levels.argmax(1), "median": (np.cumsum(levels, 1) < 0.5).sum(1)}
+        scored = {k: quadratic_kappa(gold, v) for k, v in rules.items()} if len(gold) else {"argmax": 0.0}
+        rule = max(sorted(scored), key=lambda k: scored[k])
+        self.report(f"pair model: development share ECCS QWK {scored} -> {rule}; thresholds {thr}")
+        return {"thresholds": thr, "eccs_rule": rule, "dev_qwk": scored}
+
+
+def _layer(params, li: int) -> dict:
+    return {k: params[f"l{li}_{k.replace('.', '_')}"] for k in LAYER_KEYS}
+
+
+def _pad(torch, items):
+    T = max(len(s) for s, _ in items)
+    D = items[0][0].shape[1]
+    h = np.zeros((len(items), T, D), np.float32)
+    attn = np.zeros((len(items), T), np.int64)
+    types = np.zeros((len(items), T), np.int64)
+    for i, (s, ty) in enumerate(items):
+        h[i, :len(s)] = s
+        attn[i, :len(s)] = 1
+        types[i, :len(s)] = ty
+    return torch.from_numpy(h), torch.from_numpy(attn), torch.from_numpy(types)
+
+
+def best_threshold(p: np.ndarray, g: np.ndarray) -> float:
+    if not g.any():
+        return 0.5
+    def f1(t: float) -> float:
+        q = p >= t
+        return 2 * (q & g).sum() / max(1, q.sum() + g.sum())
+    return float(max(THRESHOLDS, key=lambda t: (f1(t), -abs(t - 0.5))))
+
+
+def quadratic_kappa(a: np.ndarray, b: np.ndarray, k: int = 7) -> float:
+    a, b = np.asarray(a, int), np.asarray(b, int)
+    if not len(a):
+        return 0.0
+    O = np.zeros((k, k))
+    for x, y in zip(a, b):
+        O[x, y] += 1
+    W = (np.subtract.outer(np.arange(k), np.arange(k)) ** 2) / (k - 1) ** 2
+    E = np.outer(O.sum(1), O.sum(0)) / O.sum()
+    den = (W * E).sum()
+    return float(1.0 - (W * O).sum() / den) if den else 1.0
+
+
+__all__ = ["PairTrainer", "quadratic_kappa", "ordinal_to_levels"]
