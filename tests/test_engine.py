@@ -29,11 +29,11 @@ DISMISSIVE = [
     "Don't worry, it's probably nothing. When did it start?",
     "Any allergies?",
     "Calm down, let's stick to the facts. Do you smoke?",
-    "What's worrying you most?",
+    "Let's not dwell on that, it's not relevant.",
     "I know exactly how you feel.",
-    "How are things at home with your family?",
+    "You're overreacting, it's probably just indigestion.",
     "You need to lose weight and stop smoking.",
-    "How are you coping with all this?",
+    "We don't have time for all that. Anyway, any medications?",
     "Any medications?",
 ]
 

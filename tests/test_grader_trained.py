@@ -28,7 +28,7 @@ EXPLICIT_FEAR = GradeContext(patient_turn="I'm really frightened that this pain 
 NO_OPP = GradeContext(patient_turn="It started about three weeks ago, mostly in the evenings.", patient_emotion="fear")
 
 ECCS_EXAMPLES = [
-    ("Right, let's just get your weight on the scales.", 0),
+    ("Let's just get your weight on the scales.", 0),  # no token first (with one it is 1: data/real/README.md)
     ("Mm, okay. And are you on any tablets at the moment?", 1),
     ("How old was he when that happened?", 2),
     ("It sounds like that has left you feeling really frightened.", 3),
@@ -48,7 +48,7 @@ FLAG_EXAMPLES = [
     ("I know exactly what you're going through, believe me.", "false_understanding", FEAR),
     ("Don't worry, I'm sure it'll turn out to be nothing.", "premature_reassurance", FEAR),
     ("You're getting worked up over nothing, just calm down.", "dismissive", FEAR),
-    ("Okay. And do you get any heartburn after meals?", "topic_switch", EXPLICIT_FEAR),
+    ("Okay. And do you smoke at all?", "topic_switch", EXPLICIT_FEAR),
     ("Your troponin was negative, so ACS is unlikely and we'll titrate the beta blocker.", "jargon", NO_OPP),
     ("You should cut out the takeaways and start walking every day.", "advice_before_exploring", NO_OPP),
     ("Men your age never like talking about feelings, so let's keep this short.", "assumption_or_stereotype", NO_OPP),
@@ -69,8 +69,8 @@ def test_examples_are_not_in_the_seed_set():
 
 def test_artefact_is_small_versioned_and_packaged(grader):
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
-    assert size < 5 * 1024 * 1024
-    assert grader.version.startswith("trained-1.0+") and len(grader.version.split("+")[1]) == 8
+    assert size < 100 * 1024 * 1024  # issue 14: at most 100 MB (the fine-tuned layers are float16)
+    assert grader.version.startswith("trained-2.0+") and len(grader.version.split("+")[1]) == 8
     assert grader.version == Artefact.load().version  # the version hashes content, not file dates
     g = grader.grade("What brings you in today?", NO_OPP)
     assert g.grader_version == grader.version
@@ -145,7 +145,7 @@ def test_grade_command_round_trip(tmp_path):
     assert bedside(["grade", "--in", str(src), "--out", str(dst), "--grader", "trained"]) == 0
     out = [json.loads(line) for line in dst.read_text().splitlines()]
     assert [o["response"] for o in out] == [r["response"] for r in rows]
-    assert out[0]["id"] == "a" and out[0]["eccs"] >= 3 and out[0]["grader_version"].startswith("trained-1.0+")
+    assert out[0]["id"] == "a" and out[0]["eccs"] >= 3 and out[0]["grader_version"].startswith("trained-")
     assert out[1]["eccs"] is None and out[1]["question_type"] == "closed"
     assert {"nurse", "flags", "epitome", "space", "feedback", "empathic_accuracy"} <= set(out[2])
     again = tmp_path / "again.jsonl"
@@ -237,8 +237,8 @@ def test_grade_command_names_a_bad_line_and_keeps_the_rows_before_it(tmp_path, c
 def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
     from server.grading.train import train
 
-    a, meta, _ = train(seed=0, use_shared=False, out=tmp_path / "m1", cache_dir=tmp_path / "cache")
-    b, _, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache")
+    a, meta, _ = train(seed=0, use_shared=False, out=tmp_path / "m1", cache_dir=tmp_path / "cache", pair=False)
+    b, _, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache", pair=False)
     assert np.array_equal(a["eccs.W"], b["eccs.W"]) and np.array_equal(a["eccs.b"], b["eccs.b"])
     assert meta.heads["eccs"].trained_on == "seed train split"
     assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
@@ -255,6 +255,7 @@ def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
 
     g_shipped = TrainedGrader()
     g_retrained = TrainedGrader(swapped, encoder=g_shipped.encoder)
+    g_shipped.pair = g_retrained.pair = None  # compare the linear ECCS heads themselves
     rows = [r for r in load_seed("test") if r.eccs is not None]
     levels = [(g_shipped.grade(r.response, r.context_for_grading()).eccs,
                g_retrained.grade(r.response, r.context_for_grading()).eccs) for r in rows]
@@ -294,7 +295,7 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
         assert {getattr(r.epitome, m) for r in small} == {0, 1, 2}, m
     _write_small_epitome(tmp_path / "shared" / "epitome-dev", small)
     cache = tmp_path / "cache"
-    _, meta, version = train(seed=0, shared=tmp_path / "shared", out=tmp_path / "model", cache_dir=cache)
+    _, meta, version = train(seed=0, shared=tmp_path / "shared", out=tmp_path / "model", cache_dir=cache, pair=False)
     assert meta.data["epitome_dev"] == len(small)
     runtime = TrainedGrader(tmp_path / "model", encoder=None)
     assert "reddit_interpretations.msent.W" in runtime.artefact.arrays
@@ -409,3 +410,42 @@ def test_factory_honours_settings(monkeypatch):
     import server.grading.artefact as art
     monkeypatch.setattr(art, "MODEL_DIR", art.MODEL_DIR.parent / "no-such-model")
     assert isinstance(build_grader(Settings(grader="trained")), RuleGrader)
+
+
+def test_pair_model_training_is_reproducible_and_loads(tmp_path):
+    """The pair model's fine-tuning is seeded: the same rows and seed give the same weights, and
+    the run-time model built from the float16 arrays gives a probability for every head."""
+    from server.grading.base import ALL_NURSE, TEXT_FLAGS
+    from server.grading.features import TextEncoder
+    from server.grading.pair_model import PairModel
+    from server.grading.pair_train import PairTrainer
+
+    rows = load_seed("train")[:90]
+    enc = TextEncoder()
+    a, meta = PairTrainer(enc.embedder, TEXT_FLAGS, seed=3, report=lambda _: None).fit(rows, epochs=1)
+    b, _ = PairTrainer(enc.embedder, TEXT_FLAGS, seed=3, report=lambda _: None).fit(rows, epochs=1)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert all(v.dtype == np.float16 for v in a.values())
+    assert set(meta["thresholds"]) == {f"nurse_{t}" for t in ALL_NURSE} | {f"flag_{f}" for f in TEXT_FLAGS}
+    q = PairModel(a, TEXT_FLAGS, ALL_NURSE, enc.embedder).predict(["I'm scared."], ["That sounds frightening."])[0]
+    assert q["eccs"].shape == (7,) and abs(q["eccs"].sum() - 1) < 1e-5
+    assert q["flags"].shape == (len(TEXT_FLAGS),) and q["space"].shape == (3,)
+
+
+def test_pair_model_layers_equal_minilm_before_fine_tuning():
+    """The hand-written BERT layer reproduces MiniLM's own layers (so the frozen bottom of the
+    pair model is MiniLM, whatever the transformers version's calling conventions)."""
+    import torch
+
+    from server.grading.features import TextEncoder
+    from server.grading.pair_model import bert_layer, layer_params
+
+    m = TextEncoder().embedder.model
+    enc = TextEncoder().tokenizer(["I can't sleep."], ["That sounds exhausting. How long has it been?"], return_tensors="pt")
+    with torch.inference_mode():
+        want = m(**enc).last_hidden_state
+        h = m.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
+        add = (1.0 - enc["attention_mask"][:, None, None, :].float()) * -1e9
+        for layer in m.encoder.layer:
+            h = bert_layer(torch, h, add, layer_params(layer))
+    assert float((h - want).abs().max()) < 1e-4

@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from eval.bench.percentile import percentile  # noqa: E402
 from server.config import get_settings  # noqa: E402
 from server.engine.factory import build_engine, build_realiser  # noqa: E402
 from server.realise import grounding as G  # noqa: E402
@@ -224,7 +225,7 @@ def summarise(res: dict) -> dict:
         "fallback": pct(sum(r["fallback"] for r in rows), n) if model else "-",
         "words (mean)": f"{statistics.mean(r['words'] for r in rows):.1f}",
         "first sentence p50 ms": f"{statistics.median(r['first_sentence_ms'] for r in rows):.0f}",
-        "first sentence p95 ms": f"{sorted(r['first_sentence_ms'] for r in rows)[int(0.95 * (n - 1))]:.0f}",
+        "first sentence p95 ms": f"{percentile([r['first_sentence_ms'] for r in rows], 95):.0f}",
         "full reply p50 ms": f"{statistics.median(r['realise_ms'] for r in rows):.0f}",
         "tokens/s": "-",
     }

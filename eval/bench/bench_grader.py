@@ -31,6 +31,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precisi
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from eval.bench.percentile import percentile  # noqa: E402
 from server.grading.base import ALL_NURSE, GradeContext  # noqa: E402
 from server.grading.data_sources import MECHANISMS, load_epitome, load_seed, shared_dir  # noqa: E402
 
@@ -346,8 +347,8 @@ def section_speed(grader, rss_before: float, rss_after: float) -> None:
             ("cold, packed pass on 1 thread (for comparison)", True, 1)):
         grader.encoder.offline_threads = threads
         t = timed(cold)
-        print(f"per-turn grading, {len(t)} seed-test replies, {label}: p50 {np.percentile(t, 50):.1f} ms, "
-              f"p95 {np.percentile(t, 95):.1f} ms, max {max(t):.1f} ms" + ("" if threads == 1 else " (target p95 <= 30 ms)"))
+        print(f"per-turn grading, {len(t)} seed-test replies, {label}: p50 {percentile(t, 50):.1f} ms, "
+              f"p95 {percentile(t, 95):.1f} ms, max {max(t):.1f} ms" + ("" if threads == 1 else " (target p95 <= 30 ms)"))
     grader.encoder.offline_threads = offline
     print("(the reply's MiniLM pass is shared with the engine's fact retrieval, which no longer embeds the turn itself)")
     grader.encoder._cache.clear()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from eval.bench.percentile import percentile
 from server.api.client import SessionClient
 from server.api.launch import ServerProcess
 from server.config import Settings
@@ -46,13 +47,6 @@ SCRIPT = [
     "Is there anything else you'd like to ask me?",
     "Thank you for telling me all of this.",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (no interpolation), q in [0, 100]."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def proc_status(pid: int, key: str) -> int | None:

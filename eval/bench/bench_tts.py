@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import time
 
+from eval.bench.percentile import percentile
 from server.engine.types import EmotionalState
 from server.persona.schema import Voice
 from server.speech.tts import PiperSynthesizer, Pyttsx3Synthesizer, prosody_for, split_for_speech
@@ -40,8 +41,8 @@ STATE = EmotionalState(trust=0.4, distress=0.7, emotion="fear")
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    """q in [0, 1]; the nearest-rank percentile every benchmark uses (eval/bench/percentile.py)."""
+    return percentile(values, 100 * q)
 
 
 def bench(synth, repeats: int) -> None:

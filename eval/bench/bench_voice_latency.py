@@ -27,6 +27,7 @@ from pathlib import Path
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from eval.bench.percentile import percentile  # noqa: E402
 from server.api.launch import ServerProcess  # noqa: E402
 from server.config import Settings  # noqa: E402
 from tests.voice_audio import silence, speech, stream  # noqa: E402
@@ -49,8 +50,8 @@ TARGET_P50_MS = 1500
 
 
 def pct(values: list[float], q: float) -> float:
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+    """q in [0, 1]; the nearest-rank percentile every benchmark uses (eval/bench/percentile.py)."""
+    return percentile(values, 100 * q)
 
 
 async def one_session(url: str, turns: int, persona: str, results: list[dict], discarded: list[str]) -> None:

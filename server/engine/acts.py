@@ -11,10 +11,12 @@ import re
 from .types import DialogueAct
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
+# Opening questions ask for the presenting complaint, whatever warmth comes with them.
+_OPENING_Q = re.compile(r"\b(what brings you|what can i do for you|what('s| has| have) been going on|how can i help|what seems to be the (problem|trouble))\b")
 _CLOSING = re.compile(r"\b(goodbye|bye|see you (next|soon|in)|take care|that's all for today|we'll stop here|thanks for coming in|thank you for coming)\b")
 _TEACH_BACK = re.compile(r"\b(in your own words|explain (it )?back|tell me what you('ll| will) (do|tell)|to make sure i explained|what will you tell|can you repeat back|what's your understanding of the plan)\b")
 _REASSURE = re.compile(r"\b(don't worry|do not worry|no need to worry|nothing to worry|probably nothing|i'm sure it's (nothing|fine|ok|okay)|you'll be (fine|ok|okay|alright)|everything (will|is going to) be (fine|ok|okay|alright)|it's going to be (fine|ok|okay|alright)|it'll be (fine|ok|okay)|i promise it's|it's nothing serious)\b")
-_ADVICE = re.compile(r"\b(you should|you need to|you have to|you must|i recommend|i'd recommend|i would recommend|i suggest|i'd suggest|try to|make sure you|it's important that you|i want you to|start taking|stop taking|you ought to)\b")
+_ADVICE = re.compile(r"\b(you should|you need to|you have to|you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))|i recommend|i'd recommend|i would recommend|i suggest|i'd suggest|try to|make sure you|it's important that you|i want you to|start taking|stop taking|you ought to)\b")
 _OPEN_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(what|how|why|tell me|describe|could you tell me|can you tell me|would you tell me|can you describe|could you describe|talk me through|walk me through|help me understand)\b")
 _CLOSED_WH = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(how (long|many|much|often|old|far|bad)|what (time|dose|day|year|number)|when|where|which|who)\b")
 _AUX_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|any|anything|ever)\b")
@@ -35,6 +37,8 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
         return DialogueAct.closing, qtype
     if _TEACH_BACK.search(low):
         return DialogueAct.teach_back_request, qtype
+    if _OPENING_Q.search(low) and qtype == "open":
+        return DialogueAct.open_question, qtype
     if empathic and qtype != "closed":
         return DialogueAct.empathic_statement, qtype
     if _REASSURE.search(low):

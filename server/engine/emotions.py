@@ -44,6 +44,12 @@ _ATTRIB_RE = re.compile(
     r"that's|thats|that is|that was|it's|this is|i can see|i sense|i hear|i notice)\b"
 )
 _NEGATED_RE = re.compile(r"\b(don't|dont|do not|no need to|nothing to|not|never|shouldn't|no reason to)\s+(be\s+|get\s+|feel\s+)?$")
+# Asking what the worry is explores a concern; it does not name the patient's feeling:
+# "what worries you?", "is there something you're worried this could be?", "anything worrying you about it?"
+_CONCERN_Q_RE = re.compile(
+    r"\b(what|which|anything|something|any)\b[^.?!]{0,30}\b(worr(y|ies|ied|ying)|concern(s|ed|ing)?)\b[^.?!]*\?|"
+    r"\b(worr(y|ies|ied|ying)|concerns?)\b[^.?!]{0,12}\b(about|that|this|it|could|might)\b[^.?!]*\?"
+)
 _SELF_RE = re.compile(r"\b(i'm|i am|i was|i feel|i'd feel|i'd be|i would be|i get)\s+(so\s+|really\s+|very\s+|a bit\s+)?$")
 
 
@@ -51,14 +57,19 @@ def named_emotions(text: str) -> list[tuple[str, str]]:
     """(word, family) pairs the speaker attributes to the listener, in order of appearance.
 
     "Don't worry" is reassurance and "I'm worried about your sugar" is the doctor's own
-    feeling; neither names the patient's emotion, so both are skipped.
+    feeling; neither names the patient's emotion, so both are skipped. Nor does a question
+    about what the worry is ("Is there something you're worried this could be?"): that
+    explores a concern.
     """
     low = text.lower().replace("’", "'")
+    concern_q = [c.span() for c in _CONCERN_Q_RE.finditer(low)]
     found = []
     for m in _EMO_RE.finditer(low):
         before = low[max(0, m.start() - 40): m.start()]
         if _NEGATED_RE.search(before) or _SELF_RE.search(before):
             continue
+        if _WORD_TO_FAMILY[m.group(1)] == "fear" and m.group(1).startswith("worr") and any(a <= m.start() < b for a, b in concern_q):
+            continue  # a question about what the worry is: exploring a concern, not naming fear
         if not _ATTRIB_RE.search(before) and not _ATTRIB_RE.search(low[m.end(): m.end() + 12]):
             continue
         found.append((m.group(1), _WORD_TO_FAMILY[m.group(1)]))

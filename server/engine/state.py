@@ -3,7 +3,8 @@
 1. Score the turn: an empathy signal s in [-1, 1] from the grade. Answers to an empathic
    opportunity are scored by ECCS level (ECCS_SIGNAL); other turns by their NURSE types
    and question type. Each negative flag subtracts its FLAG_PENALTY; naming the wrong
-   emotion subtracts, naming the right one adds.
+   emotion subtracts, naming the right one adds. The level and each flag count by
+   0.5 + 0.5 x the grader's confidence in them (confidence_weight).
 2. Move: trust += TRUST_GAIN * sensitivity * s; distress -= DISTRESS_RELIEF * sensitivity * s.
 3. Remember unanswered cues: each opportunity raised and not yet acknowledged adds
    CUE_PRESSURE distress per turn, so ignoring cues builds distress.
@@ -41,12 +42,21 @@ GUARDED_BELOW = 0.35
 OPEN_FROM = 0.65
 
 
+def confidence_weight(p: float | None) -> float:
+    """Half of a move is certain, the other half scales with the grader's confidence; a grader
+    that reports none (rules, judge) moves the state fully."""
+    return 1.0 if p is None else 0.5 + 0.5 * p
+
+
 def empathy_signal(grade: Grade) -> float:
+    """The turn's signal; a level or a flag moves it in proportion to the grader's confidence
+    in it (grade.confidence), so an unsure grade moves the patient less."""
+    conf = grade.confidence
     if grade.eccs is not None:
-        s = ECCS_SIGNAL[grade.eccs]
+        s = ECCS_SIGNAL[grade.eccs] * confidence_weight(conf.eccs)
     else:
         s = min(3, len(grade.nurse)) * NURSE_SIGNAL + (OPEN_QUESTION_SIGNAL if grade.question_type == "open" else 0.0)
-    s -= sum(FLAG_PENALTY.get(f, 0.0) for f in grade.flags)
+    s -= sum(FLAG_PENALTY.get(f, 0.0) * confidence_weight(conf.flags.get(f)) for f in grade.flags)
     if grade.empathic_accuracy is not None:
         s += ACCURACY_SIGNAL[grade.empathic_accuracy]
     return max(-1.0, min(1.0, s))

@@ -44,6 +44,7 @@ class ArtefactMeta(BaseModel):
     heads: dict[str, HeadMeta]
     data: dict[str, int] = Field(description="Rows used from each training source.")
     notes: list[str] = Field(default_factory=list)
+    pair: dict | None = Field(None, description="The pair model (pair_model.py): frozen layers, flag and NURSE order, thresholds, ECCS rule.")
 
 
 def digest(arrays: dict[str, np.ndarray], meta: ArtefactMeta) -> str:

@@ -25,6 +25,7 @@ Flag = Literal[
 ALL_FLAGS: tuple[str, ...] = Flag.__args__  # type: ignore[attr-defined]
 ALL_NURSE: tuple[str, ...] = NurseType.__args__  # type: ignore[attr-defined]
 NEGATIVE_FLAGS = frozenset(ALL_FLAGS) - {"interrupted"}
+TEXT_FLAGS: tuple[str, ...] = tuple(f for f in ALL_FLAGS if f != "interrupted")  # what a grader reads from words
 
 
 class Epitome(BaseModel):
@@ -45,6 +46,14 @@ class GradeContext(BaseModel):
     interrupted: bool = False
 
 
+class Confidence(BaseModel):
+    """How sure the grader is of its own decisions, as probabilities in [0, 1]. The engine scales
+    the trust and distress a turn moves by them, and an unsure grade's feedback says so."""
+
+    eccs: float | None = Field(None, ge=0, le=1, description="Probability of the ECCS level given; None without a level or a model.")
+    flags: dict[str, float] = Field(default_factory=dict, description="Per text flag, the probability that its presence or absence is right.")
+
+
 class Grade(BaseModel):
     grader_version: str
     eccs: int | None = Field(None, ge=0, le=6, description="Only when answering an empathic opportunity.")
@@ -56,6 +65,7 @@ class Grade(BaseModel):
     named_emotion: str | None = Field(None, description="Emotion family the learner named, if any.")
     empathic_accuracy: bool | None = Field(None, description="Named emotion matches the patient's; None if none named.")
     feedback: str = ""
+    confidence: Confidence = Field(default_factory=Confidence)
 
 
 @runtime_checkable

@@ -22,9 +22,13 @@ def accuracy_of(named: str | None, ctx: GradeContext) -> bool | None:
     return any(compatible(named, e) for e in [ctx.patient_emotion, *ctx.also_accept])
 
 
-def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True) -> Grade:
-    """Return a copy of `g` that obeys the caps and cross-field rules."""
+def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True, courtesy: bool = False) -> Grade:
+    """Return a copy of `g` that obeys the caps and cross-field rules. `courtesy`: the turn is
+    only a greeting or courtesy (`phrases.is_courtesy`): no ECCS and no penalty, even when an
+    opening is there (the opening stays open for the next turn)."""
     flags = [f for f in ALL_FLAGS if f in set(g.flags) and f != "interrupted"]
+    if courtesy:
+        flags = []
     if ctx.interrupted:
         flags.append("interrupted")
     nurse = [t for t in ALL_NURSE if t in set(g.nurse)]
@@ -39,7 +43,7 @@ def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True) -> Gr
     if named is None and "name" in nurse:
         nurse.remove("name")
 
-    if not ctx.opportunity_id:
+    if not ctx.opportunity_id or courtesy:
         eccs = None
         flags = [f for f in flags if f != "topic_switch"]
     else:
@@ -60,15 +64,9 @@ def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True) -> Gr
             nurse.remove("explore")
         if eccs == 5 and "understand" not in nurse:
             nurse.append("understand")  # legitimising is NURSE 'understand'
-        if eccs == 6:
-            ep.interpretations = 2  # a shared feeling is a strong interpretation
-
-    if named is not None:
-        ep.emotional_reactions = max(ep.emotional_reactions, 1)
-    if "explore" in nurse:
-        ep.explorations = max(ep.explorations, 1)
-    if ep.explorations and g.question_type == "none" and "explore" not in nurse:
-        ep.explorations = 0  # nothing was asked or invited
+    # EPITOME fields stay as the backend gave them: they are scored against EPITOME raters, and
+    # cross-scheme edits here (ECCS 6 -> strong interpretation, ...) would make them mean
+    # something else than what the EPITOME cross-validation measures.
 
     space = g.space
     if eccs is not None and eccs >= 3:
@@ -79,6 +77,7 @@ def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True) -> Gr
     out = g.model_copy(update={
         "eccs": eccs, "nurse": [t for t in ALL_NURSE if t in nurse], "flags": flags, "epitome": ep, "space": space,
         "empathic_accuracy": accuracy,
+        "confidence": g.confidence.model_copy(update={"eccs": g.confidence.eccs if eccs is not None else None}),
     })
     if write_feedback:
         out.feedback = feedback_for(out, ctx)

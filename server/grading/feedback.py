@@ -15,7 +15,19 @@ def better_option(emotion: str | None) -> str:
     return "That sounds really hard. Can you tell me more about how it's been for you?"
 
 
+UNSURE_BELOW = 0.5  # ECCS confidence under which feedback is offered as a possibility
+
+
 def feedback_for(g: Grade, ctx: GradeContext) -> str:
+    """The feedback sentence; on an unsure grade it says so and is worded as a possibility."""
+    text = _feedback(g, ctx)
+    conf = g.confidence.eccs
+    if conf is not None and conf < UNSURE_BELOW:
+        return "I'm not certain of this grade, so take it as a suggestion: " + text[0].lower() + text[1:]
+    return text
+
+
+def _feedback(g: Grade, ctx: GradeContext) -> str:
     alt = better_option(ctx.patient_emotion)
     flags = set(g.flags)
     if "dismissive" in flags:

@@ -14,6 +14,7 @@ and VR-CoDES space (3 classes).
 from __future__ import annotations
 
 import math
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -94,10 +95,13 @@ class PairModel:
         self.head_W, self.head_b = t(arrays["pair.head.W"]), t(arrays["pair.head.b"])
         self.flags, self.nurse = tuple(flags), tuple(nurse)
         self.embeddings = hf.embeddings
+        # its own lock, not the embedder's: the pair pass only reads MiniLM's weights, so it can run
+        # on the second core while the reply's own pass (EPITOME, retrieval) runs on the first
+        self._lock = threading.Lock()
 
     def batch(self, patients: Sequence[str], replies: Sequence[str]):
         return self.tokenizer([trim_patient(p) for p in patients], [r if r.strip() else "." for r in replies], padding=True,
-                              truncation="only_first", max_length=MAX_TOKENS, return_tensors="pt")
+                              truncation="longest_first", max_length=MAX_TOKENS, return_tensors="pt")
 
     def frozen_states(self, enc):
         """Hidden states after the FROZEN bottom layers (what training caches)."""
@@ -110,7 +114,7 @@ class PairModel:
 
     def logits(self, patients: Sequence[str], replies: Sequence[str]) -> np.ndarray:
         torch = self.torch
-        with self.embedder._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode():
             enc = self.batch(patients, replies)
             h = self.frozen_states(enc)
             add = (1.0 - enc["attention_mask"][:, None, None, :].to(h.dtype)) * -1e9

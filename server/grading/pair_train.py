@@ -151,7 +151,7 @@ class PairTrainer:
                 loss.backward()
                 opt.step()
                 sched.step()
-                run += float(loss)
+                run += loss.item()
             self.report(f"pair model: epoch {ep + 1}/{epochs}, loss {run / len(batches):.4f}")
         arrays = {f"pair.layer{li}.{k}": _layer(params, li)[k].detach().numpy().astype(np.float16) for li in range(n_top)
                   for k in LAYER_KEYS}

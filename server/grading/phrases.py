@@ -17,7 +17,10 @@ UNDERSTAND = _rx(r"i (can )?understand( why| that| how)?", r"that makes( a lot o
 RESPECT = _rx(r"i can see how hard you", r"you've (been|done) (so |really )?(well|everything|a lot|your best)", r"you('ve| have) been (so |very |really )?(strong|brave)",
               r"i (really )?(admire|respect)", r"that took (courage|a lot)", r"you('ve| have) coped", r"you've been trying",
               r"credit to you", r"you've done a (great|good|remarkable) job", r"you('ve| have) been through a lot",
-              r"thank you for (telling|sharing|being honest|trusting)", r"it takes courage", r"you clearly care")
+              r"thank you for (telling|sharing|being honest|trusting)", r"it takes courage", r"you clearly care",
+              # an apology that owns a failure (to an angry patient, NURSE respect)
+              r"i('m| am) (so |really |very |truly )?sorry (that )?(we|you('ve| have)? had to|you were (kept|left|told)|nobody|no one|it took|this (wasn't|was not|hasn't))",
+              r"i (do )?apologi[sz]e", r"(that|this) (shouldn't|should not) have happened", r"we (should have|let you down|got (it|that) wrong)")
 SUPPORT = _rx(r"i('ll| will) (be here|help|support|make sure|stay|work with you)", r"we('ll| will| can) (work|figure|get through|sort|find|face|do this|tackle)",
               r"i('m| am) here (for|to help|with) you", r"you('re| are) not alone", r"together", r"we're in this",
               r"i('m| am) not going anywhere", r"whatever happens", r"i('ll| will) be with you", r"let's (work|figure|find|face)")
@@ -28,7 +31,18 @@ EXPLORE = _rx(r"tell me more", r"say more", r"what do you mean", r"how (are|have
               r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"what was (that|it) like",
               r"what (goes|went) through your (mind|head)", r"can you tell me (more )?about (that|what|how)", r"what are your (thoughts|worries|fears|concerns)",
               r"what (else|matters most|would help)", r"is there something (else|more)", r"what do you think (is|might be) (going on|causing)",
-              r"what('s| is) most important to you", r"help me understand")
+              r"what('s| is) most important to you", r"help me understand", r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down",
+              r"how did (that|it|you) (make you )?feel", r"(alleviate|relieve|cope with|deal with|manage|handle) (the |your |that |this |all that )?(stress|worry|worries|anxiety|pressure)",
+              r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
+# A question about the feeling or worry itself: acknowledgment and pursuit in one (ECCS 4), where a
+# bare continuer ("tell me more") is ECCS 3.
+FEELING_QUESTION = _rx(r"how (are|have) you (been )?(feeling|coping)", r"what('s| is| has) (been )?(worrying|troubling|frightening|scaring) you",
+                       r"what worries you", r"what concerns you", r"what are you (most )?(worried|afraid|scared|concerned)",
+                       r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"how did (that|it|you) (make you )?feel",
+                       r"what (goes|went) through your (mind|head)", r"what are your (thoughts|worries|fears|concerns)",
+                       r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down", r"what was (that|it) like",
+                       r"(alleviate|relieve|cope with|deal with|manage|handle) (the |your |that |this |all that )?(stress|worry|worries|anxiety|pressure)",
+                       r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
 LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"(it's|it is|that's|that is) (completely |perfectly |totally |very )?(natural|normal|understandable|okay|ok|reasonable|human) to (feel|be|worry)",
                  r"of course you('re| are| feel| would)", r"no wonder", r"makes (complete |perfect |total )?sense (that you|you('d| would))",
                  r"who wouldn't", r"most people (would|in your)", r"(it's|that's) (a )?(completely |perfectly )?(natural|normal|understandable) (reaction|response|feeling)",
@@ -37,24 +51,29 @@ SHARED = _rx(r"i('d| would) (feel|be) (the same|just as|exactly the same|worried
              r"i('d| would) (feel|be) (\w+ )?(too|as well)", r"in your (shoes|position),? i('d| would)", r"if i were (you|in your)",
              r"i('ve| have) (felt|been through) (something )?(similar|the same|that too)", r"i (felt|remember feeling) (the same|like that)")
 SYMPATHY = _rx(r"i('m| am) so sorry for you", r"i feel (so )?(sorry|bad) for you", r"(you )?poor (you|thing)", r"how awful for you",
-               r"i pity you", r"i feel (so )?sad for you", r"that's (so )?(awful|terrible|tragic)", r"what a shame", r"i('m| am) (so |really |very )?sorry( to hear( that)?)?")
+               r"i pity you", r"i feel (so )?sad for you", r"that's (so )?(awful|terrible|tragic)", r"what a shame", r"i('m| am) (so |really |very )?sorry( to hear( that)?)?",
+               r"(so |very |really )?sorry to hear( that| about)?")
 FALSE_UNDERSTANDING = _rx(r"i know (exactly |just )?(how|what) you('re| are)? ?(feel|feeling|going through|mean)", r"i (completely|totally|fully) understand( how| what)?",
                           r"i know exactly", r"i know how (that|it) (is|feels)", r"i've been there", r"i know what it's like", r"i understand (exactly|completely|perfectly)")
 REASSURE = _rx(r"don't worry", r"do not worry", r"no need to worry", r"nothing to worry", r"probably nothing", r"i'm sure (it's|it is|you're|you are) (nothing|fine|ok|okay|alright)",
                r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)",
-               r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be")
+               r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be",
+               r"(we('ll| will)|let's|let us) (try )?(and |to )?do (our|my) best", r"(let's|let us|we('ll| will)|i('ll| will)) (try )?(and |to )?get you (well|better|sorted|fixed|right)",
+               r"(let's|let us) try our best")
 DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not that bad", r"let's not dwell", r"(that's|that is) (not relevant|irrelevant|not important|not the point)",
                  r"we don't have (time|long)", r"you shouldn't (feel|be)", r"there's no (reason|point) (to be|in being|getting)", r"just relax", r"get over",
                  r"stop (worrying|crying|complaining)", r"it happens to everyone", r"let's (just )?(stick to|get back to|focus on) (the|your) (facts|medical|symptoms|questions)",
                  r"anyway,", r"moving on", r"that's in the past", r"pull yourself together", r"you're being (silly|dramatic|unreasonable)", r"i don't have time",
                  r"not my (problem|department|fault)", r"nothing i can do about")
-ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
+ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
              r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
 STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",
                  r"(in|from) your culture", r"someone (like you|of your background)", r"typical (for|of) (your|someone)", r"i'm sure you (don't|can't|won't|wouldn't) (understand|cope|manage|afford)",
                  r"as a (woman|man|mother|father|pensioner),? you")
 PERFUNCTORY = re.compile(r"^\s*(ok|okay|right|alright|i see|mm+|hmm+|uh[- ]huh|sure|got it|noted|fine|yes|yeah|oh)\b[.,!]?")
-ACK_GENERIC = _rx(r"(that|this|it) (sounds|seems|must be|must have been|is|was) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|a lot|distressing|upsetting|overwhelming|frightening|scary|worrying|stressful|exhausting|heartbreaking)",
+ACK_GENERIC = _rx(r"must (be|feel|have been|make (it|things|life)|have made (it|things|life)) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|lonely|frightening|scary|worrying|stressful|exhausting|overwhelming|upsetting)",
+                  r"you must (really |so )?(miss|be missing) (him|her|them|it)",
+                  r"(that|this|it) (sounds|seems|must be|must have been|is|was) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|a lot|distressing|upsetting|overwhelming|frightening|scary|worrying|stressful|exhausting|heartbreaking)",
                   r"i can (see|hear|tell) (that|how|this|you)", r"i('m| am) (so |very |really )?sorry (about|for) (your|the) loss", r"i('m| am) sorry (that )?(this|that|you)")
 JARGON = _rx(r"myocardial infarction", r"\bmi\b", r"acute coronary syndrome", r"\bacs\b", r"troponins?", r"hba1c", r"a1c", r"idiopathic", r"prognosis", r"metasta(tic|sis|ses|sized)",
              r"neoplasm", r"hypertension", r"hyperglyc(a)?emi(a|c)", r"glyc(a)?emic", r"nephropathy", r"neuropathy", r"retinopathy", r"angina pectoris", r"isch(a)?emi(a|c)",
@@ -80,3 +99,32 @@ def overlap(a: str, b: str) -> float:
     """Share of b's content words that a takes up (used for 'relates to the patient's turn')."""
     wb = content_words(b)
     return len(content_words(a) & wb) / len(wb) if wb else 0.0
+
+
+# Moving the consultation on to the doctor's agenda ("let's start with your sore throat first").
+REDIRECT = _rx(r"let's (start|focus|begin|concentrate) (with|on)", r"let us (start|focus|begin) (with|on)", r"first things first", r"for now let's")
+
+# Routine history topics: a question on one of these, sharing nothing with the patient's turn,
+# moves away from what the patient raised (a topic switch when an opening was there).
+CHECKLIST = _rx(r"smok(e|es|ing|er)", r"drink(s|ing)?", r"alcohol", r"allerg(y|ies|ic)", r"(any|other) medications?", r"medications? (do|are) you",
+                r"family history", r"(your|any) (job|occupation|work)", r"what do you do for (a living|work)", r"blood pressure", r"recreational drugs",
+                r"surgeries", r"operations", r"(on|taking|take) any (tablets|pills|medicines?)", r"any (tablets|pills)", r"immuni[sz]ations|vaccin", r"diet", r"exercise", r"weight", r"date of birth", r"insurance",
+                r"bowel|urin(e|ation)|pee", r"stools?", r"blood in (your|the)", r"(past|previous) medical", r"scales", r"your weight")
+
+# Greetings and courtesies: with nothing else in the turn, there is no empathic move to grade and
+# nothing to penalise (a greeting is not a topic switch).
+COURTESY = re.compile(r"\b(hi|hello|hey|good (morning|afternoon|evening)|nice to (meet|see) you|pleased to meet you|have a seat|take a seat|"
+                      r"sit (down|yourself down)|come (on )?in|thanks? (you )?for (coming|waiting)|my name is|i'm (dr|doctor)|i am (dr|doctor)|"
+                      r"welcome|how are you( (doing|today))?|make yourself comfortable)\b")
+_NAME_TITLE = re.compile(r"\b(mr|mrs|ms|miss|dr|doctor)\.?\s+[a-z]+")
+
+
+def is_courtesy(text: str) -> bool:
+    """True for a turn that is only a greeting or courtesy ("Good morning Mr Chen, have a seat")."""
+    low = text.lower().replace("’", "'")
+    if not COURTESY.search(low):
+        return False
+    rest = _NAME_TITLE.sub(" ", COURTESY.sub(" ", low))
+    rest = re.sub(r"\b(please|thanks|thank you|so|and|i'm|i am|it's|nice|lovely|great|okay|ok|there|today|again|in|now)\b", " ", rest)
+    left = re.findall(r"[a-z']+", rest)
+    return len(left) <= 2 and ("?" not in rest or not left)

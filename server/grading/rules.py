@@ -28,6 +28,9 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
         "respect": bool(P.RESPECT.search(low)),
         "support": bool(P.SUPPORT.search(low)),
         "explore": bool(P.EXPLORE.search(low)),
+        "feeling_question": bool(P.FEELING_QUESTION.search(low)),
+        "checklist": bool(P.CHECKLIST.search(low)),
+        "redirect": bool(P.REDIRECT.search(low)),
         "legitimise": bool(P.LEGITIMISE.search(low)),
         "shared": bool(P.SHARED.search(low)),
         "sympathy": bool(P.SYMPATHY.search(low)),
@@ -77,8 +80,11 @@ class RuleGrader:
         if ctx.interrupted:
             flags.append("interrupted")
 
+        courtesy = P.is_courtesy(text)
+        if courtesy:
+            flags = ["interrupted"] if ctx.interrupted else []
         eccs = None
-        if ctx.opportunity_id:
+        if ctx.opportunity_id and not courtesy:
             eccs = self._eccs(s, flags)
             blocking = {"dismissive", "sympathy_only", "false_understanding", "premature_reassurance"} & set(flags)
             if eccs <= 1 and not blocking and not s["reassure"]:
@@ -109,24 +115,24 @@ class RuleGrader:
             level = 6
         elif s["legitimise"]:
             level = 5
-        elif s["acknowledges"] and (s["explore"] or s["qtype"] == "open"):
-            level = 4
+        elif s["acknowledges"] and (s["explore"] or s["qtype"] == "open") or s["feeling_question"]:
+            level = 4  # a question about the feeling or worry itself is acknowledgment and pursuit
         elif s["acknowledges"] or s["support"] or s["shared"]:
             level = 3
         elif s["explore"]:
             level = 3  # pursuing the feeling itself acknowledges it (continuer)
         elif s["sympathy"]:
             level = 2
-        elif (s["overlap"] >= 0.2 and s["qtype"] != "none") or s["qtype"] == "open":
-            level = 2  # implicit: takes up the content or leaves room, but skips the feeling
-        elif s["perfunctory"] or s["false_understanding"]:
-            level = 1
+        elif s["overlap"] >= 0.2 or (s["qtype"] != "none" and not s["checklist"]) or s["qtype"] == "open":
+            level = 2  # implicit: takes up the patient's own complaint or context, not the feeling
+        elif s["perfunctory"] or s["false_understanding"] or s["reassure"]:
+            level = 1  # a token, or a bare reassurance that waves the worry away
         else:
             level = 0
         if "sympathy_only" in flags or "false_understanding" in flags:
             level = min(level, 2)
         if s["reassure"] and not s["explore"]:
-            level = min(level, 1 if not s["acknowledges"] else 2)
+            level = min(level, 2)  # "we'll do our best" before exploring: at most 2
         if s["stereotype"]:
             level = min(level, 1)
         return level

@@ -38,15 +38,14 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from .artefact import MODEL_DIR, ArtefactMeta, HeadMeta, save
-from .base import ALL_FLAGS, ALL_NURSE
-from .data_sources import MECHANISMS, EpitomePair, SeedRow, load_epitome, load_seed, shared_dir
+from .base import ALL_NURSE, TEXT_FLAGS
+from .data_sources import MECHANISMS, EpitomePair, SeedRow, load_epitome, load_real_labels, load_seed, real_rows, shared_dir
 from .features import (REPLY_MAX_TOKENS, RULE_NAMES, SENT_LAYER, TextEncoder, dense_block, kept_sentences, mix_reddit, ngrams,
                        relation_vector, rule_vector, sentences, strongest_sentence)
 from .token_pool import TokenPool, fit_token_pool, rationale_token_labels
 
 log = logging.getLogger(__name__)
 
-TEXT_FLAGS = tuple(f for f in ALL_FLAGS if f != "interrupted")
 # Inverse regularisation per head, from 5-fold CV grouped by patient turn on the seed train split.
 SEED_C = {"eccs": 10.0, "nurse_support": 10.0, "flag_jargon": 10.0}
 SEED_C_DEFAULT = 3.0
@@ -315,6 +314,25 @@ def fit_reddit(block: RedditBlock, idx: np.ndarray, seed: int, *, offsets: bool 
     return model
 
 
+def reddit_arrays(fitted: RedditModel, vocab: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """The artefact arrays of fitted EPITOME-dev heads; their TF-IDF vocabularies go into `vocab`."""
+    arrays: dict[str, np.ndarray] = {}
+    vocab["epitome"] = vocab_list(fitted.tv)
+    arrays["epitome.idf"] = fitted.tv.idf_.astype(np.float32)
+    vocab["epitome_sent"] = vocab_list(fitted.sent_tv)
+    arrays["epitome_sent.idf"] = fitted.sent_tv.idf_.astype(np.float32)
+    for m, (lex_clf, dense_clf, sent_clf, *rest) in fitted.heads.items():
+        store(arrays, f"reddit_{m}.lex", lex_clf)
+        store(arrays, f"reddit_{m}.dense", dense_clf)
+        store(arrays, f"reddit_{m}.sent", sent_clf)
+        if rest:
+            store(arrays, f"reddit_{m}.msent", rest[0])
+        if m in fitted.pools:
+            arrays.update(fitted.pools[m].arrays(f"reddit_{m}.pool."))
+        arrays[f"reddit_{m}.offset"] = fitted.offsets[m].astype(np.float32)
+    return arrays
+
+
 def macro_f1(y: np.ndarray, pred: np.ndarray, k: int = 3) -> float:
     cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
     tp = np.diag(cm)
@@ -349,7 +367,7 @@ def grouped_folds(groups: Sequence[str], n: int, seed: int) -> list[tuple[np.nda
 # ------------------------------------------------------------------ the whole pipeline
 
 def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True, out: Path | None = MODEL_DIR,
-          cache_dir: Path | None = DEFAULT_CACHE, rows: list[SeedRow] | None = None,
+          cache_dir: Path | None = DEFAULT_CACHE, rows: list[SeedRow] | None = None, pair: bool = True,
           report: Callable[[str], None] = log.info) -> tuple[dict[str, np.ndarray], ArtefactMeta, str | None]:
     """Fit every head; write the artefact to `out` (None: do not write). Returns (arrays, meta, version)."""
     np.random.seed(seed)
@@ -368,19 +386,8 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
         report(f"EPITOME-dev: {len(pairs)} pairs")
         rb = RedditBlock(pairs, cache)
         fitted = fit_reddit(rb, np.arange(len(pairs)), seed)
-        vocab["epitome"] = vocab_list(fitted.tv)
-        arrays["epitome.idf"] = fitted.tv.idf_.astype(np.float32)
-        vocab["epitome_sent"] = vocab_list(fitted.sent_tv)
-        arrays["epitome_sent.idf"] = fitted.sent_tv.idf_.astype(np.float32)
-        for m, (lex_clf, dense_clf, sent_clf, *rest) in fitted.heads.items():
-            store(arrays, f"reddit_{m}.lex", lex_clf)
-            store(arrays, f"reddit_{m}.dense", dense_clf)
-            store(arrays, f"reddit_{m}.sent", sent_clf)
-            if rest:
-                store(arrays, f"reddit_{m}.msent", rest[0])
-            if m in fitted.pools:
-                arrays.update(fitted.pools[m].arrays(f"reddit_{m}.pool."))
-            arrays[f"reddit_{m}.offset"] = fitted.offsets[m].astype(np.float32)
+        arrays.update(reddit_arrays(fitted, vocab))
+        for m in fitted.heads:
             heads[f"reddit_{m}"] = HeadMeta(block="epitome", kind="multiclass", classes=[0, 1, 2], C=REDDIT_C["dense"],
                                             trained_on="epitome-dev", rows=len(pairs))
             report(f"reddit_{m}: offsets {fitted.offsets[m].round(2).tolist()}")
@@ -421,9 +428,24 @@ def train(*, seed: int = 0, shared: Path | None = None, use_shared: bool = True,
                                classes=classes, C=C, stack=[f"reddit_{m}" for m in MECHANISMS] if use_stack else [],
                                threshold=best_threshold(X, y, mask, folds, C, seed) if binary else 0.5,
                                trained_on="seed train split", rows=int(mask.sum()))
+    pair_meta = None
+    if pair:
+        # the pair model: seed train rows plus the real-dialogue labels' train split (never the test split)
+        real = real_rows(load_real_labels("train"), shared_dir(shared)) if use_shared and _has_dialogues(shared_dir(shared)) else []
+        data["real_train"] = len(real)
+        from .pair_train import PairTrainer
+        pair_arrays, pair_meta = PairTrainer(cache.encoder.embedder, TEXT_FLAGS, seed, report).fit(rows + real)
+        arrays.update(pair_arrays)
+        notes.append(f"pair model (pair_model.py): MiniLM layers {pair_meta['frozen']}+ fine-tuned on {pair_meta['rows']} pairs "
+                     f"(seed train + real-dialogue train), ASR-noised copies; it decides ECCS, NURSE, flags and space")
     meta = ArtefactMeta(seed=seed, encoder="all-MiniLM-L6-v2", reply_max_tokens=REPLY_MAX_TOKENS, rule_names=list(RULE_NAMES),
-                        vocab=vocab, heads=heads, data=data, notes=notes)
+                        vocab=vocab, heads=heads, data=data, notes=notes, pair=pair_meta,
+                        base_version="trained-2.0" if pair_meta else "trained-1.0")
     version = save(arrays, meta, Path(out)) if out else None
     if version:
         report(f"wrote {out} ({version})")
     return arrays, meta, version
+
+
+def _has_dialogues(shared: Path) -> bool:
+    return (shared / "aci-bench").is_dir() and (shared / "mts-dialog").is_dir()

@@ -9,17 +9,19 @@ constraints, and feedback is written from the final fields.
 from __future__ import annotations
 
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from .artefact import Artefact
-from .base import ALL_NURSE, Epitome, Grade, GradeContext
+from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContext
 from .constraints import constrain
 from .data_sources import MECHANISMS
+from .pair_model import SPACE_CLASSES, PairModel
+from .phrases import is_courtesy
 from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, reddit_probabilities, rule_vector
 from .rules import rule_signals
-from .train import TEXT_FLAGS
 
 # Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
 # dismissals and the like) to add a NURSE type the head missed; the seed set has few plain
@@ -30,7 +32,34 @@ RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_
 # see, a named feeling, a question that takes up the patient's own words, or an invitation to say
 # more about feelings or worries (a continuer is ECCS 3 in the seed rules).
 ACK_SIGNALS = ("acknowledges", "legitimise", "shared", "ack_generic", "understand", "respect", "support")
+RULE_CONFIDENCE = 0.9  # a precise phrase rule's hit (>= 89% right on the seed train split)
 ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
+
+
+def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of) -> tuple[int, list[str]]:
+    """The labelling conventions (data/real/README.md) that the phrase rules see reliably, applied
+    over the pair model's level: a question about the feeling or worry itself is 4; a level-4
+    pursuit needs a question or an invitation; a question on the patient's own complaint is 2 and
+    not a topic switch (unless it goes to a routine checklist topic); a topic switch is 0, or 1
+    with a token first; pity with a move to the doctor's agenda is at most 2."""
+    flags = list(flags)
+    if s["feeling_question"] and not ruled.get("dismissive"):
+        flags = [f for f in flags if f != "topic_switch"]
+        return max(eccs, min(4, cap_of(flags))), flags
+    if eccs == 4 and s["qtype"] == "none" and not s["explore"]:
+        eccs = 3
+    own_complaint = s["qtype"] != "none" and not s["checklist"] and not s["redirect"]
+    if own_complaint and not set(flags) & {"dismissive", "sympathy_only", "false_understanding", "assumption_or_stereotype"}:
+        if "topic_switch" in flags:
+            flags.remove("topic_switch")
+        eccs = max(eccs, min(2, cap_of(flags)))
+    elif s["checklist"] and s["qtype"] != "none" and not s["acknowledges"] and s["overlap"] < 0.2 and "topic_switch" not in flags:
+        flags.append("topic_switch")  # a routine checklist question in answer to an opening
+    if "topic_switch" in flags:
+        eccs = 1 if s["perfunctory"] else 0
+    if s["sympathy"] and s["redirect"] and not (s["legitimise"] or s["name"] or s["explore"]):
+        eccs = min(eccs, 2)
+    return eccs, flags
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -52,6 +81,10 @@ class TrainedGrader:
         self.tfidf = {block: Tfidf({t: i for i, t in enumerate(words)}, self.artefact.arrays[f"{block}.idf"])
                       for block, words in meta.vocab.items()}
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
+        self.pair = None
+        if meta.pair and "pair.head.W" in self.artefact.arrays:
+            self.pair = PairModel(self.artefact.arrays, meta.pair["flags"], meta.pair["nurse"], self.encoder.embedder)
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="pair-grader")
 
     # -------------------------------------------------------------- encoding
 
@@ -105,8 +138,9 @@ class TrainedGrader:
             return np.array([1.0 - p1, p1])
         return _softmax(z)
 
-    def probabilities(self, text: str, ctx: GradeContext) -> dict[str, np.ndarray]:
-        """Every head's class probabilities for one turn."""
+    def probabilities(self, text: str, ctx: GradeContext, *, seed_heads: bool = True) -> dict[str, np.ndarray]:
+        """Every head's class probabilities for one turn (without the seed-set heads when
+        `seed_heads` is false: the pair model replaces them)."""
         whole, maxed, context, sent_vecs, tokens = self._encode(text, ctx.patient_turn)
         dense = np.concatenate([dense_block(whole, maxed, context), rule_vector(text, ctx)])
         heads = self.artefact.meta.heads
@@ -117,6 +151,8 @@ class TrainedGrader:
                 if f"reddit_{m}" in heads:
                     out[f"reddit_{m}"] = reddit_probabilities(self.artefact.arrays, self.tfidf, m, text, ctx.patient_turn, lex, dense,
                                                               sent_vecs, tokens)
+        if not seed_heads:
+            return out
         lex = self.tfidf["seed"].transform([text])[0]
         plain = np.concatenate([dense, lex])
         for name, h in heads.items():
@@ -128,7 +164,17 @@ class TrainedGrader:
 
     # -------------------------------------------------------------- the grade
 
+    def _epitome(self, p: dict[str, np.ndarray]) -> Epitome:
+        """The EPITOME-dev heads' decision (what the EPITOME cross-validation scores); the seed
+        set's mechanism heads only when the artefact was trained without EPITOME-dev."""
+        meta = self.artefact.meta.heads
+        if all(f"reddit_{m}" in p for m in MECHANISMS):
+            return Epitome(**{m: int(np.argmax(p[f"reddit_{m}"])) for m in MECHANISMS})
+        return Epitome(**{m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS})
+
     def grade(self, text: str, ctx: GradeContext) -> Grade:
+        if self.pair is not None:
+            return self._grade_pair(text, ctx)
         p = self.probabilities(text, ctx)
         meta = self.artefact.meta.heads
         s = rule_signals(text, ctx)
@@ -169,15 +215,57 @@ class TrainedGrader:
             nurse += [t for t, keys in RULE_NURSE.items() if t not in nurse and any(s[k] for k in keys)]
 
         space_classes = meta["space"].classes
-        ep = {m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS}
         raw = Grade(
             grader_version=self.version,
             eccs=eccs,
             nurse=nurse,
             flags=flags,
-            epitome=Epitome(**ep),
+            epitome=self._epitome(p),
             space=space_classes[int(np.argmax(p["space"]))],
             question_type=s["qtype"],
             named_emotion=named,
         )
-        return constrain(raw, ctx)
+        return constrain(raw, ctx, courtesy=is_courtesy(text))
+
+    def _grade_pair(self, text: str, ctx: GradeContext) -> Grade:
+        """ECCS, NURSE, flags and space from the pair model (it reads the patient's turn and the
+        reply together); EPITOME from the EPITOME-dev heads; the named feeling, question type and
+        the precise phrase rules as in `grade`."""
+        pending = self._pool.submit(self.pair.predict, [ctx.patient_turn], [text])  # on the other core
+        p = self.probabilities(text, ctx, seed_heads=False)
+        q = pending.result()[0]
+        pm = self.artefact.meta.pair
+        thr = pm["thresholds"]
+        s = rule_signals(text, ctx)
+        flag_p = dict(zip(self.pair.flags, q["flags"].tolist()))
+        flags = [f for f in self.pair.flags if flag_p[f] >= thr[f"flag_{f}"]]
+        ruled = {"false_understanding": s["false_understanding"], "dismissive": s["dismissive"], "jargon": s["jargon"],
+                 "assumption_or_stereotype": s["stereotype"],
+                 "premature_reassurance": s["reassure"] and not ctx.explored_before}
+        flags += [f for f, hit in ruled.items() if hit and f not in flags]
+        conf_flags = {f: round(max(flag_p[f], RULE_CONFIDENCE) if (f in flags and ruled.get(f)) else
+                               flag_p[f] if f in flags else 1.0 - flag_p[f], 3) for f in self.pair.flags}
+        nurse = [t for t, pr in zip(self.pair.nurse, q["nurse"]) if t != "name" and pr >= thr[f"nurse_{t}"]]
+        named = s["named"][0][1] if s["named"] else None
+        eccs, conf_eccs = None, None
+        if ctx.opportunity_id:
+            levels = q["eccs"]
+            cap_of = lambda fl: min([ECCS_CAPS[f] for f in fl if f in ECCS_CAPS] + [6]
+                                    + ([2] if "premature_reassurance" in fl and "explore" not in nurse else []))
+            cap = cap_of(flags)
+            allowed = levels[:cap + 1] / max(levels[:cap + 1].sum(), 1e-9)
+            eccs = int(np.argmax(allowed)) if pm.get("eccs_rule") != "median" else int((np.cumsum(allowed) < 0.5).sum())
+            eccs, flags = convention_levels(eccs, flags, s, ruled, cap_of)
+            conf_eccs = round(float(levels[eccs] / max(levels[:cap_of(flags) + 1].sum(), 1e-9)), 3)
+        else:
+            flags = [f for f in flags if f != "topic_switch"]
+        if not RULE_NURSE_BLOCKED_BY & set(flags):
+            nurse += [t for t, keys in RULE_NURSE.items() if t not in nurse and any(s[k] for k in keys)]
+        raw = Grade(grader_version=self.version, eccs=eccs, nurse=nurse, flags=flags, epitome=self._epitome(p),
+                    space=self.pair_space(q["space"]), question_type=s["qtype"], named_emotion=named,
+                    confidence=Confidence(eccs=conf_eccs, flags=conf_flags))
+        return constrain(raw, ctx, courtesy=is_courtesy(text))
+
+    @staticmethod
+    def pair_space(probs: np.ndarray) -> str:
+        return SPACE_CLASSES[int(np.argmax(probs))]
