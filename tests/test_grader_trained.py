@@ -414,7 +414,7 @@ def test_factory_honours_settings(monkeypatch):
 
 def test_pair_model_training_is_reproducible_and_loads(tmp_path):
     """The pair model's fine-tuning is seeded: the same rows and seed give the same weights, and
-    the run-time model built from the float16 arrays gives a probability for every head."""
+    the run-time model built from the stored arrays gives a probability for every head."""
     from server.grading.base import ALL_NURSE, TEXT_FLAGS
     from server.grading.features import TextEncoder
     from server.grading.pair_model import PairModel
@@ -425,7 +425,9 @@ def test_pair_model_training_is_reproducible_and_loads(tmp_path):
     a, meta = PairTrainer(enc.embedder, TEXT_FLAGS, seed=3, report=lambda _: None).fit(rows, epochs=1)
     b, _ = PairTrainer(enc.embedder, TEXT_FLAGS, seed=3, report=lambda _: None).fit(rows, epochs=1)
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
-    assert all(v.dtype == np.float16 for v in a.values())
+    # weight matrices as int8 changes from MiniLM with float16 scales; the rest float16
+    assert all(v.dtype == (np.int8 if k.endswith(".q") else np.float16) for k, v in a.items())
+    assert any(k.endswith(".W.q") for k in a)
     assert set(meta["thresholds"]) == {f"nurse_{t}" for t in ALL_NURSE} | {f"flag_{f}" for f in TEXT_FLAGS}
     q = PairModel(a, TEXT_FLAGS, ALL_NURSE, enc.embedder).predict(["I'm scared."], ["That sounds frightening."])[0]
     assert q["eccs"].shape == (7,) and abs(q["eccs"].sum() - 1) < 1e-5
@@ -449,3 +451,19 @@ def test_pair_model_layers_equal_minilm_before_fine_tuning():
         for layer in m.encoder.layer:
             h = bert_layer(torch, h, add, layer_params(layer))
     assert float((h - want).abs().max()) < 1e-4
+
+
+def test_pair_layers_round_trip_through_int8_deltas():
+    """Packing the fine-tuned layers as int8 changes from MiniLM loses little: a weight comes back
+    within about half a quantisation step (the scale itself is float16)."""
+    from server.grading.features import TextEncoder
+    from server.grading.pair_model import FrozenBottom, pack_top_layers, unpack_top_layers
+
+    base = [{k: v.numpy() for k, v in layer.items()} for layer in FrozenBottom(TextEncoder().embedder).minilm_top]
+    rng = np.random.RandomState(0)
+    tuned = [{k: v + rng.normal(0, 0.01, v.shape).astype(np.float32) for k, v in layer.items()} for layer in base]
+    back = unpack_top_layers(pack_top_layers(tuned, base), base)
+    for t, b, ref in zip(tuned, back, base):
+        for k in t:
+            step = np.abs(t[k] - ref[k]).max(axis=0) / 127 if k.endswith(".W") else np.abs(t[k]) * 1e-3
+            assert np.all(np.abs(t[k] - b[k]) <= step * 0.6 + 1e-6), k  # half a step, plus the float16 scale

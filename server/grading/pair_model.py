@@ -3,7 +3,8 @@
 The linear heads over separate reply and patient vectors could not tell whether a reply takes
 up *this* feeling; attention across both texts can. The bottom FROZEN layers are MiniLM's own
 (shared with the engine's embedder, so no second copy is loaded); the top layers were
-fine-tuned on labelled pairs and ship in the grader artefact (`pair.*` arrays, float16).
+fine-tuned on labelled pairs and ship in the grader artefact (`pair.*` arrays: their change from
+MiniLM's own layers in int8, `pack_top_layers`).
 
 Input: `[CLS] patient turn [SEP] reply [SEP]`, token types 0 and 1. Pooled: the mean of every
 token and the mean of the reply's tokens. Heads: ECCS as six ordinal logits P(level > k)
@@ -80,44 +81,91 @@ def ordinal_to_levels(p_gt: np.ndarray) -> np.ndarray:
     return np.clip(upper - lower, 0.0, 1.0)
 
 
-class PairModel:
-    """Run-time pair model over the engine's MiniLM (bottom layers) and the artefact's top layers."""
+def pack_top_layers(top: Sequence[dict], base: Sequence[dict]) -> dict[str, np.ndarray]:
+    """The fine-tuned layers as artefact arrays: each weight matrix as its change from MiniLM's
+    own layer (which the package ships), in int8 with a float16 scale per output column; biases
+    and LayerNorm parameters in float16. Fine-tuning moves the weights little, so the int8 step
+    is small next to the weights themselves, and the artefact stays a few MB."""
+    out: dict[str, np.ndarray] = {}
+    for i, (layer, ref) in enumerate(zip(top, base)):
+        for k in LAYER_KEYS:
+            w = np.asarray(layer[k], dtype=np.float32)
+            if k.endswith(".W"):
+                delta = w - np.asarray(ref[k], dtype=np.float32)
+                scale = np.maximum(np.abs(delta).max(axis=0), 1e-12) / 127.0
+                out[f"pair.layer{i}.{k}.q"] = np.round(delta / scale).astype(np.int8)
+                out[f"pair.layer{i}.{k}.s"] = scale.astype(np.float16)
+            else:
+                out[f"pair.layer{i}.{k}"] = w.astype(np.float16)
+    return out
 
-    def __init__(self, arrays: dict[str, np.ndarray], flags: Sequence[str], nurse: Sequence[str], embedder):
+
+def unpack_top_layers(arrays: dict[str, np.ndarray], base: Sequence[dict]) -> list[dict[str, np.ndarray]]:
+    """Inverse of `pack_top_layers`: float32 weights of each fine-tuned layer."""
+    out = []
+    for i, ref in enumerate(base):
+        layer = {}
+        for k in LAYER_KEYS:
+            if k.endswith(".W"):
+                delta = arrays[f"pair.layer{i}.{k}.q"].astype(np.float32) * arrays[f"pair.layer{i}.{k}.s"].astype(np.float32)
+                layer[k] = np.asarray(ref[k], dtype=np.float32) + delta
+            else:
+                layer[k] = arrays[f"pair.layer{i}.{k}"].astype(np.float32)
+        out.append(layer)
+    return out
+
+
+class FrozenBottom:
+    """MiniLM's embeddings and bottom FROZEN layers over a (patient turn, reply) pair, from the
+    engine's embedder (no second copy of the model); shared by training and run time."""
+
+    def __init__(self, embedder):
         self.embedder = embedder
-        torch = self.torch = embedder._torch
+        self.torch = embedder._torch
         self.tokenizer = embedder.tokenizer
         hf = embedder.model
-        self.bottom = [layer_params(hf.encoder.layer[i]) for i in range(FROZEN)]
-        n_top = len(hf.encoder.layer) - FROZEN
-        t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))
-        self.top = [{k: t(arrays[f"pair.layer{i}.{k}"]) for k in LAYER_KEYS} for i in range(n_top)]
-        self.head_W, self.head_b = t(arrays["pair.head.W"]), t(arrays["pair.head.b"])
-        self.flags, self.nurse = tuple(flags), tuple(nurse)
         self.embeddings = hf.embeddings
-        # its own lock, not the embedder's: the pair pass only reads MiniLM's weights, so it can run
-        # on the second core while the reply's own pass (EPITOME, retrieval) runs on the first
-        self._lock = threading.Lock()
+        self.layers = [layer_params(hf.encoder.layer[i]) for i in range(FROZEN)]
+        self.minilm_top = [layer_params(layer) for layer in hf.encoder.layer[FROZEN:]]
 
     def batch(self, patients: Sequence[str], replies: Sequence[str]):
         return self.tokenizer([trim_patient(p) for p in patients], [r if r.strip() else "." for r in replies], padding=True,
                               truncation="longest_first", max_length=MAX_TOKENS, return_tensors="pt")
 
-    def frozen_states(self, enc):
+    def states(self, enc):
         """Hidden states after the FROZEN bottom layers (what training caches)."""
-        torch = self.torch
         h = self.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
-        add = (1.0 - enc["attention_mask"][:, None, None, :].to(h.dtype)) * -1e9
-        for p in self.bottom:
-            h = bert_layer(torch, h, add, p)
+        add = attention_bias(enc["attention_mask"], h.dtype)
+        for p in self.layers:
+            h = bert_layer(self.torch, h, add, p)
         return h
+
+
+def attention_bias(mask, dtype):
+    return (1.0 - mask[:, None, None, :].to(dtype)) * -1e9
+
+
+class PairModel:
+    """Run-time pair model: the shared frozen bottom, then the artefact's fine-tuned layers."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], flags: Sequence[str], nurse: Sequence[str], embedder):
+        self.bottom = FrozenBottom(embedder)
+        torch = self.torch = self.bottom.torch
+        t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))
+        base = [{k: v.numpy() for k, v in layer.items()} for layer in self.bottom.minilm_top]
+        self.top = [{k: t(v) for k, v in layer.items()} for layer in unpack_top_layers(arrays, base)]
+        self.head_W, self.head_b = t(arrays["pair.head.W"]), t(arrays["pair.head.b"])
+        self.flags, self.nurse = tuple(flags), tuple(nurse)
+        # its own lock, not the embedder's: the pair pass only reads MiniLM's weights, so it can run
+        # on the second core while the reply's own pass (EPITOME, retrieval) runs on the first
+        self._lock = threading.Lock()
 
     def logits(self, patients: Sequence[str], replies: Sequence[str]) -> np.ndarray:
         torch = self.torch
         with self._lock, torch.inference_mode():
-            enc = self.batch(patients, replies)
-            h = self.frozen_states(enc)
-            add = (1.0 - enc["attention_mask"][:, None, None, :].to(h.dtype)) * -1e9
+            enc = self.bottom.batch(patients, replies)
+            h = self.bottom.states(enc)
+            add = attention_bias(enc["attention_mask"], h.dtype)
             for p in self.top:
                 h = bert_layer(torch, h, add, p)
             z = pool(torch, h, enc["attention_mask"], enc["token_type_ids"]) @ self.head_W + self.head_b

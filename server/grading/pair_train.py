@@ -23,7 +23,8 @@ import numpy as np
 from .asr_noise import noisy
 from .base import ALL_NURSE
 from .data_sources import SeedRow
-from .pair_model import FROZEN, LAYER_KEYS, SPACE_CLASSES, PairModel, bert_layer, head_size, layer_params, ordinal_to_levels, pool
+from .pair_model import (FROZEN, LAYER_KEYS, SPACE_CLASSES, FrozenBottom, PairModel, attention_bias, bert_layer, head_size,
+                         layer_params, pack_top_layers, pool)
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,7 @@ class PairTrainer:
         import torch
         self.torch, self.embedder, self.flags, self.seed, self.report = torch, embedder, tuple(flags), seed, report
         self.hf = embedder.model
-        # the run-time class supplies the tokenizer and the frozen bottom layers
-        self.runtime = PairModel.__new__(PairModel)
-        self.runtime.embedder, self.runtime.torch, self.runtime.tokenizer = embedder, torch, embedder.tokenizer
-        self.runtime.bottom = [layer_params(self.hf.encoder.layer[i]) for i in range(FROZEN)]
-        self.runtime.embeddings = self.hf.embeddings
+        self.bottom = FrozenBottom(embedder)
 
     def frozen(self, patients: Sequence[str], replies: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per pair: (bottom-layer states of its real tokens, float16; token types)."""
@@ -77,8 +74,8 @@ class PairTrainer:
         out = []
         with torch.inference_mode():
             for i in range(0, len(patients), 64):
-                enc = self.runtime.batch(patients[i:i + 64], replies[i:i + 64])
-                h = self.runtime.frozen_states(enc).numpy()
+                enc = self.bottom.batch(patients[i:i + 64], replies[i:i + 64])
+                h = self.bottom.states(enc).numpy()
                 n = enc["attention_mask"].sum(1).numpy()
                 types = enc["token_type_ids"].numpy()
                 out += [(h[j, :n[j]].astype(np.float16), types[j, :n[j]].copy()) for j in range(len(n))]
@@ -131,7 +128,7 @@ class PairTrainer:
             run = 0.0
             for b in batches:
                 h, attn, types = _pad(torch, [states[i] for i in b])
-                add = (1.0 - attn[:, None, None, :].float()) * -1e9
+                add = attention_bias(attn, h.dtype)
                 for li in range(n_top):
                     h = drop(bert_layer(torch, h, add, _layer(params, li)))
                 z = head(drop(pool(torch, h, attn, types)))
@@ -153,8 +150,8 @@ class PairTrainer:
                 sched.step()
                 run += loss.item()
             self.report(f"pair model: epoch {ep + 1}/{epochs}, loss {run / len(batches):.4f}")
-        arrays = {f"pair.layer{li}.{k}": _layer(params, li)[k].detach().numpy().astype(np.float16) for li in range(n_top)
-                  for k in LAYER_KEYS}
+        arrays = pack_top_layers([{k: v.detach().numpy() for k, v in _layer(params, li).items()} for li in range(n_top)],
+                                 [{k: v.numpy() for k, v in layer.items()} for layer in self.bottom.minilm_top])
         arrays["pair.head.W"] = head.weight.detach().numpy().T.astype(np.float16).copy()
         arrays["pair.head.b"] = head.bias.detach().numpy().astype(np.float16)
         meta = {"frozen": FROZEN, "flags": list(self.flags), "nurse": list(ALL_NURSE), "rows": len(train_rows),
@@ -226,4 +223,4 @@ def quadratic_kappa(a: np.ndarray, b: np.ndarray, k: int = 7) -> float:
     return float(1.0 - (W * O).sum() / den) if den else 1.0
 
 
-__all__ = ["PairTrainer", "quadratic_kappa", "ordinal_to_levels"]
+__all__ = ["PairTrainer", "quadratic_kappa"]
