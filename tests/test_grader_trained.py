@@ -163,8 +163,11 @@ def test_batched_grading_matches_one_at_a_time(grader):
     pairs = [(r.response, r.context_for_grading()) for r in rows]
     batched = grader.grade_many(pairs)
     single = [grader.grade(text, ctx) for text, ctx in pairs]
-    assert [(g.eccs, g.nurse, g.flags, g.epitome, g.space) for g in batched] == \
-           [(g.eccs, g.nurse, g.flags, g.epitome, g.space) for g in single]
+    # the pair model grades each pair alone either way: its fields are identical
+    assert [(g.eccs, g.nurse, g.flags, g.space) for g in batched] == [(g.eccs, g.nurse, g.flags, g.space) for g in single]
+    # the EPITOME heads read a padded batch encoding, equal to a single one only to float rounding,
+    # so a reply on a decision boundary may fall either side: at most one in 40
+    assert sum(a.epitome != b.epitome for a, b in zip(batched, single)) <= 1
 
 
 def test_packed_pass_gives_each_text_its_own_embedding(grader):
@@ -432,6 +435,27 @@ def test_pair_model_training_is_reproducible_and_loads(tmp_path):
     q = PairModel(a, TEXT_FLAGS, ALL_NURSE, enc.embedder).predict(["I'm scared."], ["That sounds frightening."])[0]
     assert q["eccs"].shape == (7,) and abs(q["eccs"].sum() - 1) < 1e-5
     assert q["flags"].shape == (len(TEXT_FLAGS),) and q["space"].shape == (3,)
+
+
+def test_pair_model_bottom_is_the_reply_pass_and_prefetch_changes_nothing():
+    """Each text's frozen bottom is what the reply pass holds at layer FROZEN (one MiniLM, two
+    readers), and a patient turn prefetched when it was said grades exactly as a cold one."""
+    from server.grading.pair_model import FROZEN
+    from server.grading.features import SENT_LAYER, TextEncoder
+    from server.grading.trained import TrainedGrader
+
+    g = TrainedGrader()
+    reply = "That sounds frightening. What worries you most?"
+    assert SENT_LAYER == FROZEN
+    own = g.pair.bottom.replies([reply])[0]
+    tokens = TextEncoder(g.encoder.embedder).encode_replies([reply])[3][0]
+    assert own.shape == tokens.shape and float(np.abs(own - tokens).max()) < 1e-4
+    patient = "I keep thinking it might be something serious."
+    cold = g.pair.predict([patient], [reply])[0]["eccs"]
+    g.pair._patients.clear()
+    g.prefetch(patient)
+    assert patient in g.pair._patients
+    assert np.allclose(g.pair.predict([patient], [reply])[0]["eccs"], cold, atol=1e-6)
 
 
 def test_pair_model_layers_equal_minilm_before_fine_tuning():

@@ -6,23 +6,30 @@ up *this* feeling; attention across both texts can. The bottom FROZEN layers are
 fine-tuned on labelled pairs and ship in the grader artefact (`pair.*` arrays: their change from
 MiniLM's own layers in int8, `pack_top_layers`).
 
-Input: `[CLS] patient turn [SEP] reply [SEP]`, token types 0 and 1. Pooled: the mean of every
-token and the mean of the reply's tokens. Heads: ECCS as six ordinal logits P(level > k)
-(cumulative link, so adjacent levels share evidence), one logit per NURSE type and text flag,
-and VR-CoDES space (3 classes).
+Input (late interaction): the patient's turn and the reply each pass MiniLM's embeddings and
+bottom layers on their own, `[CLS] text [SEP]`; the two are then laid end to end, a learned
+segment vector added to the reply's tokens, and the fine-tuned top layers attend across both.
+So the patient's part is computed once, when the patient says it (`prefetch`), and a learner's
+turn costs the reply's bottom layers plus two layers over the pair, about a third of a full
+cross-encoder pass, on the second core beside the grader's own reply pass. Pooled: the mean of every token and the mean of the reply's tokens. Heads:
+ECCS as six ordinal logits P(level > k) (cumulative link, so adjacent levels share evidence),
+one logit per NURSE type and text flag, and VR-CoDES space (3 classes).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
 
 FROZEN = 4  # MiniLM layers below the fine-tuned ones
 PATIENT_MAX_WORDS = 60  # the end of a long patient turn is what the reply answers
-MAX_TOKENS = 160
+PATIENT_MAX_TOKENS = 96
+REPLY_MAX_TOKENS = 128
+PATIENT_CACHE = 32  # patient turns whose bottom states are kept (one per live conversation turn)
 N_HEADS = 12
 SPACE_CLASSES = ("provides", "reduces", "neutral")
 ECCS_LEVELS = 7
@@ -81,6 +88,17 @@ def ordinal_to_levels(p_gt: np.ndarray) -> np.ndarray:
     return np.clip(upper - lower, 0.0, 1.0)
 
 
+def decide_level(levels: np.ndarray, rule: str) -> np.ndarray:
+    """ECCS level(s) from level distribution(s): "expected" (nearest the expected level),
+    "median" (the ordinal median) or "argmax" (the most probable level)."""
+    levels = np.asarray(levels, dtype=np.float64)
+    if rule == "expected":
+        return np.clip(np.rint(levels @ np.arange(levels.shape[-1]) / levels.sum(-1)), 0, levels.shape[-1] - 1).astype(int)
+    if rule == "median":
+        return (np.cumsum(levels / levels.sum(-1, keepdims=True), -1) < 0.5).sum(-1)
+    return levels.argmax(-1)
+
+
 def pack_top_layers(top: Sequence[dict], base: Sequence[dict]) -> dict[str, np.ndarray]:
     """The fine-tuned layers as artefact arrays: each weight matrix as its change from MiniLM's
     own layer (which the package ships), in int8 with a float16 scale per output column; biases
@@ -128,17 +146,62 @@ class FrozenBottom:
         self.layers = [layer_params(hf.encoder.layer[i]) for i in range(FROZEN)]
         self.minilm_top = [layer_params(layer) for layer in hf.encoder.layer[FROZEN:]]
 
-    def batch(self, patients: Sequence[str], replies: Sequence[str]):
-        return self.tokenizer([trim_patient(p) for p in patients], [r if r.strip() else "." for r in replies], padding=True,
-                              truncation="longest_first", max_length=MAX_TOKENS, return_tensors="pt")
+    def single(self, texts: Sequence[str], max_tokens: int) -> list[np.ndarray]:
+        """Per text, the hidden states of `[CLS] text [SEP]` after the bottom FROZEN layers
+        (float32, real tokens only); the same numbers the reply pass's layer-FROZEN states hold."""
+        torch = self.torch
+        with torch.inference_mode():
+            return self._single(texts, max_tokens)
 
-    def states(self, enc):
-        """Hidden states after the FROZEN bottom layers (what training caches)."""
-        h = self.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
+    def _single(self, texts: Sequence[str], max_tokens: int) -> list[np.ndarray]:
+        torch = self.torch
+        enc = self.tokenizer([t if t.strip() else "." for t in texts], padding=True, truncation=True, max_length=max_tokens,
+                             return_tensors="pt")
+        ids = enc["input_ids"]
+        h = self.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
         add = attention_bias(enc["attention_mask"], h.dtype)
         for p in self.layers:
-            h = bert_layer(self.torch, h, add, p)
-        return h
+            h = bert_layer(torch, h, add, p)
+        n = enc["attention_mask"].sum(1).tolist()
+        return [h[j, :n[j]].numpy() for j in range(len(texts))]
+
+    def patients(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.single([trim_patient(t) for t in texts], PATIENT_MAX_TOKENS)
+
+    def replies(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.single(texts, REPLY_MAX_TOKENS)
+
+
+def joined(patient: np.ndarray, reply: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One pair's input to the top layers: the two texts' bottom states end to end, and token
+    types (0 patient, 1 reply) that mark where the segment vector goes and what `pool` averages."""
+    types = np.concatenate([np.zeros(len(patient), np.int64), np.ones(len(reply), np.int64)])
+    return np.concatenate([patient, reply]).astype(np.float32), types
+
+
+def pad(torch, items: Sequence[tuple[np.ndarray, np.ndarray]]):
+    """(states, token types) pairs -> padded (h, attention mask, types) tensors."""
+    T = max(len(s) for s, _ in items)
+    D = items[0][0].shape[1]
+    h = np.zeros((len(items), T, D), np.float32)
+    attn = np.zeros((len(items), T), np.int64)
+    types = np.zeros((len(items), T), np.int64)
+    for i, (s, ty) in enumerate(items):
+        h[i, :len(s)] = s
+        attn[i, :len(s)] = 1
+        types[i, :len(s)] = ty
+    return torch.from_numpy(h), torch.from_numpy(attn), torch.from_numpy(types)
+
+
+def top(torch, h, attn, types, segment, layers, drop=None):
+    """The fine-tuned part: the segment vector on the reply's tokens, the top layers, the pool."""
+    h = h + types.unsqueeze(-1).to(h.dtype) * segment
+    add = attention_bias(attn, h.dtype)
+    for p in layers:
+        h = bert_layer(torch, h, add, p)
+        if drop is not None:
+            h = drop(h)
+    return pool(torch, h, attn, types)
 
 
 def attention_bias(mask, dtype):
@@ -149,26 +212,42 @@ class PairModel:
     """Run-time pair model: the shared frozen bottom, then the artefact's fine-tuned layers."""
 
     def __init__(self, arrays: dict[str, np.ndarray], flags: Sequence[str], nurse: Sequence[str], embedder):
+        if "pair.segment" not in arrays:
+            raise ValueError("the grader artefact's pair model reads the pair jointly (an older layout); "
+                             "retrain it with `bedside grade train`")
         self.bottom = FrozenBottom(embedder)
         torch = self.torch = self.bottom.torch
         t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))
         base = [{k: v.numpy() for k, v in layer.items()} for layer in self.bottom.minilm_top]
         self.top = [{k: t(v) for k, v in layer.items()} for layer in unpack_top_layers(arrays, base)]
         self.head_W, self.head_b = t(arrays["pair.head.W"]), t(arrays["pair.head.b"])
+        self.segment = t(arrays["pair.segment"])
         self.flags, self.nurse = tuple(flags), tuple(nurse)
         # its own lock, not the embedder's: the pair pass only reads MiniLM's weights, so it can run
         # on the second core while the reply's own pass (EPITOME, retrieval) runs on the first
         self._lock = threading.Lock()
+        self._patients: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def prefetch(self, patient_turn: str) -> None:
+        """The patient's bottom states, computed when the patient says the turn."""
+        self._patient_states([patient_turn])
+
+    def _patient_states(self, texts: Sequence[str]) -> list[np.ndarray]:
+        with self._lock, self.torch.inference_mode():
+            missing = list(dict.fromkeys(t for t in texts if t not in self._patients))
+            for text, states in zip(missing, self.bottom.patients(missing) if missing else []):
+                self._patients[text] = states
+                if len(self._patients) > PATIENT_CACHE:
+                    self._patients.popitem(last=False)
+            return [self._patients[t] if t in self._patients else self.bottom.patients([t])[0] for t in texts]
 
     def logits(self, patients: Sequence[str], replies: Sequence[str]) -> np.ndarray:
         torch = self.torch
+        pats = self._patient_states(patients)
         with self._lock, torch.inference_mode():
-            enc = self.bottom.batch(patients, replies)
-            h = self.bottom.states(enc)
-            add = attention_bias(enc["attention_mask"], h.dtype)
-            for p in self.top:
-                h = bert_layer(torch, h, add, p)
-            z = pool(torch, h, enc["attention_mask"], enc["token_type_ids"]) @ self.head_W + self.head_b
+            reps = self.bottom.replies(replies)
+            h, attn, types = pad(torch, [joined(p, r) for p, r in zip(pats, reps)])
+            z = top(torch, h, attn, types, self.segment, self.top) @ self.head_W + self.head_b
         return z.numpy()
 
     def predict(self, patients: Sequence[str], replies: Sequence[str]) -> list[dict[str, np.ndarray]]:

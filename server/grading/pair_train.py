@@ -1,7 +1,8 @@
 """Fine-tune the pair model's top layers and heads (`pair_model`), on this 2-core CPU.
 
-The bottom FROZEN MiniLM layers are fixed, so their output is computed once per pair and kept
-in memory; each epoch then runs only the top layers. Every training pair also appears as an
+The bottom FROZEN MiniLM layers are fixed and read each text on its own, so their output is
+computed once per text (a patient line shared by many replies once) and kept in memory; each
+epoch then runs only the segment vector, the top layers and the heads. Every training pair also appears as an
 ASR-noised copy (`asr_noise`), so the grade learns not to move with recognition errors.
 
 Multi-task loss: ECCS as cumulative-link binary targets (level > k) on opportunity rows; NURSE
@@ -23,8 +24,8 @@ import numpy as np
 from .asr_noise import noisy
 from .base import ALL_NURSE
 from .data_sources import SeedRow
-from .pair_model import (FROZEN, LAYER_KEYS, SPACE_CLASSES, FrozenBottom, PairModel, attention_bias, bert_layer, head_size,
-                         layer_params, pack_top_layers, pool)
+from .pair_model import (FROZEN, LAYER_KEYS, SPACE_CLASSES, FrozenBottom, PairModel, decide_level, head_size, joined, layer_params,
+                         pack_top_layers, pad, top)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ LR_HEAD = 1e-3
 DEV_SHARE = 0.12
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 NOISED_COPIES = 1
+# Real consultations are what the grade is for; the seed set's invented pairs are many more. In
+# 3-fold CV on the real train split (folds by dialogue), weighting real rows 3x in the ECCS loss
+# gave QWK 0.331 against 0.308 unweighted (argmax of the level distribution).
+REAL_WEIGHT = 3.0
+# The ECCS decision: the level nearest the expected level. In the same CV it gave QWK 0.378
+# (exact 0.588) against argmax 0.331 (0.633): argmax collapses onto the common level 2.
+ECCS_RULE = "expected"
 
 
 def _group(row: SeedRow) -> str:
@@ -47,11 +55,15 @@ def dev_mask(rows: Sequence[SeedRow], seed: int) -> np.ndarray:
     return np.array([h(_group(r)) < DEV_SHARE * 1000 for r in rows])
 
 
+REAL_PREFIXES = ("aci/", "mts/", "annomi/")
+
+
 def targets(rows: Sequence[SeedRow], flags: Sequence[str]) -> dict[str, np.ndarray]:
     opp = np.array([r.eccs is not None for r in rows])
     eccs = np.array([r.eccs if r.eccs is not None else 0 for r in rows])
     return {
         "opp": opp,
+        "weight": np.array([REAL_WEIGHT if r.id.startswith(REAL_PREFIXES) else 1.0 for r in rows], np.float32),
         "ordinal": (eccs[:, None] > np.arange(6)[None, :]).astype(np.float32),
         "eccs": eccs,
         "nurse": np.array([[t in r.nurse for t in ALL_NURSE] for r in rows], np.float32),
@@ -69,16 +81,19 @@ class PairTrainer:
         self.bottom = FrozenBottom(embedder)
 
     def frozen(self, patients: Sequence[str], replies: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per pair: (bottom-layer states of its real tokens, float16; token types)."""
+        """Per pair: (bottom-layer states of the patient's and the reply's tokens end to end,
+        float16; token types)."""
         torch = self.torch
-        out = []
+        unique = list(dict.fromkeys(patients))
         with torch.inference_mode():
-            for i in range(0, len(patients), 64):
-                enc = self.bottom.batch(patients[i:i + 64], replies[i:i + 64])
-                h = self.bottom.states(enc).numpy()
-                n = enc["attention_mask"].sum(1).numpy()
-                types = enc["token_type_ids"].numpy()
-                out += [(h[j, :n[j]].astype(np.float16), types[j, :n[j]].copy()) for j in range(len(n))]
+            pat = {}
+            for i in range(0, len(unique), 64):
+                pat.update(zip(unique[i:i + 64], (x.astype(np.float16) for x in self.bottom.patients(unique[i:i + 64]))))
+            out = []
+            for i in range(0, len(replies), 64):
+                for p, r in zip(patients[i:i + 64], self.bottom.replies(replies[i:i + 64])):
+                    h, types = joined(pat[p], r)
+                    out.append((h.astype(np.float16), types))
         return out
 
     def fit(self, rows: Sequence[SeedRow], *, epochs: int = EPOCHS) -> tuple[dict[str, np.ndarray], dict]:
@@ -111,11 +126,12 @@ class PairTrainer:
             for k, v in layer_params(self.hf.encoder.layer[FROZEN + li]).items():
                 params[f"l{li}_{k.replace('.', '_')}"] = torch.nn.Parameter(v.clone().float())
         head = torch.nn.Linear(2 * self.hf.config.hidden_size, head_size(self.flags, ALL_NURSE))
+        segment = torch.nn.Parameter(torch.zeros(self.hf.config.hidden_size))
         pos = y["flags"].sum(0)
         pos_w = torch.tensor(np.clip(np.sqrt((len(y["flags"]) - pos) / np.maximum(pos, 1)), 1.0, 6.0), dtype=torch.float32)
         npos = y["nurse"].sum(0)
         nurse_w = torch.tensor(np.clip(np.sqrt((len(y["nurse"]) - npos) / np.maximum(npos, 1)), 1.0, 6.0), dtype=torch.float32)
-        opt = torch.optim.AdamW([{"params": list(params.values()), "lr": LR_LAYERS}, {"params": head.parameters(), "lr": LR_HEAD}],
+        opt = torch.optim.AdamW([{"params": list(params.values()), "lr": LR_LAYERS}, {"params": [*head.parameters(), segment], "lr": LR_HEAD}],
                                 weight_decay=0.01)
         order = np.argsort([len(s[0]) for s in states], kind="stable")
         batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
@@ -127,14 +143,11 @@ class PairTrainer:
             rng.shuffle(batches)
             run = 0.0
             for b in batches:
-                h, attn, types = _pad(torch, [states[i] for i in b])
-                add = attention_bias(attn, h.dtype)
-                for li in range(n_top):
-                    h = drop(bert_layer(torch, h, add, _layer(params, li)))
-                z = head(drop(pool(torch, h, attn, types)))
+                h, attn, types = pad(torch, [states[i] for i in b])
+                z = head(drop(top(torch, h, attn, types, segment, [_layer(params, li) for li in range(n_top)], drop)))
                 s = src[b]
                 t = lambda a: torch.from_numpy(np.asarray(a[s]))
-                opp = t(y["opp"]).float()
+                opp = t(y["opp"]).float() * t(y["weight"])
                 l_ord = (torch.nn.functional.binary_cross_entropy_with_logits(z[:, :6], t(y["ordinal"]), reduction="none").mean(1)
                          * opp).sum() / opp.sum().clamp(min=1.0)
                 l_nurse = torch.nn.functional.binary_cross_entropy_with_logits(z[:, 6:6 + nn_], t(y["nurse"]), pos_weight=nurse_w)
@@ -154,8 +167,10 @@ class PairTrainer:
                                  [{k: v.numpy() for k, v in layer.items()} for layer in self.bottom.minilm_top])
         arrays["pair.head.W"] = head.weight.detach().numpy().T.astype(np.float16).copy()
         arrays["pair.head.b"] = head.bias.detach().numpy().astype(np.float16)
+        arrays["pair.segment"] = segment.detach().numpy().astype(np.float16)
         meta = {"frozen": FROZEN, "flags": list(self.flags), "nurse": list(ALL_NURSE), "rows": len(train_rows),
-                "dev_rows": len(dev_rows), "epochs": epochs, "noised_copies": NOISED_COPIES}
+                "dev_rows": len(dev_rows), "epochs": epochs, "noised_copies": NOISED_COPIES,
+                "inputs": "late interaction: each text through the frozen layers on its own, the top layers over both"}
         meta.update(self.calibrate(arrays, dev_rows))
         return arrays, meta
 
@@ -177,28 +192,14 @@ class PairTrainer:
         opp = y["opp"]
         levels = np.array([q["eccs"] for q in preds])[opp]
         gold = y["eccs"][opp]
-        rules = {"argmax": levels.argmax(1), "median": (np.cumsum(levels, 1) < 0.5).sum(1)}
-        scored = {k: quadratic_kappa(gold, v) for k, v in rules.items()} if len(gold) else {"argmax": 0.0}
-        rule = max(sorted(scored), key=lambda k: scored[k])
-        self.report(f"pair model: development share ECCS QWK {scored} -> {rule}; thresholds {thr}")
-        return {"thresholds": thr, "eccs_rule": rule, "dev_qwk": scored}
+        rules = {name: decide_level(levels, name) for name in ("argmax", "median", "expected")} if len(gold) else {}
+        scored = {k: quadratic_kappa(gold, v) for k, v in rules.items()}
+        self.report(f"pair model: development share ECCS QWK {scored}; rule {ECCS_RULE} (chosen in CV); thresholds {thr}")
+        return {"thresholds": thr, "eccs_rule": ECCS_RULE, "dev_qwk": scored}
 
 
 def _layer(params, li: int) -> dict:
     return {k: params[f"l{li}_{k.replace('.', '_')}"] for k in LAYER_KEYS}
-
-
-def _pad(torch, items):
-    T = max(len(s) for s, _ in items)
-    D = items[0][0].shape[1]
-    h = np.zeros((len(items), T, D), np.float32)
-    attn = np.zeros((len(items), T), np.int64)
-    types = np.zeros((len(items), T), np.int64)
-    for i, (s, ty) in enumerate(items):
-        h[i, :len(s)] = s
-        attn[i, :len(s)] = 1
-        types[i, :len(s)] = ty
-    return torch.from_numpy(h), torch.from_numpy(attn), torch.from_numpy(types)
 
 
 def best_threshold(p: np.ndarray, g: np.ndarray) -> float:

@@ -115,8 +115,15 @@ CHECKLIST = _rx(r"smok(e|es|ing|er)", r"drink(s|ing)?", r"alcohol", r"allerg(y|i
 # nothing to penalise (a greeting is not a topic switch).
 COURTESY = re.compile(r"\b(hi|hello|hey|good (morning|afternoon|evening)|nice to (meet|see) you|pleased to meet you|have a seat|take a seat|"
                       r"sit (down|yourself down)|come (on )?in|thanks? (you )?for (coming|waiting)|my name is|i'm (dr|doctor)|i am (dr|doctor)|"
-                      r"welcome|how are you( (doing|today))?|make yourself comfortable)\b")
+                      r"welcome|how are you( (doing|today))?|make yourself comfortable|what('s| is) your (full )?name|"
+                      r"(can|could|may) i (just )?(check|confirm|take|have) your (full )?(name|date of birth)( please)?|"
+                      r"what (would you like|do you prefer|should i) (me )?(to )?call you|is it ok(ay)? if i call you [a-z]+)\b")
 _NAME_TITLE = re.compile(r"\b(mr|mrs|ms|miss|dr|doctor)\.?\s+[a-z]+")
+# "I'm Sam, one of the junior doctors here": an introduction is courtesy too
+_INTRO = re.compile(r"\b(i'm|i am|my name is|this is|name's)\s+[a-z]+,?(\s+(and\s+)?(i'm\s+)?(one of the|a|the|your)\s+"
+                    r"((junior|senior|trainee|student|medical|foundation|ward|duty|on-call|final-year|year)\s+)*"
+                    r"(doctors?|nurses?|students?|registrar|resident|physician|gp|clinician|team|intern)"
+                    r"(\s+(here|on the ward|on the team|looking after you|today|on duty|working today))?)?")
 
 
 def is_courtesy(text: str) -> bool:
@@ -124,7 +131,7 @@ def is_courtesy(text: str) -> bool:
     low = text.lower().replace("’", "'")
     if not COURTESY.search(low):
         return False
-    rest = _NAME_TITLE.sub(" ", COURTESY.sub(" ", low))
+    rest = _NAME_TITLE.sub(" ", COURTESY.sub(" ", _INTRO.sub(" ", low)))
     rest = re.sub(r"\b(please|thanks|thank you|so|and|i'm|i am|it's|nice|lovely|great|okay|ok|there|today|again|in|now)\b", " ", rest)
     left = re.findall(r"[a-z']+", rest)
     return len(left) <= 2 and ("?" not in rest or not left)

@@ -18,7 +18,7 @@ from .artefact import Artefact
 from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContext
 from .constraints import constrain
 from .data_sources import MECHANISMS
-from .pair_model import SPACE_CLASSES, PairModel
+from .pair_model import SPACE_CLASSES, PairModel, decide_level
 from .phrases import is_courtesy
 from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, reddit_probabilities, rule_vector
 from .rules import rule_signals
@@ -26,7 +26,8 @@ from .rules import rule_signals
 # Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
 # dismissals and the like) to add a NURSE type the head missed; the seed set has few plain
 # "I can understand why..." statements for a head to learn from.
-RULE_NURSE = {"understand": ("legitimise", "understand"), "respect": ("respect",), "explore": ("explore",)}
+RULE_NURSE = {"understand": ("legitimise", "understand"), "respect": ("respect",), "explore": ("explore",),
+              "support": ("support",)}
 RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_stereotype", "false_understanding"})
 # What counts as picking up the feeling (ECCS 3+): an acknowledgment the rules or the NURSE heads
 # see, a named feeling, a question that takes up the patient's own words, or an invitation to say
@@ -38,11 +39,13 @@ ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_unde
 
 def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of) -> tuple[int, list[str]]:
     """The labelling conventions (data/real/README.md) that the phrase rules see reliably, applied
-    over the pair model's level: a question about the feeling or worry itself is 4; a level-4
+    over the pair model's level: legitimising the feeling is 5; a question about the feeling or worry itself is 4; a level-4
     pursuit needs a question or an invitation; a question on the patient's own complaint is 2 and
     not a topic switch (unless it goes to a routine checklist topic); a topic switch is 0, or 1
     with a token first; pity with a move to the doctor's agenda is at most 2."""
     flags = list(flags)
+    if s["legitimise"] and not ruled.get("dismissive") and not set(flags) & {"sympathy_only", "false_understanding", "dismissive"}:
+        return max(eccs, min(5, cap_of(flags))), [f for f in flags if f != "topic_switch"]  # legitimising is 5
     if s["feeling_question"] and not ruled.get("dismissive"):
         flags = [f for f in flags if f != "topic_switch"]
         return max(eccs, min(4, cap_of(flags))), flags
@@ -111,6 +114,8 @@ class TrainedGrader:
         without waiting for them."""
         if patient_turn.strip():
             self.encoder.context(patient_turn)
+            if self.pair is not None:
+                self.pair.prefetch(patient_turn)
 
     def grade_many(self, pairs: list[tuple[str, GradeContext]]) -> list[Grade]:
         """Grade a batch (`bedside grade --in`): replies and patient turns are encoded in padded
@@ -231,7 +236,10 @@ class TrainedGrader:
         """ECCS, NURSE, flags and space from the pair model (it reads the patient's turn and the
         reply together); EPITOME from the EPITOME-dev heads; the named feeling, question type and
         the precise phrase rules as in `grade`."""
-        pending = self._pool.submit(self.pair.predict, [ctx.patient_turn], [text])  # on the other core
+        # on the other core, beside the reply's own pass: the pair model runs the reply through the
+        # bottom layers itself (measured: sharing the reply pass's states instead, in sequence,
+        # took the in-session p50 from 20.7 to 25.3 ms)
+        pending = self._pool.submit(self.pair.predict, [ctx.patient_turn], [text])
         p = self.probabilities(text, ctx, seed_heads=False)
         q = pending.result()[0]
         pm = self.artefact.meta.pair
@@ -254,9 +262,10 @@ class TrainedGrader:
                                     + ([2] if "premature_reassurance" in fl and "explore" not in nurse else []))
             cap = cap_of(flags)
             allowed = levels[:cap + 1] / max(levels[:cap + 1].sum(), 1e-9)
-            eccs = int(np.argmax(allowed)) if pm.get("eccs_rule") != "median" else int((np.cumsum(allowed) < 0.5).sum())
+            eccs = int(decide_level(allowed, pm.get("eccs_rule", "argmax")))
             eccs, flags = convention_levels(eccs, flags, s, ruled, cap_of)
-            conf_eccs = round(float(levels[eccs] / max(levels[:cap_of(flags) + 1].sum(), 1e-9)), 3)
+            # the level's share of the probability on the levels the final flags allow
+            conf_eccs = round(min(1.0, float(levels[eccs] / max(levels[:max(cap_of(flags), eccs) + 1].sum(), 1e-9))), 3)
         else:
             flags = [f for f in flags if f != "topic_switch"]
         if not RULE_NURSE_BLOCKED_BY & set(flags):
