@@ -11,7 +11,8 @@ import sys
 
 from .engine.factory import build_engine
 
-SCRIPT_KEYS = ("turn", "learner", "act", "grade", "state_before", "state_after", "disclosed", "reply", "timings_ms")
+SCRIPT_KEYS = ("turn", "learner", "act", "grade", "state_before", "state_after", "disclosed", "reply", "realiser",
+               "fallback_reason", "timings_ms")
 
 
 def turn_json(result) -> dict:
@@ -24,6 +25,8 @@ def turn_json(result) -> dict:
         "state_after": result.state_after.model_dump(),
         "disclosed": result.disclosed,
         "reply": result.reply,
+        "realiser": result.realiser,
+        "fallback_reason": result.fallback_reason,
         "timings_ms": result.timings_ms,
     }
 

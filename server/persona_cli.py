@@ -29,6 +29,8 @@ def run(args, settings) -> int:
             return 1
         print(f"{len(packs)} pack(s) valid, {len(problems)} problem(s)", file=sys.stderr)
         return 1 if problems else 0
+    if args.persona_command == "check":
+        return _check(args, settings)
     if args.persona_command == "new":
         try:
             pid = check_persona_id(args.id)
@@ -44,3 +46,36 @@ def run(args, settings) -> int:
         print(f"wrote {target / PACK_FILE}; edit it, then run: bedside persona validate {target}")
         return 0
     return 2
+
+
+def _check(args, settings) -> int:
+    """Validate, then simulate each valid pack (`engine.pack_check`)."""
+    from .engine.factory import build_engine
+    from .engine.pack_check import check_pack
+    from .persona.loader import PackRegistry
+
+    paths = [Path(p) for p in args.paths] or [settings.persona_dir]
+    packs, problems = validate_paths(paths)
+    for p in problems:
+        print(p)
+    if not packs:
+        print(f"no valid persona packs in {', '.join(map(str, paths))}", file=sys.stderr)
+        return 1
+    registry = PackRegistry.from_packs(packs)
+    engine = build_engine(settings, registry=registry)
+    failed = 0
+    for pack in packs:
+        res = check_pack(engine, pack.id)
+        if res.ok:
+            print(f"{pack.id}: ok, every hidden concern and opportunity reached ({res.turns} simulated turns)")
+            continue
+        failed += 1
+        if res.concerns_missed:
+            print(f"{pack.id}: hidden concern(s) never revealed to an empathic learner: {', '.join(res.concerns_missed)} "
+                  f"(hint: check their gate's min_trust and requires, and that the cues they require can fire)")
+        if res.opportunities_missed:
+            print(f"{pack.id}: opportunity(ies) never raised: {', '.join(res.opportunities_missed)} "
+                  f"(hint: check the trigger: a fact trigger needs a fact a learner can be told, a turn trigger a reachable turn)")
+        if args.trace:
+            print("\n".join(f"    {t}" for t in res.trace))
+    return 1 if failed or problems else 0

@@ -27,6 +27,7 @@ def test_script_json_prints_one_object_per_turn(tmp_path):
         assert tuple(r) == SCRIPT_KEYS
         assert {"trust", "distress", "emotion", "style"} <= set(r["state_after"])
         assert r["grade"]["grader_version"]
+        assert r["realiser"] == "template" and r["fallback_reason"] is None  # which realiser worded it, and why not a model
     assert turns[0]["act"] == "open_question" and "chest_tightness" in turns[0]["disclosed"]
     assert turns[1]["reply"].startswith("I'm not angry. I'm scared.")
     assert turns[2]["disclosed"] == []

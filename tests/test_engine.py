@@ -46,19 +46,14 @@ def engine():
 
 
 def play(engine, persona, lines):
-    state, opening = engine.start(persona)
-    results = []
-    for line in lines:
-        r, state = engine.respond(state, line)
-        results.append(r)
-    return state, results, opening
+    return engine.play(persona, lines)
 
 
 def test_empathic_and_dismissive_sessions_diverge(engine):
     emp_state, emp, _ = play(engine, "chest-pain-anxiety", EMPATHIC)
     dis_state, dis, _ = play(engine, "chest-pain-anxiety", DISMISSIVE)
     assert emp_state.emotional.trust > 0.6 > 0.2 > dis_state.emotional.trust
-    assert emp_state.emotional.distress < 0.55 < 0.9 < dis_state.emotional.distress
+    assert emp_state.emotional.distress < 0.55 < 0.8 < dis_state.emotional.distress
     # trajectories move apart turn by turn, not only at the end
     gaps = [e.state_after.trust - d.state_after.trust for e, d in zip(emp, dis)]
     assert gaps[-1] > gaps[2] > 0
@@ -102,15 +97,28 @@ def test_uncovered_questions_get_the_pack_line_not_an_invented_fact(engine):
 
 
 def test_gated_fact_is_deflected_until_trust(engine):
+    pack = engine.pack("diabetes-social-barriers")
+    money = pack.fact("money")
+    state, _ = engine.start("diabetes-social-barriers")
+    state.emotional.trust = money.gate.min_trust - 0.2
+    low, _ = engine.respond(state, "How are you managing for money at the moment?")
+    assert "money" not in low.disclosed and any(d in low.reply for d in pack.uncovered.deflect)
+    state.emotional.trust = money.gate.min_trust + 0.2
+    high, _ = engine.respond(state, "How are you managing for money at the moment?")
+    assert "money" in high.disclosed
+    assert getattr(money.answers, high.plan.style) in high.reply
+
+
+def test_gated_core_history_is_only_kept_guarded(engine):
+    """Family history is core history: before its gate opens it is said in the guarded style."""
     pack = engine.pack("chest-pain-anxiety")
     fam = pack.fact("family_history")
     state, _ = engine.start("chest-pain-anxiety")
     state.emotional.trust = fam.gate.min_trust - 0.2
     low, _ = engine.respond(state, "Is your father still alive?")
-    assert "family_history" not in low.disclosed and any(d in low.reply for d in pack.uncovered.deflect)
+    assert "family_history" in low.disclosed and fam.answers.guarded in low.reply
     state.emotional.trust = fam.gate.min_trust + 0.2
     high, _ = engine.respond(state, "Is your father still alive?")
-    assert "family_history" in high.disclosed
     assert getattr(fam.answers, high.plan.style) in high.reply
 
 
@@ -130,10 +138,10 @@ def _allowed_sentences(pack) -> set[str]:
     for f in pack.facts:
         texts += [f.answers.guarded, f.answers.neutral, f.answers.open]
     texts += [c.disclosure for c in pack.hidden_concerns] + [o.line for o in pack.empathic_opportunities]
+    texts += [a for o in pack.empathic_opportunities for a in o.again]
     texts += [q.text for q in pack.patient_questions]
     texts += pack.uncovered.deny + pack.uncovered.unsure + pack.uncovered.deflect
-    for group in (T.GREETING, T.WARM, T.WARM_INDIRECT, T.COOL, T.CLOSING, *T.FILLER.values()):
-        texts += list(group)
+    texts += T.all_phrases() + [pack.risk.self_harm, pack.risk.harm_to_others, pack.risk.safeguarding]
     return {s for t in texts for s in split_sentences(t)}
 
 
@@ -153,7 +161,10 @@ def test_replies_contain_only_pack_content_in_every_pack(engine):
         for probe in PROBES:
             r, state = engine.respond(state, probe)
             for sentence in split_sentences(r.reply):
-                assert sentence in allowed or correction.match(sentence), f"{pid}: invented {sentence!r} for {probe!r}"
+                # a fact said before is referred back to: "Like I said, <its guarded line>"
+                back = sentence[len("Like I said, "):] if sentence.startswith("Like I said, ") else None
+                recalled = back is not None and any(a.lower().startswith(back.lower()) for a in allowed)
+                assert sentence in allowed or correction.match(sentence) or recalled, f"{pid}: invented {sentence!r} for {probe!r}"
 
 
 def test_every_pack_rewards_empathy_over_dismissal(engine):

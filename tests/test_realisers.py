@@ -92,8 +92,9 @@ def test_template_replies_always_pass_the_check(engine):
         pack = engine.pack(pid)
         state, _ = engine.start(pid)
         for line in probes:
+            before = state
             r, state = engine.respond(state, line)
-            v = Grounding(pack, r.plan, state).check(r.reply)
+            v = Grounding(pack, r.plan, before).check(r.reply)  # checked against what was said before it, as in a session
             assert v.ok, f"{pid}: {line!r} -> {r.reply!r}: {v.reasons}"
 
 

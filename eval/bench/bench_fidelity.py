@@ -82,7 +82,9 @@ def pack_lines(pack, gated: bool | None = None) -> list[str]:
         out += [c.disclosure for c in pack.hidden_concerns]
     if gated in (None, False):
         out += [pack.visit.opening_line] + [o.line for o in pack.empathic_opportunities] + [q.text for q in pack.patient_questions]
+        out += [a for o in pack.empathic_opportunities for a in o.again]
         out += pack.uncovered.deny + pack.uncovered.unsure + pack.uncovered.deflect
+        out += [pack.risk.self_harm, pack.risk.harm_to_others, pack.risk.safeguarding]
     return out
 
 
@@ -96,8 +98,7 @@ class Judge:
                                for t in pack_lines(pack) for s in split_sentences(t)]
         ungated = {G.stem(w) for w in G.tokens(" ".join(pack_lines(pack, gated=False)))}
         from server.realise import template as T
-        for grp in (T.GREETING, T.WARM, T.WARM_INDIRECT, T.COOL, T.CLOSING, *T.FILLER.values()):
-            ungated |= {G.stem(w) for p in grp for w in G.tokens(p)}
+        ungated |= {G.stem(w) for p in T.all_phrases() for w in G.tokens(p)}
         self.gated = []  # (kind, id, gate, distinctive stems, distinctive numbers)
         ungated_numbers = G.numbers(" ".join(pack_lines(pack, gated=False)))
         for f in pack.facts:

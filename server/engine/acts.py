@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..grading.phrases import is_courtesy
 from .types import DialogueAct
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
@@ -20,6 +21,16 @@ _ADVICE = re.compile(r"\b(you should|you need to|you have to|you must(?! (really
 _OPEN_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(what|how|why|tell me|describe|could you tell me|can you tell me|would you tell me|can you describe|could you describe|talk me through|walk me through|help me understand)\b")
 _CLOSED_WH = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(how (long|many|much|often|old|far|bad)|what (time|dose|day|year|number)|when|where|which|who)\b")
 _AUX_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|any|anything|ever)\b")
+_SUMMARY = re.compile(r"\b(to sum (it |that )?up|to summari[sz]e|in summary|(let me|can i|could i|i'll|i'm going to) (just )?(recap|summari[sz]e|check i've got|make sure i've got)|"
+                      r"just to recap|so to recap|if i've (got|understood) (this|that|you) (right|correctly)|so what i'm hearing|"
+                      r"so you've (told me|been|had|mentioned|said))\b")
+_PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (we|i)|the plan (is|would be|now)|next steps?|"
+                   r"i'm going to (arrange|order|refer|send|book|examine|check|request|ask|start|get)|"
+                   r"i('d| would) like to (examine|arrange|order|refer|do|check|run|start|get|send|book|take)|"
+                   r"we('ll| will| can| could) (arrange|do|get|book|send|start|check|run|organi[sz]e|look at|make|refer|follow)|"
+                   r"let's (arrange|book|get|start|run|organi[sz]e|plan))\b")
+_INDIRECT_Q = re.compile(r"^\s*(and\s+|so\s+)?(i was wondering|i wonder|i'd like to (know|ask|hear)|i would like to (know|ask|hear)|"
+                         r"i need to (know|ask)|i want to (know|ask)|can i ask|could i ask|may i ask|i'm curious|i was going to ask)\b")
 _EXPLAIN = re.compile(r"\b(this means|that means|is caused by|the (test|result|scan|ecg|blood test)s? (show|shows|showed)|what happens is|the reason is|because your|it's called|we call it|is a condition)\b")
 
 
@@ -31,7 +42,7 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
     """
     low = text.lower().replace("’", "'").strip()
     qtype = question_type(low)
-    if _GREETING.search(low) and len(low.split()) <= 12 and qtype == "none":
+    if _GREETING.search(low) and len(low.split()) <= 12 and qtype == "none" or is_courtesy(low):
         return DialogueAct.greeting, qtype
     if _CLOSING.search(low):
         return DialogueAct.closing, qtype
@@ -39,6 +50,10 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
         return DialogueAct.teach_back_request, qtype
     if _OPENING_Q.search(low) and qtype == "open":
         return DialogueAct.open_question, qtype
+    if _SUMMARY.search(low) and qtype == "none":
+        return DialogueAct.summary, qtype
+    if _PLAN.search(low) and qtype == "none":
+        return DialogueAct.plan, qtype
     if empathic and qtype != "closed":
         return DialogueAct.empathic_statement, qtype
     if _REASSURE.search(low):
@@ -51,6 +66,10 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
         return DialogueAct.advice, qtype
     if empathic:
         return DialogueAct.empathic_statement, qtype
+    if _SUMMARY.search(low):
+        return DialogueAct.summary, qtype
+    if _PLAN.search(low):
+        return DialogueAct.plan, qtype
     if _EXPLAIN.search(low) or len(low.split()) > 8:
         return DialogueAct.explanation, qtype
     return DialogueAct.other, qtype
@@ -62,9 +81,14 @@ def question_type(text: str) -> str:
     sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", low) if s.strip()]
     questions = [s for s in sentences if s.endswith("?")]
     if not questions:
-        questions = [s for s in sentences if _OPEN_Q.match(s) and re.match(r"^\s*(tell me|describe|talk me|walk me|help me understand)", s)]
+        questions = [s for s in sentences if re.search(r"(^|[,;:]\s*|\b(so|and|okay|right|now|first|then)\s+)"
+                                                       r"(tell me|describe|talk me through|walk me through|help me understand)\b", s)]
         if not questions:
-            return "none"
+            # an indirect question ("I was wondering how you're managing") asks all the same
+            indirect = [s for s in sentences if _INDIRECT_Q.match(s)]
+            if not indirect:
+                return "none"
+            return "open" if re.search(r"\b(how|what|why)\b", indirect[-1]) else "closed"
     q = questions[-1]
     # the question proper is the last clause that opens like one ("Hello, what brings you in?")
     for clause in reversed([c.strip() for c in re.split(r"[,;:]\s+|\s+-\s+", q) if c.strip()]):

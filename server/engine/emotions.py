@@ -76,6 +76,14 @@ def named_emotions(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def voiced_emotions(text: str) -> set[str]:
+    """Feeling families the speaker voices about themselves ("I'm angry", "it scares me"):
+    every emotion word not negated just before it."""
+    low = text.lower().replace("’", "'")
+    return {_WORD_TO_FAMILY[m.group(1)] for m in _EMO_RE.finditer(low)
+            if not _NEGATED_RE.search(low[max(0, m.start() - 40): m.start()])}
+
+
 def mentions_generic_feeling(text: str) -> bool:
     return bool(GENERIC_FEELING.search(text.lower()))
 

@@ -19,6 +19,7 @@ from ..realise.template import TemplateRealiser
 from . import state as emotional
 from .acts import classify
 from .embedding import Embedder
+from .emotions import voiced_emotions
 from .planner import plan_turn
 from .retrieval import PackIndex
 from .types import ContentPlan, DialogueAct, SessionState, TurnResult
@@ -74,16 +75,21 @@ class Engine:
     def grade_context(self, pack: PersonaPack, s: SessionState, interrupted: bool = False,
                       opportunity_id: str | None = None) -> GradeContext:
         """What the grader needs: the patient's last words and feeling, and the opportunity
-        (if any) those words held. The feeling is the opportunity's, else the persona's;
-        a passing irritation the learner provoked is accepted too."""
+        (if any) those words held. The feeling is the opportunity's, else the persona's.
+        Any feeling the patient has voiced or shown is accepted too (the persona's own, every
+        opportunity's, a passing irritation, and what the patient's own words said), so the
+        patient never "corrects" a feeling it has itself expressed."""
         oid = opportunity_id or s.pending_opportunity
         opp = pack.opportunity(oid) if oid else None
         emotion = opp.emotion.value if opp else pack.emotion.primary.value
-        current = s.emotional.emotion
+        shown = {s.emotional.emotion, pack.emotion.primary.value, *(o.emotion.value for o in pack.empathic_opportunities)}
+        for who, said in [("patient", pack.visit.opening_line), *s.history]:
+            if who == "patient":
+                shown |= voiced_emotions(said)
         return GradeContext(
             patient_turn=s.last_patient_text,
             patient_emotion=emotion,
-            also_accept=[e for e in {current, pack.emotion.primary.value} if e not in (emotion, "calm", "relief")],
+            also_accept=sorted(e for e in shown if e not in (emotion, "calm", "relief")),
             opportunity_id=opp.id if opp else None,
             opportunity_kind=opp.kind if opp else None,
             explored_before=bool(s.explored or s.acknowledged),
@@ -96,6 +102,15 @@ class Engine:
         if getattr(self.grader, "embedder_name", None) == getattr(self.embedder, "name", None) and hasattr(self.grader, "reply_vector"):
             return self.grader.reply_vector(text, patient_turn)
         return None
+
+    def play(self, persona_id: str, lines: list[str]) -> tuple[SessionState, list[TurnResult], str]:
+        """A scripted conversation from the start: (final state, each turn's result, the opening)."""
+        state, opening = self.start(persona_id)
+        results = []
+        for line in lines:
+            result, state = self.respond(state, line)
+            results.append(result)
+        return state, results, opening
 
     def respond(self, s: SessionState, text: str, *, interrupted: bool = False) -> tuple[TurnResult, SessionState]:
         """Run one learner turn. Returns the result and the new state; `s` is not modified."""
@@ -120,7 +135,8 @@ class Engine:
         clock = time.perf_counter
         t0 = clock()
         vector = self._shared_vector(text, s.last_patient_text)
-        found = self.index(pack).search(text, vector=vector)
+        about = pack.fact(s.disclosed_facts[-1]).topic if s.disclosed_facts else None
+        found = self.index(pack).search(text, vector=vector, about=about)
         t1 = clock()
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)
@@ -145,7 +161,7 @@ class Engine:
                 new.explored.append(ctx.opportunity_id)
             if grade.eccs >= 3 and ctx.opportunity_id in new.unanswered_cues:
                 new.unanswered_cues.remove(ctx.opportunity_id)
-        new.emotional, signal = emotional.update(pack, s.emotional, grade, len(new.unanswered_cues))
+        new.emotional, signal = emotional.update(pack, s.emotional, grade, len(new.unanswered_cues), act.value)
         t3 = clock()
         plan = plan_turn(pack, new, act, grade, found, signal)
         t4 = clock()

@@ -12,13 +12,21 @@ from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
 from ..realise.base import split_sentences
 from .retrieval import NEAR_THRESHOLD, SearchResult
-from .types import ContentPlan, DialogueAct, SessionState
+from .risk import risk_kind
+from .types import ContentPlan, DialogueAct, SessionState, answer_style
 
 RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is at least this
-RAISE_AGAIN_AFTER = 2        # ... and it was last raised this many turns ago or more
+RAISE_AGAIN_AFTER = 3        # ... and it was last raised this many turns ago or more
+MAX_RAISES = 2               # a cue is said at most twice: a person hints, then lets it go
 MAX_FACTS_PER_TURN = 2
+OPENS_UP = ("social", "ideas", "other", "family", "lifestyle", "history", "symptom")  # what a listened-to patient talks about
+# Core history a patient gives any clinician who asks, however guarded: a closed gate only keeps
+# the answer to its guarded wording.
+CORE_CATEGORIES = frozenset({"medication", "history", "family"})
 _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|happening|up)|what is the problem|how can i help|what can i do for you|"
                     r"tell me (more|about (it|this|that|what))|what happened|anything else|go on|what else)\b")
+_FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
+                      r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
 
@@ -33,11 +41,12 @@ def gate_open(gate: Gate, s: SessionState) -> bool:
     return True
 
 
-def _fires(trig: Trigger, s: SessionState, new_facts: list[str]) -> bool:
+def _fires(trig: Trigger, s: SessionState) -> bool:
     if trig.on == "turn":
         return s.turn_index >= (trig.turn or 0)
     if trig.on == "fact":
-        return trig.fact in new_facts
+        # from the turn its fact is said on: a cue that did not fit then waits for a later turn
+        return trig.fact in s.disclosed_facts
     if trig.on == "distress":
         return s.emotional.distress >= (trig.distress or 1.0)
     return False
@@ -63,15 +72,20 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         opp = pack.opportunity(s.pending_opportunity) if s.pending_opportunity else None
         plan.correction_to = opp.emotion.value if opp else pack.emotion.primary.value
 
-    if grade.question_type == "none":
+    asked = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+    plan.risk = risk_kind(asked) or next((m.id for m in matches if m.kind == "risk"), None)
+    matches = [m for m in matches if m.kind != "risk" and not (plan.risk and m.kind == "fact")]  # the risk answer replaces facts
+    if grade.question_type == "none" and not plan.risk:
         matches = []  # statements do not ask for facts; only questions (and "tell me ...") do
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
     for m in matches:
         if m.kind == "fact":
             fact = pack.fact(m.id)
-            if gate_open(fact.gate, s):
+            if gate_open(fact.gate, s) or fact.category in CORE_CATEGORIES:
                 if len(plan.facts) < MAX_FACTS_PER_TURN:
                     plan.facts.append(m.id)
+                    if not gate_open(fact.gate, s):
+                        plan.guarded_facts.append(m.id)
             else:
                 plan.deflected_facts.append(m.id)
         elif m.kind == "concern" and m.id not in s.revealed_concerns:
@@ -81,10 +95,11 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
                 plan.deflected_facts.append(m.id)
     if plan.concern is None and engaged:
         plan.concern = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
-    used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0)
+    used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
+        + (_n(getattr(pack.risk, plan.risk)) if plan.risk else 0)
     kept = []
     for fid in plan.facts:
-        cost = _n(getattr(pack.fact(fid).answers, plan.style))
+        cost = _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))
         if not kept and not plan.concern or used + cost <= budget:
             kept.append(fid)
             used += cost
@@ -92,7 +107,9 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
 
     asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question)
     question = _last_question(grade, s)
-    if asked_something and not matches and not engaged:
+    nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts)
+    about_feelings = bool(_FEELING.search(question))
+    if asked_something and nothing and (not engaged or (grade.question_type == "closed" and not about_feelings)):
         if grade.question_type == "open" and _STORY.search(question):
             # an invitation to tell the story: the patient goes on with the next part of it
             nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
@@ -106,9 +123,17 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             used += 1
     if plan.deflected_facts and not plan.facts and not plan.concern:
         used += 1
+    if engaged and (act != DialogueAct.closed_question or about_feelings) and not (plan.facts or plan.concern or plan.risk or plan.deflected_facts
+                                                               or plan.uncovered):
+        # listened to, with nothing asked: a person goes on about their life, not "Okay."
+        nxt = next((f for cat in OPENS_UP for f in pack.facts
+                    if f.category == cat and f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
+        if nxt is not None and used + _n(getattr(nxt.answers, plan.style)) <= budget:
+            plan.facts.append(nxt.id)
+            used += _n(getattr(nxt.answers, plan.style))
 
 
-    new_facts = [f for f in plan.facts if f not in s.disclosed_facts]
+    plan.repeated_facts = [f for f in plan.facts if f in s.disclosed_facts]
     for fid in plan.facts:
         if fid not in s.disclosed_facts:
             s.disclosed_facts.append(fid)
@@ -118,14 +143,15 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     # an opportunity to raise: a trigger firing now, else an unacknowledged cue under high distress
     if not plan.closing:
         for opp in pack.empathic_opportunities:
-            if opp.id not in s.raised_opportunities and _fires(opp.trigger, s, new_facts):
+            if opp.id not in s.raised_opportunities and _fires(opp.trigger, s):
                 if used + _n(opp.line) <= budget:
                     plan.opportunity = opp.id
                 break  # one that fires but does not fit waits for a later turn
         if plan.opportunity is None and s.unanswered_cues and s.emotional.distress >= RAISE_AGAIN_DISTRESS:
-            oid = s.unanswered_cues[0]
-            fits = used + _n(pack.opportunity(oid).line) <= budget
-            if s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None and fits:
+            again = [o for o in s.unanswered_cues if s.times_raised.get(o, 1) < MAX_RAISES]
+            oid = again[0] if again else None
+            fits = oid is not None and used + _n(pack.opportunity(oid).line) <= budget
+            if fits and s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None:
                 plan.opportunity = oid
         if plan.opportunity:
             used += _n(pack.opportunity(plan.opportunity).line)
@@ -135,11 +161,12 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         if plan.opportunity not in s.unanswered_cues:
             s.unanswered_cues.append(plan.opportunity)
         s.raised_at[plan.opportunity] = s.turn_index
+        s.times_raised[plan.opportunity] = s.times_raised.get(plan.opportunity, 0) + 1
     s.pending_opportunity = plan.opportunity
 
     if not plan.closing and plan.opportunity is None:
         for q in pack.patient_questions:
-            if q.id not in s.asked_questions and _fires(q.trigger, s, new_facts) and used + _n(q.text) <= budget:
+            if q.id not in s.asked_questions and _fires(q.trigger, s) and used + _n(q.text) <= budget:
                 plan.patient_question = q.id
                 s.asked_questions.append(q.id)
                 break

@@ -1,27 +1,57 @@
 """Find the pack facts and hidden concerns a learner turn asks about.
 
-Each fact's example questions and topic are embedded once per pack; a turn is matched
-by cosine similarity to its nearest example. Thresholds were set on the packs' own
-example questions (eval/bench/bench_retrieval.py prints hit rates).
+Each fact's example questions, its topic and the general history wordings for its subject
+(`phrasings`) are embedded once per pack; the fact the visit reason is about is also indexed
+under the ways clinicians open ("what's been going on?"). A turn is matched by cosine
+similarity to its nearest wording: the whole turn, and each of its questions on its own, so
+"Any medicines, and any allergies?" finds both. A short follow-up that points back ("Where is
+it?") is matched again with the visit reason beside it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..persona.schema import PersonaPack
 from .embedding import Embedder
+from .phrasings import OPENING, PRESENTING, wordings
+from .risk import WORDINGS as RISK_WORDINGS
 
-MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65}  # below these, the turn asks about nothing in the pack
+MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
 NEAR_THRESHOLD = 0.40   # a fact this close is "maybe asked": never answer it with a flat denial
 MARGIN = 0.05            # a second item is kept only when it scores within this of the best
+_CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|does|did|are|is|have|has|how|what|when|where|who|"
+                           r"which|your|about)\b)|;\s*")
+SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
+# Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
+# patient's family. What is left of a question is its subject.
+_FUNCTION = frozenset("""a about above after again all also am an and any anybody anyone anything are as at away back be been before
+being but by can could d did do does doing done don't else ever every for from get gets getting go goes going gone got had has have
+having he her here hers him his how i i'd i'll i'm i've if in into is it it's its just kind know let like ll lot m many may me
+might mine more most much must my myself no nor not now of off on once one only or other our out over own quite re really right s
+said say see she should since so some something still such t tell than that that's the their them then there these they thing
+things think this those through to too up us ve very was way we well were what what's when where which while who who's why will
+with would yes you you'd you'll you're you've your yours yourself okay ok so sorry thanks thank please happen happened any
+bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
+health feel feeling felt notice noticed experience experienced having been""".split())
+# Lay words and their clinical equivalents, so a content word can be shared across registers.
+_SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
+         "medicines": "medication", "pills": "medication", "tablets": "medication", "drugs": "medication",
+         "prescription": "medication", "booze": "alcohol", "drink": "alcohol", "drinking": "alcohol", "pints": "alcohol",
+         "beer": "alcohol", "wine": "alcohol", "ciggies": "smoke", "cigarettes": "smoke", "fags": "smoke", "tobacco": "smoke",
+         "vape": "smoke", "job": "work", "living": "work", "mum": "mother", "mom": "mother", "dad": "father",
+         "active": "exercise", "exertion": "exercise", "exert": "exercise", "walking": "exercise", "stairs": "exercise",
+         "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
+         "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy"}
+_POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
 
 
 @dataclass(frozen=True)
 class Match:
-    kind: str  # "fact" | "concern"
+    kind: str  # "fact" | "concern" | "risk" (id: the risk kind)
     id: str
     score: float
 
@@ -36,30 +66,120 @@ class PackIndex:
     def __init__(self, pack: PersonaPack, embedder: Embedder):
         self.pack = pack
         self.embedder = embedder
+        general = wordings(pack.facts)
         keys, texts = [], []
         for f in pack.facts:
-            for q in [*f.example_questions, f.topic]:
+            for q in dict.fromkeys([*f.example_questions, f.topic, *general.get(f.id, [])]):
                 keys.append(("fact", f.id))
                 texts.append(q)
         for c in pack.hidden_concerns:
             for q in c.example_questions:
                 keys.append(("concern", c.id))
                 texts.append(q)
+        for kind, qs in RISK_WORDINGS.items():
+            for q in qs:
+                keys.append(("risk", kind))
+                texts.append(q)
+        self.presenting = self._presenting_fact(pack, embedder)
+        if self.presenting:
+            for q in PRESENTING:
+                keys.append(("fact", self.presenting))
+                texts.append(q)
         self.keys = keys
         self.matrix = embedder.embed(texts) if texts else np.zeros((0, 1))
+        self.vocab: dict[tuple[str, str], set[str]] = {}
+        for key, text in zip(keys, texts):
+            self.vocab.setdefault(key, set()).update(self._words(text))
+        for f in pack.facts:
+            self.vocab[("fact", f.id)].update(self._words(f"{f.id.replace('_', ' ')} {f.answers.guarded} {f.answers.neutral} {f.answers.open}"))
+        for c in pack.hidden_concerns:
+            self.vocab.setdefault(("concern", c.id), set()).update(self._words(f"{c.concern} {c.disclosure}"))
 
-    def search(self, text: str, *, limit: int = 2, vector: np.ndarray | None = None) -> SearchResult:
-        if not self.keys:
-            return SearchResult([], 0.0)
-        v = self.embedder.embed([text])[0] if vector is None else vector
-        sims = self.matrix @ v
+    @staticmethod
+    def _presenting_fact(pack: PersonaPack, embedder: Embedder) -> str | None:
+        """The fact the visit reason is most about (a symptom or history fact when there is one)."""
+        facts = [f for f in pack.facts if f.category in ("symptom", "history")] or list(pack.facts)
+        if pack.visit.presenting:
+            return pack.visit.presenting
+        if not facts or not pack.visit.reason.strip():
+            return None
+        vecs = embedder.embed([pack.visit.reason, *[f"{f.topic}. {f.answers.neutral}" for f in facts]])
+        return facts[int(np.argmax(vecs[1:] @ vecs[0]))].id
+
+    @staticmethod
+    def _words(text: str) -> set[str]:
+        words = [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", "")) if w not in _FUNCTION and len(w) > 2]
+        return {_stem(w) for w in words} | {_stem(_SAME[w]) for w in words if w in _SAME}
+
+    def _supported(self, key: tuple[str, str], sim: float, words: set[str]) -> bool:
+        """A match below SURE_MATCH needs a content word of the question in the item's own words
+        (its wordings, topic and answers), or a question with no content word at all."""
+        return sim >= SURE_MATCH or not words or bool(words & self.vocab.get(key, set()))
+
+    def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
+        """One question's best supported item at or over its threshold, or None."""
+        words = self._words(words_of if words_of is not None else text)
+        own = {k: s for k, s in self._best(self.matrix @ self.embedder.embed([text])[0]).items() if self._supported(k, s, words)}
+        if not own:
+            return None
+        key, sim = max(own.items(), key=lambda kv: kv[1])
+        return (key, sim) if sim >= MATCH_THRESHOLD[key[0]] else None
+
+    def _best(self, sims: np.ndarray) -> dict[tuple[str, str], float]:
         best: dict[tuple[str, str], float] = {}
         for key, sim in zip(self.keys, sims.tolist()):
             if sim > best.get(key, -1.0):
                 best[key] = sim
+        return best
+
+    def search(self, text: str, *, limit: int = 2, vector: np.ndarray | None = None, about: str | None = None) -> SearchResult:
+        """`about`: what the conversation was last on (the last fact's topic), for a follow-up that
+        points back ("How old was he then?"); the visit reason when absent."""
+        if not self.keys:
+            return SearchResult([], 0.0)
+        v = self.embedder.embed([text])[0] if vector is None else vector
+        parts = clauses(text)
+        words = self._words(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
+        best = {k: s for k, s in self._best(self.matrix @ v).items() if self._supported(k, s, words)}
+        if self.presenting and OPENING.search(text):
+            best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
+        extra: list[tuple[tuple[str, str], float]] = []  # each question's own best item
+        matched = any(s >= MATCH_THRESHOLD[k[0]] for k, s in best.items())
+        for q in (parts if len(parts) > 1 or (parts and not matched and _POINTS_BACK.search(parts[0].lower())) else []):
+            found = self._own_best(q) if len(parts) > 1 else None
+            if found is None and _POINTS_BACK.search(q.lower()) and len(q.split()) <= 8:
+                # a short follow-up that points back: read it with what it points to
+                found = self._own_best(f"{q} ({about or self.pack.visit.reason})", words_of=q + " " + (about or ""))
+            if found is not None:
+                extra.append(found)
+                best[found[0]] = max(best.get(found[0], -1.0), found[1])
         best_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
         ranked = [(k, s) for k, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True) if s >= MATCH_THRESHOLD[k[0]]]
         if not ranked:
             return SearchResult([], round(best_fact, 4))
         top = ranked[0][1]
-        return SearchResult([Match(k[0], k[1], round(s, 4)) for k, s in ranked[:limit] if top - s <= MARGIN], round(best_fact, 4))
+        kept = [(k, s) for k, s in ranked[:limit] if top - s <= MARGIN]
+        for key, sim in sorted(extra, key=lambda kv: -kv[1]):  # every question asked gets its answer
+            if len(kept) < limit and all(key != k for k, _ in kept):
+                kept.append((key, sim))
+        return SearchResult([Match(k[0], k[1], round(s, 4)) for k, s in kept], round(best_fact, 4))
+
+
+def clauses(text: str) -> list[str]:
+    """The questions in a turn, one per clause: sentences that ask, split at "and"/"or" before a
+    new question ("Do you smoke, and how much do you drink?")."""
+    out = []
+    for part in _CLAUSE_SPLIT.split(text.strip()):
+        part = (part or "").strip(" ,")
+        if len(part.split()) >= 2 or part.endswith("?"):
+            out.append(part)
+    asks = [p for p in out if p.endswith("?") or re.match(r"(?i)(any|do|does|did|are|is|have|has|how|what|when|where|who|which)\b", p)]
+    return asks or out[-1:]
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match "rashes"/"rash", "smoking"/"smoke", "allergies"/"allergic"."""
+    for suffix in ("ies", "ing", "ed", "es", "s", "ic", "y", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

@@ -18,6 +18,8 @@ class DialogueAct(str, Enum):
     closed_question = "closed_question"
     empathic_statement = "empathic_statement"
     explanation = "explanation"
+    summary = "summary"
+    plan = "plan"
     reassurance = "reassurance"
     advice = "advice"
     teach_back_request = "teach_back_request"
@@ -47,6 +49,7 @@ class SessionState(BaseModel):
     acknowledged: list[str] = Field(default_factory=list)
     explored: list[str] = Field(default_factory=list)
     raised_at: dict[str, int] = Field(default_factory=dict, description="Opportunity id -> turn it was last raised.")
+    times_raised: dict[str, int] = Field(default_factory=dict, description="Opportunity id -> how often it was raised.")
     asked_questions: list[str] = Field(default_factory=list, description="Patient questions already asked.")
     pending_opportunity: str | None = Field(None, description="Opportunity held by the patient's last turn.")
     last_patient_text: str = ""
@@ -63,7 +66,11 @@ class ContentPlan(BaseModel):
     correction_to: str | None = Field(None, description="The feeling the patient corrects it to.")
     facts: list[str] = Field(default_factory=list, description="Fact ids to disclose now.")
     deflected_facts: list[str] = Field(default_factory=list, description="Asked-for fact ids still gated.")
+    repeated_facts: list[str] = Field(default_factory=list, description="Facts said on an earlier turn: referred back to, not recited.")
+    guarded_facts: list[str] = Field(default_factory=list,
+                                     description="Core history facts asked for before their gate opened: said in the guarded style.")
     concern: str | None = None
+    risk: str | None = Field(None, description="A risk question was asked: the pack's risk answer of this kind is said.")
     opportunity: str | None = Field(None, description="Opportunity (cue or explicit emotion) to raise.")
     patient_question: str | None = None
     uncovered: Literal["deny", "unsure"] | None = None
@@ -88,3 +95,8 @@ class TurnResult(BaseModel):
     fallback_reason: str | None = Field(None, description="Why a model realiser's reply was not used (template spoken instead).")
     rejected_reply: str | None = Field(None, description="The generated reply the grounding check rejected.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+def answer_style(plan: ContentPlan, fact_id: str) -> Style:
+    """The style a fact is said in: core history asked for before its gate opened is guarded."""
+    return "guarded" if fact_id in plan.guarded_facts else plan.style

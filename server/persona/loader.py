@@ -172,6 +172,13 @@ class PackRegistry:
         self.problems: list[Problem] = []
         self.reload()
 
+    @classmethod
+    def from_packs(cls, packs: list[PersonaPack]) -> "PackRegistry":
+        """A registry over packs already validated (e.g. `bedside persona check` of given paths)."""
+        reg = cls.__new__(cls)
+        reg.directory, reg.packs, reg.problems = Path("."), {p.id: p for p in packs}, []
+        return reg
+
     def reload(self) -> None:
         packs, problems = validate_paths([self.directory]) if self.directory.is_dir() else ([], [])
         self.packs = {p.id: p for p in packs}

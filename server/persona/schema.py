@@ -62,6 +62,8 @@ class Identity(Strict):
 class Visit(Strict):
     reason: str = Field(min_length=1, description="The stated reason for today's visit.")
     opening_line: str = Field(min_length=1, description="What the patient says first.")
+    presenting: str | None = Field(None, description="The fact an opening question (\"what brings you in?\") is answered "
+                                                     "with; default: the symptom or history fact the reason is most about.")
 
 
 class Voice(Strict):
@@ -166,6 +168,8 @@ class Opportunity(Strict):
     kind: Literal["explicit", "cue"]
     emotion: Emotion
     line: str = Field(min_length=1, description="What the patient says.")
+    again: list[str] = Field(default_factory=list, description="Other wordings of the same cue, for when the patient "
+                                                                 "raises it again (never the same words twice).")
     trigger: Trigger
 
 
@@ -194,6 +198,16 @@ class Uncovered(Strict):
     deflect: list[str] = Field(min_length=1, description="For questions whose fact is still gated.")
 
 
+class Risk(Strict):
+    """What the patient says to a risk question, however it is worded. Required in every pack: a
+    clinician must be able to ask about risk in any case, and a content-free "Okay." to a
+    suicide question is the worst reply a simulated patient can give. Never gated."""
+
+    self_harm: str = Field(min_length=1, description="Asked about suicide, self-harm or not wanting to be here.")
+    harm_to_others: str = Field(min_length=1, description="Asked about thoughts of harming someone else.")
+    safeguarding: str = Field(min_length=1, description="Asked whether anyone hurts or threatens them, or whether they feel safe.")
+
+
 class ChecklistItem(Strict):
     id: str = Field(pattern=ID_PATTERN)
     item: str = Field(min_length=1)
@@ -217,6 +231,7 @@ class PersonaPack(Strict):
     patient_questions: list[PatientQuestion] = Field(default_factory=list)
     social_context: SocialContext = Field(default_factory=SocialContext)
     uncovered: Uncovered
+    risk: Risk = Field(description="Answers to risk questions (suicide, self-harm, harm to others, safeguarding).")
     checklist: list[ChecklistItem] = Field(default_factory=list)
     debrief_notes: list[str] = Field(default_factory=list)
 
@@ -270,6 +285,8 @@ def cross_reference_problems(pack: PersonaPack) -> list[tuple[tuple, str, str]]:
         check_trigger(o.trigger, ("empathic_opportunities", i))
     for i, q in enumerate(pack.patient_questions):
         check_trigger(q.trigger, ("patient_questions", i))
+    if pack.visit.presenting is not None and pack.visit.presenting not in fact_ids:
+        problems.append((("visit", "presenting"), f"names no fact '{pack.visit.presenting}'", f"use one of: {', '.join(sorted(fact_ids))}"))
     for area, ref in pack.social_context.model_dump().items():
         if ref is not None and ref not in fact_ids:
             problems.append((("social_context", area), f"names no fact '{ref}'", f"use one of: {', '.join(sorted(fact_ids))}"))

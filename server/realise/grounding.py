@@ -301,11 +301,11 @@ class Grounding:
         self.units: list[Unit] = []
         for _, kind, text in parts:
             key = frozenset(_content_stems(text)) - _FILLER_STEMS or frozenset(_content_stems(text))
-            required = kind.split(":")[0] in ("fact", "concern", "opportunity", "question", "correction", "uncovered", "deflect")
+            required = kind.split(":")[0] in ("fact", "concern", "risk", "opportunity", "question", "correction", "uncovered", "deflect")
             self.units.append(Unit(kind, text, key, required))
         planned = [t for _, _, t in parts]
         said = [t for who, t in (state.history if state is not None else []) if who == "patient"]
-        phrases = [p for group in (T.GREETING, T.WARM, T.WARM_INDIRECT, T.COOL, T.CLOSING, *T.FILLER.values()) for p in group]
+        phrases = T.all_phrases()
         self.licensed_texts = planned + [pack.visit.opening_line] + said + phrases
         lic = " ".join(self.licensed_texts)
         self.licensed_words = set(tokens(lic))

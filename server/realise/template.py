@@ -9,30 +9,62 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..engine.emotions import ADJECTIVE
-from ..engine.types import ContentPlan, SessionState
+from ..engine.types import ContentPlan, SessionState, answer_style
 from ..persona.schema import PersonaPack
 from .base import split_sentences
 
-# (guarded, neutral, open) wordings of content-free moves
-GREETING = ("Hello.", "Hello, doctor.", "Hello, doctor. Thank you for seeing me.")
-WARM = ("Thank you.", "Thank you for saying that.", "Thank you. That really helps.")
-WARM_INDIRECT = ("You are kind.", "You are very kind to ask.", "You are very kind. It helps, talking like this.")
-COOL = ("Right.", "Okay.", "Okay.")
-CLOSING = ("Okay. Bye.", "Thank you, doctor.", "Thank you, doctor. This really helped.")
+# (guarded, neutral, open): interchangeable wordings of each content-free move; the reply takes
+# one the patient has not said lately (`choose`), so the patient does not sound like a loop.
+GREETING = (("Hello.", "Hi."), ("Hello, doctor.", "Hi, doctor."),
+            ("Hello, doctor. Thank you for seeing me.", "Hello. Thanks for seeing me."))
+WARM = (("Thank you.", "Thanks."), ("Thank you for saying that.", "That's kind of you.", "Thanks. That means something."),
+        ("Thank you. That really helps.", "It helps to hear that.", "Thank you. I needed someone to say that."))
+WARM_INDIRECT = (("You are kind.", "That is kind."), ("You are very kind to ask.", "That is kind of you."),
+                 ("You are very kind. It helps, talking like this.", "It is good of you to listen."))
+COOL = (("Right.", "Hm."), ("Okay.", "Right."), ("Okay.", "I see."))
+CLOSING = (("Okay. Bye.", "Bye, then."), ("Thank you, doctor.", "Thanks, doctor. Bye."),
+           ("Thank you, doctor. This really helped.", "Thank you. I feel better for talking."))
 FILLER = {
-    "advice": ("Easier said than done.", "I'll try.", "Okay, I'll try that."),
-    "explanation": ("Okay.", "I see.", "Okay, that makes sense."),
-    "reassurance": ("If you say so.", "I hope you're right.", "I hope so."),
-    "teach_back_request": ("I think so.", "I'll do my best.", "Yes, I think I've got it."),
-    "empathic_statement": ("Mm.", "Yes. It's been hard.", "Yes. Thank you for listening."),
-    "other": ("Mm.", "Okay.", "Okay."),
+    "advice": (("Easier said than done.", "Maybe."), ("I'll try.", "I can try that."), ("Okay, I'll try that.", "That's worth a go. I'll try.")),
+    "explanation": (("Okay.", "Right."), ("I see.", "Okay, I follow."), ("Okay, that makes sense.", "Right, that helps me understand.")),
+    "summary": (("Yes.", "That's right."), ("Yes, that's right.", "That's about it.", "Yes, that sums it up."),
+                ("Yes, that's it exactly.", "That's right. It helps to hear it put together.", "Yes. You've understood.")),
+    "plan": (("Okay.", "All right."), ("Okay, that sounds sensible.", "All right. Thank you."),
+             ("That sounds like a plan. Thank you.", "Okay. It's good to know what happens next.")),
+    "reassurance": (("If you say so.", "Maybe."), ("I hope you're right.", "I hope so."), ("I hope so.", "That's good to hear.")),
+    "teach_back_request": (("I think so.", "I'll try."), ("I'll do my best.", "I think I can."), ("Yes, I think I've got it.", "Yes, I can do that.")),
+    "empathic_statement": (("Mm.", "Yeah."), ("Yes. It's been hard.", "It has, yes.", "Yeah. It really has."),
+                           ("Yes. Thank you for listening.", "It has. It's good to be heard.", "Yes. Thank you for noticing.")),
+    "other": (("Mm.", "Okay."), ("Okay.", "Mm, okay."), ("Okay.", "All right.")),
 }
+RECENT_TURNS = 6  # patient replies a content-free wording should not repeat
+
+
+def all_phrases() -> list[str]:
+    """Every content-free wording the template may use (the grounding check licenses them)."""
+    groups = (GREETING, WARM, WARM_INDIRECT, COOL, CLOSING, *FILLER.values())
+    return [w for group in groups for style in group for w in style]
+
+
+def choose(options, state: SessionState | None, turn_index: int) -> str:
+    """A wording not among the patient's last RECENT_TURNS replies when there is one; varies by
+    turn, deterministic."""
+    recent = " ".join(t for who, t in (state.history if state is not None else [])[-2 * RECENT_TURNS:] if who == "patient")
+    fresh = [o for o in options if o not in recent] or list(options)
+    return fresh[turn_index % len(fresh)]
+
+
+def said_before(answer: str) -> str:
+    """A fact given on an earlier turn, referred back to rather than recited."""
+    return "Like I said, " + answer[:1].lower() + answer[1:] if answer[:2] != "I " and answer[:2] != "I'" else "Like I said, " + answer
+
+
 _STYLE_INDEX = {"guarded": 0, "neutral": 1, "open": 2}
 
 
-def pick(options: list[str], turn_index: int) -> str:
-    """Deterministic choice that varies from turn to turn."""
-    return options[turn_index % len(options)]
+def pick(options: list[str], turn_index: int, state: SessionState | None = None) -> str:
+    """Deterministic choice that varies from turn to turn (and avoids recent replies)."""
+    return choose(options, state, turn_index)
 
 
 def correction_line(pack: PersonaPack, named: str, actual: str) -> str:
@@ -49,38 +81,45 @@ class TemplateRealiser:
         """(priority, kind, sentence-group) in speaking order; lower priority is dropped first.
 
         `kind` names the plan item a group words ("fact:<id>", "concern:<id>", "opportunity:<id>",
-        "question:<id>", "correction", "uncovered:deny|unsure", "deflect") or a content-free
+        "question:<id>", "risk:<kind>", "correction", "uncovered:deny|unsure", "deflect") or a content-free
         move ("greeting", "ack", "closing", "filler"); the grounding check uses it.
         """
         i = _STYLE_INDEX[plan.style]
         n = plan.turn_index
         out: list[tuple[int, str, str]] = []
         if plan.greeting:
-            out.append((2, "greeting", GREETING[i]))
+            out.append((2, "greeting", choose(GREETING[i], state, n)))
         if plan.correction:
             out.append((9, "correction", correction_line(pack, plan.correction, plan.correction_to or pack.emotion.primary.value)))
         if plan.acknowledgement == "warm" and not plan.greeting:
             warm = WARM_INDIRECT if pack.identity.cultural_expression.value == "indirect" else WARM
-            out.append((1, "ack", warm[i]))
+            out.append((1, "ack", choose(warm[i], state, n)))
         elif plan.acknowledgement == "cool" and not (plan.facts or plan.concern):
-            out.append((1, "ack", COOL[i]))
+            out.append((1, "ack", choose(COOL[i], state, n)))
+        if plan.risk:
+            out.append((9, f"risk:{plan.risk}", getattr(pack.risk, plan.risk)))
         for fid in plan.facts:
-            out.append((8, f"fact:{fid}", getattr(pack.fact(fid).answers, plan.style)))
+            if fid in plan.repeated_facts:
+                out.append((8, f"fact:{fid}", said_before(pack.fact(fid).answers.guarded)))
+            else:
+                out.append((8, f"fact:{fid}", getattr(pack.fact(fid).answers, answer_style(plan, fid))))
         if plan.deflected_facts and not plan.facts and not plan.concern:
-            out.append((7, "deflect", pick(pack.uncovered.deflect, n)))
+            out.append((7, "deflect", pick(pack.uncovered.deflect, n, state)))
         if plan.concern:
             out.append((8, f"concern:{plan.concern}", pack.concern(plan.concern).disclosure))
         if plan.uncovered:
-            out.append((7, f"uncovered:{plan.uncovered}", pick(getattr(pack.uncovered, plan.uncovered), n)))
+            out.append((7, f"uncovered:{plan.uncovered}", pick(getattr(pack.uncovered, plan.uncovered), n, state)))
         if plan.opportunity:
-            out.append((6, f"opportunity:{plan.opportunity}", pack.opportunity(plan.opportunity).line))
+            opp = pack.opportunity(plan.opportunity)
+            again = state is not None and state.times_raised.get(opp.id, 0) > 1 and opp.again
+            out.append((6, f"opportunity:{plan.opportunity}", choose(opp.again, state, n) if again else opp.line))
         if plan.patient_question:
             out.append((5, f"question:{plan.patient_question}",
                         next(q.text for q in pack.patient_questions if q.id == plan.patient_question)))
         if plan.closing:
-            out.append((4, "closing", CLOSING[i]))
+            out.append((4, "closing", choose(CLOSING[i], state, n)))
         if not out or all(p <= 2 for p, _, _ in out) and not plan.greeting:
-            out.append((3, "filler", FILLER.get(plan.act, FILLER["other"])[i]))
+            out.append((3, "filler", choose(FILLER.get(plan.act, FILLER["other"])[i], state, n)))
         return out
 
     def parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str]]:

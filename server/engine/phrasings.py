@@ -1,0 +1,121 @@
+"""How clinicians ask for the common parts of a history, for every pack.
+
+A pack's example questions are a handful per fact, written by one author; learners ask in many
+other ways ("any meds?", "who's at home with you?", "does anything run in the family?"). Each
+pack fact whose id or topic names one of these subjects is also indexed under the wordings
+below, so retrieval does not depend on the author having thought of them. The wordings are the
+project's own, written from clinical history-taking practice, not taken from any pack.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..persona.schema import Fact
+
+# subject -> (what in a fact's id, topic or category marks it, wordings)
+SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    "allergies": (re.compile(r"allerg"), (
+        "Any allergies?", "Are you allergic to anything?", "Have you ever reacted badly to a medicine?",
+        "Any drug allergies I should know about?", "Does any medication disagree with you?")),
+    "medications": (re.compile(r"^(?!.*allerg).*(medic|medicine|tablet|prescri|remed|insulin|inhaler|pills)"), (
+        "Any meds?", "Are you on any medication?", "Do you take anything regularly?", "What tablets are you on?",
+        "Are you taking anything at the moment?", "Have you taken anything for it?", "Any over-the-counter stuff?",
+        "What medicines do you use?")),
+    "smoking": (re.compile(r"smok|tobacco|cigar"), (
+        "Do you smoke?", "Smoke?", "Any cigarettes?", "Have you ever been a smoker?", "Do you use tobacco or vape?")),
+    "alcohol": (re.compile(r"alcohol|drink|substance"), (
+        "Do you drink?", "How much alcohol do you have?", "How many drinks a week?", "Any alcohol?",
+        "Do you use any recreational drugs?")),
+    "family_history": (re.compile(r"family[ _]history|\bfamily\b.*(illness|disease|health|cancer|diabetes|heart)"), (
+        "Does anything run in the family?", "Any family history of illness?", "Are your parents alive and well?",
+        "Has anyone in your family had something similar?", "Any illnesses in your relatives?")),
+    "past_history": (re.compile(r"past[ _]history|past medical|physical health history|operation|surgery|other medical problems"), (
+        "Any medical problems?", "Any other health conditions?", "Have you been in hospital before?", "Any operations?",
+        "Any long-term conditions?", "Have you had any illnesses in the past?")),
+    "work": (re.compile(r"\bwork|job|retire|shift|occupation|employ"), (
+        "What do you do for a living?", "What's your job?", "Are you working at the moment?", "How's work?",
+        "What kind of work do you do?")),
+    "home": (re.compile(r"home|living|household|lives alone|live with"), (
+        "Who's at home with you?", "Who do you live with?", "What's your living situation?", "Do you live alone?",
+        "Do you have family around you?")),
+    "sleep": (re.compile(r"sleep"), (
+        "How are you sleeping?", "How's your sleep?", "Any trouble sleeping?", "Do you wake up in the night?")),
+    "appetite": (re.compile(r"appetite|weight|\bdiet\b|eats"), (
+        "How's your appetite?", "Are you eating okay?", "Have you lost any weight?", "What do you usually eat?")),
+    "mood": (re.compile(r"mood|energy|interest|depress"), (
+        "How's your mood?", "How have you been feeling in yourself?", "Do you still enjoy things?",
+        "Have you been feeling down?", "How's your energy?")),
+    "onset": (re.compile(r"onset|when (it|the \w+ \w*) ?(started|began)|when .* start|began"), (
+        "When did it start?", "How long has this been going on?", "When did you first notice it?",
+        "How long have you had it?", "Since when?")),
+    "triggers": (re.compile(r"exert|trigger|brings? (it )?on|better|worse|relie|aggravat|\bease"), (
+        "What brings it on?", "Does anything make it better or worse?", "Is it worse when you're active?",
+        "Does it come on with exercise?", "Does anything ease it?", "Does anything set it off?")),
+    "associated": (re.compile(r"associated|other (urinary )?symptoms|come with"), (
+        "Any other symptoms?", "Anything else you've noticed with it?", "Have you noticed anything else?",
+        "Does anything else come with it?")),
+    "ideas": (re.compile(r"\bideas?\b|thinks|caus"), (
+        "What do you think is causing it?", "Do you have any thoughts about what it might be?",
+        "What's your own feeling about what's going on?")),
+    "expectations": (re.compile(r"expect|hop(e|es|ing)|wants?\b"), (
+        "What were you hoping we could do today?", "What are you expecting from today?",
+        "What would you like to get out of today?")),
+    "money": (re.compile(r"money|pension|afford|financ"), (
+        "How are you managing for money?", "Are finances a worry?", "Can you afford everything you need?")),
+    "transport": (re.compile(r"transport|get(s)? about|\bcar\b|\bbus"), (
+        "How do you get around?", "Do you drive?", "How did you get here today?")),
+    "insurance": (re.compile(r"insurance|medicaid|cover"), (
+        "Do you have insurance?", "How do you pay for your medicines?", "Is your treatment covered?")),
+}
+
+# An opening question asks for the presenting complaint, however warm the words around it.
+OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i (do|help)|how can i help|what can we do|"
+                     r"what('s| has| have)( been)? (going on|happening|the (problem|trouble|matter))|what seems to be|"
+                     r"tell me (what's been|what has been|what brought|what brings|how you've been|how you have been|a bit about why)|"
+                     r"how have you been (doing|getting on)|what would you like to talk about|why have you come)\b", re.I)
+
+# Asking for the presenting complaint: indexed under the fact the visit reason is most about.
+PRESENTING = ("What brings you in today?", "So what's been going on?", "What can I do for you?",
+              "Tell me what's been happening.", "What's the problem?", "How can I help?", "What's brought you here?")
+
+
+# which fact categories a subject may belong to (a "home" in a blood-sugar topic is not where one lives)
+CATEGORIES = {
+    "allergies": {"medication"}, "medications": {"medication"}, "smoking": {"lifestyle"}, "alcohol": {"lifestyle"},
+    "family_history": {"family"}, "past_history": {"history"}, "work": {"social"}, "home": {"social"},
+    "sleep": {"symptom", "lifestyle"}, "appetite": {"symptom", "lifestyle"}, "mood": {"symptom", "lifestyle"},
+    "onset": {"symptom"}, "triggers": {"symptom"}, "associated": {"symptom"}, "ideas": {"ideas"}, "expectations": {"ideas"}, "money": {"social"}, "transport": {"social"},
+    "insurance": {"social"},
+}
+
+
+def _score(fact: Fact, subject: str) -> int:
+    """2 when the fact's id names the subject, 1 when only its topic does, 0 otherwise."""
+    if fact.category not in CATEGORIES[subject]:
+        return 0
+    pattern = SUBJECTS[subject][0]
+    if pattern.search(fact.id.replace("_", " ")) or pattern.search(fact.id):
+        return 2
+    return 1 if pattern.search(fact.topic.lower()) else 0
+
+
+def subject_facts(facts: list[Fact]) -> dict[str, str]:
+    """subject -> the one fact of the pack it is indexed under: the fact whose id names it, else
+    the one whose topic does; a subject two facts claim equally goes to the first, and the other
+    keeps its own example questions."""
+    out: dict[str, str] = {}
+    for subject in SUBJECTS:
+        scored = [(_score(f, subject), -i, f.id) for i, f in enumerate(facts)]
+        best = max(scored, default=(0, 0, ""))
+        if best[0] > 0 and sum(1 for s in scored if s[0] == best[0]) == 1 or best[0] == 2:
+            out[subject] = best[2]
+    return out
+
+
+def wordings(facts: list[Fact]) -> dict[str, list[str]]:
+    """fact id -> the general wordings it is also indexed under."""
+    out: dict[str, list[str]] = {}
+    for subject, fid in subject_facts(facts).items():
+        out.setdefault(fid, []).extend(SUBJECTS[subject][1])
+    return out

@@ -1,0 +1,63 @@
+"""Is the learner asking about risk? Suicide or self-harm, harm to others, safeguarding.
+
+A risk question must never get a content-free phrase, whatever its wording, so it is caught
+by meaning-bearing phrases here (deterministic, so an educator can predict it) before
+retrieval, and answered from the pack's required `risk` field. Statements that merely mention
+a word ("I hurt my back") are not questions and do not count; a question or an invitation to
+talk ("tell me if you ever...") does.
+"""
+
+from __future__ import annotations
+
+import re
+
+RiskKind = str  # "self_harm" | "harm_to_others" | "safeguarding"
+
+_SELF = re.compile(
+    r"\b(suicid\w*|kill(ing)? (yourself|your ?self)|end(ing)? (your|it|things|it all)\b(?! (there|here))|take your (own )?life|"
+    r"tak(e|ing) your own life|end your life|harm(ing)? (yourself|your ?self)|hurt(ing)? (yourself|your ?self)|self[- ]?harm\w*|"
+    r"cut(ting)? (yourself|your ?self)|overdos\w*|(not|n't) (want(ing)?|wish(ing)?) to (be here|be around|live|go on|wake up|"
+    r"carry on|exist)|(better|easier) off (dead|gone|without you|not (being )?(here|around|alive))|"
+    r"(wish|wished|wishing) (you (were|was) (dead|gone|not here)|you could (disappear|not wake up|go to sleep and not wake))|"
+    r"(life|living)( is|'s| isn't| is not| wasn't| was not)? (not )?(worth (living|it)|pointless|not worth)|"
+    r"thoughts? (of|about) (death|dying|ending|not being here|harming|hurting)|(not|n't) (being|be) (here|around) any ?more|"
+    r"(give|giving) up on (life|everything)|no (point|reason) (in )?(living|going on|carrying on)|"
+    r"(do|did|have) you (ever )?(think|thought) (about|of) (dying|death)|safe (from|with) yourself|keep yourself safe|"
+    r"(plans?|intent\w*) to (harm|hurt|kill|end)|don't want to wake up|not wake up)")
+_OTHERS = re.compile(
+    r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|them|him|her)( else)?|"
+    r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people)|"
+    r"(violent|violence) (towards?|to) (others|anyone|someone|people))")
+_SAFEGUARD = re.compile(
+    r"\b((is|has) (anyone|anybody|someone|somebody) (at home |in your life |there |close to you )?(ever )?(been )?(hurt\w*|harm\w*|hit\w*|threaten\w*|abus\w*|"
+    r"frighten\w*|scar\w*|bully\w*)( you)?|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
+    r"(safe|safety) at home|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
+    r"(anyone|someone) (at home )?(making|make) you (feel )?(unsafe|scared|afraid)|domestic (violence|abuse)|"
+    r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|anyone (taking|take) (your )?money)")
+_ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i have to ask|i'd like to ask|i want to ask|"
+                   r"let me ask|i ask everyone|i'm asking|i am asking|some people|sometimes people|many people|have you|do you|are you)", re.I)
+
+
+def risk_kind(text: str) -> RiskKind | None:
+    """The risk a turn asks about, or None."""
+    low = text.lower().replace("’", "'")
+    if not _ASKS.search(low):
+        return None
+    if _OTHERS.search(low):
+        return "harm_to_others"
+    if _SELF.search(low):
+        return "self_harm"
+    if _SAFEGUARD.search(low):
+        return "safeguarding"
+    return None
+
+
+# The same questions as wordings for retrieval's nearest-meaning match: a paraphrase the
+# phrases above miss still finds its kind when it means the same (retrieval.PackIndex).
+WORDINGS: dict[RiskKind, tuple[str, ...]] = {
+    "self_harm": ("Have you had thoughts of ending your life?", "Do you ever feel you don't want to be here any more?",
+                  "Have you thought about hurting yourself?", "Do you feel life isn't worth living?",
+                  "Have you ever felt everyone would be better off without you?", "Have you ever tried to harm yourself?"),
+    "harm_to_others": ("Have you had thoughts of harming someone else?", "Do you ever feel like you might hurt somebody?"),
+    "safeguarding": ("Is anyone hurting you?", "Do you feel safe at home?", "Is anyone threatening or frightening you?"),
+}

@@ -1,0 +1,159 @@
+"""The patient answers what was asked and reacts as a person would (issue 15), through the real
+engine: MiniLM retrieval, the shipped grader, the planner and the template wording."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from server.config import get_settings
+from server.engine.acts import classify
+from server.engine.factory import build_engine
+from server.engine.planner import plan_turn
+from server.engine.retrieval import SearchResult
+from server.engine.types import DialogueAct
+from server.grading.base import Grade
+from server.persona.loader import validate_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKS = ("angry-missed-followup", "bereaved-daughter", "chest-pain-anxiety", "diabetes-social-barriers", "older-indirect-burden")
+# a polite history with no empathy; written for these tests, not from the packs' example questions
+COURTEOUS = [
+    "Good morning, I'm Alex, one of the doctors here. Please have a seat.",
+    "What brings you in today?",
+    "When did it first start?",
+    "Does anything make it better or worse?",
+    "Have you noticed anything else along with it?",
+    "Do you take any regular medication?",
+    "Any allergies?",
+    "Have you had any medical problems in the past?",
+    "Does anything run in the family?",
+    "Do you smoke?",
+    "How much alcohol do you drink in a week?",
+    "What do you do for work?",
+    "Who do you live with?",
+    "Okay, thank you. So, to sum up, you've had this for a while and it has been getting worse.",
+    "What I'd like to do now is examine you and run some tests, and then we'll talk about the results.",
+]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return build_engine(get_settings())
+
+
+def play(engine, pid, lines):
+    state, results, _ = engine.play(pid, lines)
+    return state, results
+
+
+@pytest.mark.parametrize("question", [
+    "Have you had any thoughts of not wanting to be here any more?",
+    "Do you ever feel you'd be better off not being here?",
+    "Sometimes people in your situation feel life isn't worth living. Has that happened to you?",
+])
+def test_paraphrased_suicide_questions_get_the_risk_answer_in_every_pack(engine, question):
+    for pid in PACKS:
+        _, (r,) = play(engine, pid, [question])
+        assert r.plan.risk == "self_harm", (pid, r.reply)
+        assert engine.pack(pid).risk.self_harm in r.reply
+
+
+def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
+    _, (a, b) = play(engine, "diabetes-social-barriers", ["Is anyone at home hurting you?", "Have you had thoughts of harming someone else?"])
+    pack = engine.pack("diabetes-social-barriers")
+    assert a.plan.risk == "safeguarding" and pack.risk.safeguarding in a.reply
+    assert b.plan.risk == "harm_to_others" and pack.risk.harm_to_others in b.reply
+
+
+def test_a_pack_without_a_risk_field_is_refused(tmp_path):
+    src = (ROOT / "persona_packs" / "chest-pain-anxiety" / "persona.yaml").read_text()
+    start = src.index("\nrisk:")
+    end = src.index("\nuncovered:")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "persona.yaml").write_text(src[:start] + src[end:])
+    packs, problems = validate_paths([tmp_path / "p"])
+    assert not packs and any("risk" in str(p) for p in problems)
+
+
+def test_core_history_is_given_guarded_before_its_gate_opens(engine):
+    """Family history is gated at trust 0.45 in the chest-pain pack (baseline 0.33): asked
+    early, it is said in the guarded style, not deflected."""
+    pack = engine.pack("chest-pain-anxiety")
+    assert pack.fact("family_history").gate.min_trust > pack.emotion.baseline.trust
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Does anyone in your family have heart problems?"])
+    assert "family_history" in r.plan.facts and pack.fact("family_history").answers.guarded in r.reply
+
+
+def test_a_two_part_question_gets_both_parts_answered(engine):
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Do you take any medicines, and are you allergic to anything?"])
+    assert {"medications", "allergies"} <= set(r.plan.facts)
+
+
+def test_an_opening_question_asks_for_the_presenting_complaint(engine):
+    for q in ("So what's been going on?", "What can I do for you today?"):
+        _, (r,) = play(engine, "older-indirect-burden", [q])
+        assert set(r.plan.facts) & {"sleep", "appetite_weight"}, (q, r.reply)
+
+
+def test_a_fact_asked_again_is_referred_back_to(engine):
+    _, (a, b) = play(engine, "chest-pain-anxiety", ["Do you smoke?", "Sorry, do you smoke at all?"])
+    assert "smoking" in a.plan.facts and b.reply.startswith("Like I said")
+
+
+def test_a_fact_triggered_cue_that_did_not_fit_fires_later(engine):
+    """The cue triggered by telling the family history waits for a turn with room."""
+    pack = engine.pack("chest-pain-anxiety")
+    state, _ = engine.start("chest-pain-anxiety")
+    state.disclosed_facts.append("family_history")  # said on an earlier, full turn
+    state.raised_opportunities += ["minimising", "dad_cue"]
+    state.history.append(("learner", "Okay."))
+    grade = Grade(grader_version="t", question_type="none")
+    plan = plan_turn(pack, state, DialogueAct.other, grade, SearchResult([], 0.0), 0.0)
+    assert plan.opportunity == "phone_call_cue"
+
+
+def test_a_courteous_history_leaves_the_patient_near_baseline(engine):
+    for pid in ("chest-pain-anxiety", "older-indirect-burden"):
+        state, results = play(engine, pid, COURTEOUS)
+        base = engine.pack(pid).emotion.baseline
+        assert state.emotional.trust >= base.trust - 0.05, (pid, [(r.learner_text, r.state_after) for r in results])
+        assert state.emotional.distress <= base.distress + 0.10, pid
+
+
+def test_an_ignored_cue_is_raised_at_most_twice(engine):
+    pack = engine.pack("chest-pain-anxiety")
+    _, results = play(engine, "chest-pain-anxiety", COURTEOUS)
+    for opp in pack.empathic_opportunities:
+        assert sum(opp.line in r.reply for r in results) <= 2, opp.id
+
+
+def test_a_feeling_the_patient_voiced_is_not_corrected(engine):
+    """The angry patient opened angry; naming anger is accepted, never "I'm not angry"."""
+    _, (r,) = play(engine, "angry-missed-followup", ["You sound really angry about this."])
+    assert r.plan.correction is None and "not angry" not in r.reply.lower()
+
+
+def test_greetings_summaries_and_plans_are_their_own_acts():
+    assert classify("Good morning, I'm Sam, one of the junior doctors. Please take a seat.")[0] == DialogueAct.greeting
+    assert classify("So, to sum up, the pain started two weeks ago and comes at night.")[0] == DialogueAct.summary
+    assert classify("What I'd like to do next is examine you and arrange a blood test.")[0] == DialogueAct.plan
+
+
+def test_persona_check_passes_the_shipped_packs_and_fails_an_unreachable_concern(tmp_path, capsys):
+    from server.cli import main
+
+    assert main(["persona", "check", str(ROOT / "persona_packs" / "chest-pain-anxiety")]) == 0
+    pack_dir = tmp_path / "locked"
+    shutil.copytree(ROOT / "persona_packs" / "chest-pain-anxiety", pack_dir)
+    y = pack_dir / "persona.yaml"
+    text = y.read_text().replace("id: chest-pain-anxiety", "id: locked", 1)
+    # behind a cue that fires only under distress: an empathic learner never sees it
+    text = text.replace('requires: ["acknowledged:dad_cue"]', 'requires: ["acknowledged:scared_explicit"]', 1)
+    assert "acknowledged:scared_explicit" in text
+    y.write_text(text)
+    capsys.readouterr()
+    assert main(["persona", "check", str(pack_dir)]) == 1
+    assert "fear_like_father" in capsys.readouterr().out
