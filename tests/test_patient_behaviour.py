@@ -157,3 +157,24 @@ def test_persona_check_passes_the_shipped_packs_and_fails_an_unreachable_concern
     capsys.readouterr()
     assert main(["persona", "check", str(pack_dir)]) == 1
     assert "fear_like_father" in capsys.readouterr().out
+
+
+def test_a_fact_referred_back_to_keeps_its_names_capitalised(engine):
+    from server.realise.template import said_before
+
+    assert said_before("March. Last time was Sunday.", engine.pack("angry-missed-followup")).startswith("Like I said, March.")
+    assert said_before("Penicillin.", engine.pack("chest-pain-anxiety")) == "Like I said, penicillin."
+
+
+def test_reflecting_a_worry_names_no_feeling():
+    from server.engine.emotions import named_emotions
+
+    assert named_emotions("It sounds like you worry about being in the way.") == []
+    assert named_emotions("You sound worried.") == [("worried", "fear")]
+
+
+def test_a_plan_is_not_held_to_advice_or_reassurance_flags():
+    from server.engine.state import empathy_signal
+
+    g = Grade(grader_version="t", flags=["advice_before_exploring", "premature_reassurance"])
+    assert empathy_signal(g, "plan") > 0 > empathy_signal(g, "explanation")

@@ -19,7 +19,7 @@ RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is a
 RAISE_AGAIN_AFTER = 3        # ... and it was last raised this many turns ago or more
 MAX_RAISES = 2               # a cue is said at most twice: a person hints, then lets it go
 MAX_FACTS_PER_TURN = 2
-OPENS_UP = ("social", "ideas", "other", "family", "lifestyle", "history", "symptom")  # what a listened-to patient talks about
+OPENS_UP = ("social", "ideas", "other", "family")  # what a listened-to patient goes on to talk about
 # Core history a patient gives any clinician who asks, however guarded: a closed gate only keeps
 # the answer to its guarded wording.
 CORE_CATEGORIES = frozenset({"medication", "history", "family"})
@@ -123,7 +123,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             used += 1
     if plan.deflected_facts and not plan.facts and not plan.concern:
         used += 1
-    if engaged and (act != DialogueAct.closed_question or about_feelings) and not (plan.facts or plan.concern or plan.risk or plan.deflected_facts
+    if engaged and (act in (DialogueAct.empathic_statement, DialogueAct.open_question) or about_feelings) and not (plan.facts or plan.concern or plan.risk or plan.deflected_facts
                                                                or plan.uncovered):
         # listened to, with nothing asked: a person goes on about their life, not "Okay."
         nxt = next((f for cat in OPENS_UP for f in pack.facts

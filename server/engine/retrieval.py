@@ -148,8 +148,11 @@ class PackIndex:
         for q in (parts if len(parts) > 1 or (parts and not matched and _POINTS_BACK.search(parts[0].lower())) else []):
             found = self._own_best(q) if len(parts) > 1 else None
             if found is None and _POINTS_BACK.search(q.lower()) and len(q.split()) <= 8:
-                # a short follow-up that points back: read it with what it points to
-                found = self._own_best(f"{q} ({about or self.pack.visit.reason})", words_of=q + " " + (about or ""))
+                # a short follow-up that points back: read it with what it points to, the turn's own
+                # earlier words when it has them ("You mentioned a friend. Tell me about him.")
+                before = text[: text.find(q)].strip() if text.find(q) > 0 else ""
+                context = before or about or self.pack.visit.reason
+                found = self._own_best(f"{q} ({context})", words_of=q + " " + (before or about or ""))
             if found is not None:
                 extra.append(found)
                 best[found[0]] = max(best.get(found[0], -1.0), found[1])

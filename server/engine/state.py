@@ -48,6 +48,8 @@ TRUST_DECAY_SHARE = 0.5      # trust above baseline returns to it at half the pe
 TRUST_REPAIR_SHARE = 0.25    # trust lost to dismissals comes back more slowly still, on its own
 DISTRESS_RELIEF = 0.10
 CUE_PRESSURE = 0.03
+# a summary or a plan is not advice, reassurance or a change of subject, whatever a grader says
+NOT_IN_A_PLAN = frozenset({"advice_before_exploring", "premature_reassurance", "topic_switch", "sympathy_only"})
 CUE_PRESSURE_CUES = 2
 CUE_CEILING = 0.08
 COURTEOUS_ACTS = frozenset({"greeting", "closing", "explanation", "summary", "plan", "teach_back_request"})
@@ -61,6 +63,11 @@ def confidence_weight(p: float | None) -> float:
     return 1.0 if p is None else 0.5 + 0.5 * p
 
 
+def flags_against(grade: Grade, act: str | None) -> list[str]:
+    """The flags that count against the turn: a summary or plan is not held to the manner flags."""
+    return [f for f in grade.flags if not (act in ("summary", "plan") and f in NOT_IN_A_PLAN)]
+
+
 def empathy_signal(grade: Grade, act: str | None = None) -> float:
     """The turn's signal; a level or a flag moves it in proportion to the grader's confidence
     in it (grade.confidence), so an unsure grade moves the patient less. `act`: the dialogue
@@ -70,9 +77,10 @@ def empathy_signal(grade: Grade, act: str | None = None) -> float:
         s = ECCS_SIGNAL[grade.eccs] * confidence_weight(conf.eccs)
     else:
         s = min(3, len(grade.nurse)) * NURSE_SIGNAL + (OPEN_QUESTION_SIGNAL if grade.question_type == "open" else 0.0)
-        if act in COURTEOUS_ACTS and not grade.flags:
+        if act in COURTEOUS_ACTS and not flags_against(grade, act):
             s += COURTESY_SIGNAL
-    s -= sum(FLAG_PENALTY.get(f, 0.0) * confidence_weight(conf.flags.get(f)) for f in grade.flags)
+    flags = flags_against(grade, act)
+    s -= sum(FLAG_PENALTY.get(f, 0.0) * confidence_weight(conf.flags.get(f)) for f in flags)
     if grade.empathic_accuracy is not None:
         s += ACCURACY_SIGNAL[grade.empathic_accuracy]
     return max(-1.0, min(1.0, s))

@@ -6,6 +6,7 @@ it uses only short content-free phrases (greetings, thanks, "I'll try"), never f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..engine.emotions import ADJECTIVE
@@ -54,9 +55,20 @@ def choose(options, state: SessionState | None, turn_index: int) -> str:
     return fresh[turn_index % len(fresh)]
 
 
-def said_before(answer: str) -> str:
-    """A fact given on an earlier turn, referred back to rather than recited."""
-    return "Like I said, " + answer[:1].lower() + answer[1:] if answer[:2] != "I " and answer[:2] != "I'" else "Like I said, " + answer
+def said_before(answer: str, pack: PersonaPack) -> str:
+    """A fact given on an earlier turn, referred back to rather than recited. The first word is
+    lower-cased unless the pack writes it with a capital mid-sentence too (a name, a month):
+    "Like I said, a couple of weeks." but "Like I said, March." """
+    first = answer.split(" ", 1)[0].strip(".,!?")
+    keep = first == "I" or first.startswith("I'") or first in _proper_nouns(pack)
+    return "Like I said, " + (answer if keep else answer[:1].lower() + answer[1:])
+
+
+def _proper_nouns(pack: PersonaPack) -> set[str]:
+    """Words the pack capitalises after the start of a sentence."""
+    text = " ".join([pack.visit.opening_line, *(a for f in pack.facts for a in (f.answers.guarded, f.answers.neutral, f.answers.open)),
+                     *(c.disclosure for c in pack.hidden_concerns)])
+    return set(re.findall(r"(?<=[a-z,;] )([A-Z][a-z]+)", text))
 
 
 _STYLE_INDEX = {"guarded": 0, "neutral": 1, "open": 2}
@@ -100,7 +112,7 @@ class TemplateRealiser:
             out.append((9, f"risk:{plan.risk}", getattr(pack.risk, plan.risk)))
         for fid in plan.facts:
             if fid in plan.repeated_facts:
-                out.append((8, f"fact:{fid}", said_before(pack.fact(fid).answers.guarded)))
+                out.append((8, f"fact:{fid}", said_before(pack.fact(fid).answers.guarded, pack)))
             else:
                 out.append((8, f"fact:{fid}", getattr(pack.fact(fid).answers, answer_style(plan, fid))))
         if plan.deflected_facts and not plan.facts and not plan.concern:
