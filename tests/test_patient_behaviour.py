@@ -178,3 +178,14 @@ def test_a_plan_is_not_held_to_advice_or_reassurance_flags():
 
     g = Grade(grader_version="t", flags=["advice_before_exploring", "premature_reassurance"])
     assert empathy_signal(g, "plan") > 0 > empathy_signal(g, "explanation")
+
+
+def test_a_plan_or_summary_is_not_graded_as_advice_or_reassurance(engine):
+    from server.grading.base import GradeContext
+
+    ctx = GradeContext(patient_turn="Okay.")
+    for text in ("What I'd like to do is send the urgent referral myself today and ring you once it's confirmed.",
+                 "So, to sum up, you've had the tightness for two weeks and it comes at night."):
+        flags = set(engine.grader.grade(text, ctx).flags)
+        assert not flags & {"advice_before_exploring", "premature_reassurance", "topic_switch", "dismissive"}, (text, flags)
+    assert "premature_reassurance" in engine.grader.grade("Don't worry, we'll get you sorted.", ctx).flags

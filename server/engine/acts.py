@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ..grading.phrases import PLAN as _PLAN
+from ..grading.phrases import SUMMARY as _SUMMARY
 from ..grading.phrases import is_courtesy
 from .types import DialogueAct
 
@@ -21,14 +23,6 @@ _ADVICE = re.compile(r"\b(you should|you need to|you have to|you must(?! (really
 _OPEN_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(what|how|why|tell me|describe|could you tell me|can you tell me|would you tell me|can you describe|could you describe|talk me through|walk me through|help me understand)\b")
 _CLOSED_WH = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(how (long|many|much|often|old|far|bad)|what (time|dose|day|year|number)|when|where|which|who)\b")
 _AUX_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|any|anything|ever)\b")
-_SUMMARY = re.compile(r"\b(to sum (it |that )?up|to summari[sz]e|in summary|(let me|can i|could i|i'll|i'm going to) (just )?(recap|summari[sz]e|check i've got|make sure i've got)|"
-                      r"just to recap|so to recap|if i've (got|understood) (this|that|you) (right|correctly)|so what i'm hearing|"
-                      r"so you've (told me|been|had|mentioned|said))\b")
-_PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (we|i)|the plan (is|would be|now)|next steps?|"
-                   r"i'm going to (arrange|order|refer|send|book|examine|check|request|ask|start|get)|"
-                   r"i('d| would) like to (examine|arrange|order|refer|do|check|run|start|get|send|book|take)|"
-                   r"we('ll| will| can| could) (arrange|do|get|book|send|start|check|run|organi[sz]e|look at|make|refer|follow)|"
-                   r"let's (arrange|book|get|start|run|organi[sz]e|plan))\b")
 _INDIRECT_Q = re.compile(r"^\s*(and\s+|so\s+)?(i was wondering|i wonder|i'd like to (know|ask|hear)|i would like to (know|ask|hear)|"
                          r"i need to (know|ask)|i want to (know|ask)|can i ask|could i ask|may i ask|i'm curious|i was going to ask)\b")
 _EXPLAIN = re.compile(r"\b(this means|that means|is caused by|the (test|result|scan|ecg|blood test)s? (show|shows|showed)|what happens is|the reason is|because your|it's called|we call it|is a condition)\b")
@@ -50,6 +44,8 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
         return DialogueAct.teach_back_request, qtype
     if _OPENING_Q.search(low) and qtype == "open":
         return DialogueAct.open_question, qtype
+    if _REASSURE.search(low) and not empathic:
+        return DialogueAct.reassurance, qtype
     if _SUMMARY.search(low) and qtype == "none":
         return DialogueAct.summary, qtype
     if _PLAN.search(low) and qtype == "none":

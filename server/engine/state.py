@@ -22,6 +22,7 @@ punish history-taking); dismissals and the flagged patterns cost trust.
 from __future__ import annotations
 
 from ..grading.base import Grade
+from ..grading.constraints import NOT_IN_A_PLAN  # a summary or a plan is not advice, reassurance or a change of subject
 from ..persona.schema import PersonaPack
 from .types import EmotionalState, Style
 
@@ -48,8 +49,6 @@ TRUST_DECAY_SHARE = 0.5      # trust above baseline returns to it at half the pe
 TRUST_REPAIR_SHARE = 0.25    # trust lost to dismissals comes back more slowly still, on its own
 DISTRESS_RELIEF = 0.10
 CUE_PRESSURE = 0.03
-# a summary or a plan is not advice, reassurance or a change of subject, whatever a grader says
-NOT_IN_A_PLAN = frozenset({"advice_before_exploring", "premature_reassurance", "topic_switch", "sympathy_only"})
 CUE_PRESSURE_CUES = 2
 CUE_CEILING = 0.08
 COURTEOUS_ACTS = frozenset({"greeting", "closing", "explanation", "summary", "plan", "teach_back_request"})

@@ -22,13 +22,21 @@ def accuracy_of(named: str | None, ctx: GradeContext) -> bool | None:
     return any(compatible(named, e) for e in [ctx.patient_emotion, *ctx.also_accept])
 
 
-def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True, courtesy: bool = False) -> Grade:
+NOT_IN_A_PLAN = frozenset({"advice_before_exploring", "premature_reassurance", "topic_switch", "sympathy_only"})
+
+
+def constrain(g: Grade, ctx: GradeContext, *, write_feedback: bool = True, courtesy: bool = False,
+              plan: bool = False) -> Grade:
     """Return a copy of `g` that obeys the caps and cross-field rules. `courtesy`: the turn is
     only a greeting or courtesy (`phrases.is_courtesy`): no ECCS and no penalty, even when an
-    opening is there (the opening stays open for the next turn)."""
+    opening is there (the opening stays open for the next turn). `plan`: a summary or a plan
+    (`phrases.is_plan_or_summary`) with no opening to answer is not advice, reassurance or a
+    change of subject."""
     flags = [f for f in ALL_FLAGS if f in set(g.flags) and f != "interrupted"]
     if courtesy:
         flags = []
+    if plan and not ctx.opportunity_id:
+        flags = [f for f in flags if f not in NOT_IN_A_PLAN]
     if ctx.interrupted:
         flags.append("interrupted")
     nurse = [t for t in ALL_NURSE if t in set(g.nurse)]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .base import Epitome, Flag, Grade, GradeContext, Grader, NurseType
 from .constraints import constrain
-from .phrases import is_courtesy
+from .phrases import is_courtesy, is_plan_or_summary
 
 log = logging.getLogger(__name__)
 JUDGE_VERSION = "judge-1.0"
@@ -108,7 +108,7 @@ class JudgeGrader:
         self.last_error = None
         named = out.named_emotion if out.named_emotion in _FAMILIES else None
         raw = Grade(grader_version=self.version, **out.model_dump(exclude={"named_emotion"}), named_emotion=named)
-        return constrain(raw, ctx, courtesy=is_courtesy(text))
+        return constrain(raw, ctx, courtesy=is_courtesy(text), plan=is_plan_or_summary(text))
 
 
 _FAMILIES = {"fear", "sadness", "anger", "frustration", "shame", "guilt", "overwhelm", "loneliness", "relief", "calm"}

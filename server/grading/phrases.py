@@ -135,3 +135,19 @@ def is_courtesy(text: str) -> bool:
     rest = re.sub(r"\b(please|thanks|thank you|so|and|i'm|i am|it's|nice|lovely|great|okay|ok|there|today|again|in|now)\b", " ", rest)
     left = re.findall(r"[a-z']+", rest)
     return len(left) <= 2 and ("?" not in rest or not left)
+
+
+# A summary of what the patient said, or the plan: neither is advice, reassurance or a change of subject.
+SUMMARY = re.compile(r"\b(to sum (it |that )?up|to summari[sz]e|in summary|(let me|can i|could i|i'll|i'm going to) (just )?(recap|summari[sz]e|check i've got|make sure i've got)|"
+                     r"just to recap|so to recap|if i've (got|understood) (this|that|you) (right|correctly)|so what i'm hearing|"
+                     r"so you've (told me|been|had|mentioned|said))\b")
+PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (we|i)|the plan (is|would be|now)|next steps?|"
+                  r"i'm going to (arrange|order|refer|send|book|examine|check|request|ask|start|get)|"
+                  r"i('d| would) like to (examine|arrange|order|refer|do|check|run|start|get|send|book|take)|"
+                  r"we('ll| will| can| could) (arrange|get (you )?(booked|seen|referred|tested)|book|send|start|check|run|organi[sz]e|look at|refer|follow)|"
+                  r"let's (arrange|book|get|start|run|organi[sz]e|plan))\b")
+
+
+def is_plan_or_summary(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return "?" not in low and bool(SUMMARY.search(low) or PLAN.search(low))

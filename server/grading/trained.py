@@ -19,7 +19,7 @@ from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContex
 from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
-from .phrases import is_courtesy
+from .phrases import is_courtesy, is_plan_or_summary
 from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, reddit_probabilities, rule_vector
 from .rules import rule_signals
 
@@ -230,7 +230,7 @@ class TrainedGrader:
             question_type=s["qtype"],
             named_emotion=named,
         )
-        return constrain(raw, ctx, courtesy=is_courtesy(text))
+        return constrain(raw, ctx, courtesy=is_courtesy(text), plan=is_plan_or_summary(text))
 
     def _grade_pair(self, text: str, ctx: GradeContext) -> Grade:
         """ECCS, NURSE, flags and space from the pair model (it reads the patient's turn and the
@@ -273,7 +273,7 @@ class TrainedGrader:
         raw = Grade(grader_version=self.version, eccs=eccs, nurse=nurse, flags=flags, epitome=self._epitome(p),
                     space=self.pair_space(q["space"]), question_type=s["qtype"], named_emotion=named,
                     confidence=Confidence(eccs=conf_eccs, flags=conf_flags))
-        return constrain(raw, ctx, courtesy=is_courtesy(text))
+        return constrain(raw, ctx, courtesy=is_courtesy(text), plan=is_plan_or_summary(text))
 
     @staticmethod
     def pair_space(probs: np.ndarray) -> str:
