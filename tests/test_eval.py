@@ -378,3 +378,24 @@ def test_cli_simulate_stores_sessions(engine, monkeypatch, tmp_path, capsys):
     store.close()
     assert texts[0] != texts[1]  # a fresh seed per session
     assert bedside(["simulate", "--database-url", url, "--persona", "nobody", "--learner-style", "mixed"]) == 2
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(metrics, tmp_path):
+    """OWASP CSV injection: learner-controlled text that starts with = + - @ tab or CR arrives in a
+    spreadsheet as text; numbers (negative ones too) stay numbers; the metrics keep the words."""
+    from eval.export.csv_tables import Column, write_csv
+
+    evil = ['=HYPERLINK("http://x.example","Click for your grade")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "plain"]
+    cols = [Column("text", "", None), Column("number", "", None)]
+    write_csv(tmp_path / "t.csv", cols, [[t, -0.5] for t in evil])
+    with open(tmp_path / "t.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["text"] for r in rows] == ["'" + t for t in evil[:-1]] + ["plain"]
+    assert all(r["number"] == "-0.5" for r in rows)
+    # through the real tables: a session whose learner id is a formula
+    m_evil = metrics[0].model_copy(update={"learner_id": "=cmd|' /C calc'!A0"})
+    paths = write_tables([m_evil], tmp_path / "real")
+    with open(paths["turns"], newline="") as fh:
+        trows = list(csv.DictReader(fh))
+    assert trows and all(r["learner_id"] == "'=cmd|' /C calc'!A0" for r in trows)
+    assert m_evil.learner_id.startswith("=")  # the stored value is untouched

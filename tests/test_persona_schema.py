@@ -146,3 +146,25 @@ def test_cli_new_scaffolds_a_valid_pack_and_schema_exports(tmp_path):
     assert schema["additionalProperties"] is False
     assert {"facts", "hidden_concerns", "empathic_opportunities", "uncovered"} <= set(schema["properties"])
     assert schema == {**PersonaPack.model_json_schema(), "$schema": schema["$schema"], "title": schema["title"]}
+
+
+@pytest.mark.parametrize("case,content,needle", [
+    ("encoding", b'id: enc\ntitle: "caf\xe9"\n', "(encoding)"),
+    ("nesting", b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested more than"),
+    ("aliases", b'a: &a ["lol","lol"]\nb: &b [*a,*a,*a]\nc: [*b,*b,*b]\n', "anchors and aliases"),
+    ("size", b'id: big\ntitle: "' + b"x" * 1_100_000 + b'"\n', "may be at most"),
+])
+def test_a_bad_pack_is_one_clear_error_and_the_others_are_served(tmp_path, case, content, needle):
+    """Issue 16: encoding, nesting, alias bombs and size are each a file:line problem for that pack;
+    the registry still serves the good packs, and `validate` exits 1 without a traceback."""
+    import shutil
+
+    shutil.copytree(ROOT / "persona_packs" / "chest-pain-anxiety", tmp_path / "chest-pain-anxiety")
+    (tmp_path / case).mkdir()
+    (tmp_path / case / "persona.yaml").write_bytes(content)
+    reg = PackRegistry(tmp_path)
+    assert list(reg.packs) == ["chest-pain-anxiety"]
+    assert len(reg.problems) == 1 and needle in str(reg.problems[0]) and str(tmp_path / case) in str(reg.problems[0])
+    out = subprocess.run([sys.executable, "-m", "server.cli", "persona", "validate", str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 1 and needle in out.stdout and "Traceback" not in out.stderr

@@ -145,6 +145,20 @@ def session_rows(ms: Iterable[SessionMetrics]) -> Iterable[list[Any]]:
         yield [c.get(m) for c in SESSION_COLUMNS]
 
 
+# A cell a spreadsheet would read as a formula (OWASP, CSV injection): learner text such as
+# '=HYPERLINK("http://...")' must arrive as text, never as a live formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """Text that starts like a formula, prefixed with a single quote (shown as text, not run);
+    numbers and everything else unchanged. Only the CSV tables do this: xAPI and JSONL keep the
+    words as they were said."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def write_csv(path: Path, columns: list[Column], rows: Iterable[list[Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -152,7 +166,7 @@ def write_csv(path: Path, columns: list[Column], rows: Iterable[list[Any]]) -> i
         w = csv.writer(fh)
         w.writerow([c.name for c in columns])
         for row in rows:
-            w.writerow(row)
+            w.writerow([spreadsheet_safe(cell) for cell in row])
             n += 1
     return n
 

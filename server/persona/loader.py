@@ -12,12 +12,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml import events as yaml_events
 from ruamel.yaml.error import YAMLError
 
 from .schema import ID_PATTERN, PersonaPack, _ID_RE, cross_reference_problems
 
 log = logging.getLogger(__name__)
 PACK_FILE = "persona.yaml"
+MAX_PACK_BYTES = 1_000_000  # a pack is lines of dialogue; a 20 MB one was served whole to every client
+MAX_DEPTH = 16              # the schema nests about six levels
 
 _HINTS = {
     "extra_forbidden": "remove this key or check its spelling; `bedside persona schema` lists the allowed keys",
@@ -91,12 +94,19 @@ def load_pack_file(path: Path) -> PersonaPack:
     if not path.exists():
         raise PackError([Problem(name, 1, "(file)", "no such file", f"a pack is a directory holding {PACK_FILE}")])
     try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        text = _read_text(path, name)
+        _check_structure(text, name)
+        doc = YAML(typ="rt").load(text)
+    except PackError:
+        raise
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise PackError([Problem(name, line, "(yaml)", str(getattr(exc, "problem", exc)),
                                  "fix the YAML syntax: check indentation and quote strings holding ':'")]) from None
+    except (RecursionError, MemoryError, OSError, ValueError) as exc:
+        raise PackError([Problem(name, 1, "(file)", f"could not be read: {type(exc).__name__}: {exc}"[:300],
+                                 "a pack is a plain UTF-8 YAML file; start from `bedside persona new <id>`")]) from None
     if not isinstance(doc, dict):
         raise PackError([Problem(name, 1, "(top level)", "the file is not a mapping", "start from `bedside persona new <id>`")])
     try:
@@ -118,6 +128,39 @@ def load_pack_file(path: Path) -> PersonaPack:
     if problems:
         raise PackError(problems)
     return pack
+
+
+def _read_text(path: Path, name: str) -> str:
+    """The file as UTF-8 text, refused with its line when it is too big or not UTF-8."""
+    size = path.stat().st_size
+    if size > MAX_PACK_BYTES:
+        raise PackError([Problem(name, 1, "(file)", f"the file is {size:,} bytes; a pack may be at most {MAX_PACK_BYTES:,}",
+                                 "a pack holds lines of dialogue, not data: split or shorten it")])
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PackError([Problem(name, line, "(encoding)", f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8",
+                                 "save the file as UTF-8 (most editors: 'Save with encoding')")]) from None
+
+
+def _check_structure(text: str, name: str) -> None:
+    """Refuse anchors and aliases (a few hundred bytes of aliases can expand to gigabytes) and
+    nesting deeper than MAX_DEPTH, from the parser's events, before anything is built."""
+    depth = 0
+    for ev in YAML().parse(text):
+        line = ev.start_mark.line + 1 if ev.start_mark else 1
+        if isinstance(ev, yaml_events.AliasEvent) or getattr(ev, "anchor", None):
+            raise PackError([Problem(name, line, "(yaml)", "anchors and aliases (&name, *name) are not allowed in a pack",
+                                     "write the text out in full where it is needed")])
+        if isinstance(ev, (yaml_events.MappingStartEvent, yaml_events.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PackError([Problem(name, line, "(yaml)", f"nested more than {MAX_DEPTH} levels deep",
+                                         "a pack is a few levels of keys and lists; check the indentation")])
+        elif isinstance(ev, (yaml_events.MappingEndEvent, yaml_events.SequenceEndEvent)):
+            depth -= 1
 
 
 def _plain(node):
