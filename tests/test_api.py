@@ -61,6 +61,7 @@ def test_personas_lists_valid_packs_and_refused_ones(live_server):
     fields = {p["field"] for p in refused["broken"]["problems"]}
     assert {"identity", "facts"} <= fields
     assert all(p["text"].startswith(refused["broken"]["file"]) for p in refused["broken"]["problems"])
+    assert refused["broken"]["file"] == "broken/persona.yaml"  # no server path shown to anonymous callers
     # The refusal was logged at start-up with the validate message.
     assert any("persona pack refused" in line and "broken" in line for line in live_server.lines)
 

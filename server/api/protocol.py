@@ -192,6 +192,19 @@ def _describe(exc: ValidationError, kind: str) -> str:
     return f"{kind}: " + "; ".join(parts) + " (see docs/protocol.md for the fields of each message)"
 
 
+def _unstorable_text(node, path: str = "") -> str | None:
+    """The first field whose text holds NUL or a lone surrogate (JSON allows "\\ud800"; neither
+    database can store it: PostgreSQL refuses NUL, and neither encodes a lone surrogate)."""
+    if isinstance(node, str):
+        return path or "(text)" if ("\x00" in node or any("\ud800" <= ch <= "\udfff" for ch in node)) else None
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found = _unstorable_text(value, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionResume:
     """Parse one text frame, or raise ProtocolError(bad_json | bad_message) saying what to fix."""
     try:
@@ -200,6 +213,10 @@ def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionR
         raise ProtocolError("bad_json", f"the frame is not valid JSON ({exc}); send one JSON object per text frame") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "send a JSON object with a 'type' field, e.g. {\"type\": \"session.end\"}")
+    bad = _unstorable_text(data)
+    if bad is not None:
+        raise ProtocolError("bad_message", f"'{bad}' holds a NUL character or a lone UTF-16 surrogate, which cannot be "
+                                           "stored; send plain Unicode text")
     kind = data.get("type")
     if kind not in CLIENT_TYPES:
         what = "has no 'type' field" if kind is None else f"has unknown type {kind!r}"

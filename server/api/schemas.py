@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -58,8 +59,9 @@ class RefusedPack(BaseModel):
     def group(cls, problems: list[Problem]) -> list["RefusedPack"]:
         by_file: dict[str, list[PackProblem]] = {}
         for p in problems:
-            by_file.setdefault(p.file, []).append(
-                PackProblem(line=p.line, field=p.field, message=p.message, hint=p.hint, text=str(p)))
+            short = "/".join(Path(p.file).parts[-2:])  # "<pack>/persona.yaml": no server path for anonymous callers
+            by_file.setdefault(short, []).append(PackProblem(line=p.line, field=p.field, message=p.message, hint=p.hint,
+                                                             text=f"{short}:{p.line}: {p.field}: {p.message} (hint: {p.hint})"))
         return [cls(file=f, problems=ps) for f, ps in by_file.items()]
 
 

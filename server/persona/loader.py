@@ -201,7 +201,7 @@ def validate_paths(paths: list[Path]) -> tuple[list[PersonaPack], list[Problem]]
 
 def check_persona_id(persona_id: str) -> str:
     """Reject ids that could escape the pack directory ('../x', 'a/b')."""
-    if not isinstance(persona_id, str) or not _ID_RE.match(persona_id):
+    if not isinstance(persona_id, str) or not _ID_RE.fullmatch(persona_id):  # fullmatch: "$" alone lets "id\n" through
         raise ValueError(f"invalid persona id {persona_id!r}: use lower-case letters, digits, '-' or '_' with no path separators")
     return persona_id
 
