@@ -168,3 +168,20 @@ def test_session_cli_list_and_export(engine, tmp_path, capsys):
     empty = tmp_path / "no-such-dir"
     assert bedside(["session", "list", "--data-dir", str(empty)]) == 2
     assert "no database" in capsys.readouterr().err and not empty.exists()
+
+
+def test_a_new_sqlite_database_is_private(engine, tmp_path):
+    """Issue 16: transcripts are health data; the database (and SQLite's -wal beside it) is created
+    readable by its owner only, in a folder of mode 700."""
+    import stat
+
+    folder = tmp_path / "fresh" / "data"
+    store = open_store(f"sqlite:///{folder / 'bedside.db'}")
+    state, opening = engine.start("chest-pain-anxiety")
+    rec = store.create_session(learner_id="p", persona_id="chest-pain-anxiety", mode="text", token="t",
+                               opening=opening, initial_state=state)
+    assert rec.id
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)
+    assert mode(folder / "bedside.db") == 0o600 and mode(folder) == 0o700
+    wal = folder / "bedside.db-wal"
+    assert not wal.exists() or mode(wal) == 0o600
