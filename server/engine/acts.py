@@ -11,11 +11,10 @@ import re
 from ..grading.phrases import PLAN as _PLAN
 from ..grading.phrases import SUMMARY as _SUMMARY
 from ..grading.phrases import is_courtesy
+from .phrasings import OPENING  # opening questions ask for the presenting complaint
 from .types import DialogueAct
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
-# Opening questions ask for the presenting complaint, whatever warmth comes with them.
-_OPENING_Q = re.compile(r"\b(what brings you|what can i do for you|what('s| has| have) been going on|how can i help|what seems to be the (problem|trouble))\b")
 _CLOSING = re.compile(r"\b(goodbye|bye|see you (next|soon|in)|take care|that's all for today|we'll stop here|thanks for coming in|thank you for coming)\b")
 _TEACH_BACK = re.compile(r"\b(in your own words|explain (it )?back|tell me what you('ll| will) (do|tell)|to make sure i explained|what will you tell|can you repeat back|what's your understanding of the plan)\b")
 _REASSURE = re.compile(r"\b(don't worry|do not worry|no need to worry|nothing to worry|probably nothing|i'm sure it's (nothing|fine|ok|okay)|you'll be (fine|ok|okay|alright)|everything (will|is going to) be (fine|ok|okay|alright)|it's going to be (fine|ok|okay|alright)|it'll be (fine|ok|okay)|i promise it's|it's nothing serious)\b")
@@ -42,7 +41,7 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
         return DialogueAct.closing, qtype
     if _TEACH_BACK.search(low):
         return DialogueAct.teach_back_request, qtype
-    if _OPENING_Q.search(low) and qtype == "open":
+    if OPENING.search(low) and qtype == "open":
         return DialogueAct.open_question, qtype
     if _REASSURE.search(low) and not empathic:
         return DialogueAct.reassurance, qtype

@@ -123,8 +123,8 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             used += 1
     if plan.deflected_facts and not plan.facts and not plan.concern:
         used += 1
-    if engaged and (act in (DialogueAct.empathic_statement, DialogueAct.open_question) or about_feelings) and not (plan.facts or plan.concern or plan.risk or plan.deflected_facts
-                                                               or plan.uncovered):
+    nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts or plan.uncovered)
+    if engaged and nothing and (act in (DialogueAct.empathic_statement, DialogueAct.open_question) or about_feelings):
         # listened to, with nothing asked: a person goes on about their life, not "Okay."
         nxt = next((f for cat in OPENS_UP for f in pack.facts
                     if f.category == cat and f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)

@@ -5,7 +5,8 @@ Each fact's example questions, its topic and the general history wordings for it
 under the ways clinicians open ("what's been going on?"). A turn is matched by cosine
 similarity to its nearest wording: the whole turn, and each of its questions on its own, so
 "Any medicines, and any allergies?" finds both. A short follow-up that points back ("Where is
-it?") is matched again with the visit reason beside it.
+it?") is matched again with what it points to: the turn's own earlier words, else the last
+fact's topic, else the visit reason. Below SURE_MATCH a match must share a content word.
 """
 
 from __future__ import annotations
@@ -98,9 +99,9 @@ class PackIndex:
     @staticmethod
     def _presenting_fact(pack: PersonaPack, embedder: Embedder) -> str | None:
         """The fact the visit reason is most about (a symptom or history fact when there is one)."""
-        facts = [f for f in pack.facts if f.category in ("symptom", "history")] or list(pack.facts)
         if pack.visit.presenting:
             return pack.visit.presenting
+        facts = [f for f in pack.facts if f.category in ("symptom", "history")] or list(pack.facts)
         if not facts or not pack.visit.reason.strip():
             return None
         vecs = embedder.embed([pack.visit.reason, *[f"{f.topic}. {f.answers.neutral}" for f in facts]])

@@ -72,13 +72,13 @@ def empathy_signal(grade: Grade, act: str | None = None) -> float:
     in it (grade.confidence), so an unsure grade moves the patient less. `act`: the dialogue
     act's value; a courteous act with no flag counts a little in its favour."""
     conf = grade.confidence
+    flags = flags_against(grade, act)
     if grade.eccs is not None:
         s = ECCS_SIGNAL[grade.eccs] * confidence_weight(conf.eccs)
     else:
         s = min(3, len(grade.nurse)) * NURSE_SIGNAL + (OPEN_QUESTION_SIGNAL if grade.question_type == "open" else 0.0)
-        if act in COURTEOUS_ACTS and not flags_against(grade, act):
+        if act in COURTEOUS_ACTS and not flags:
             s += COURTESY_SIGNAL
-    flags = flags_against(grade, act)
     s -= sum(FLAG_PENALTY.get(f, 0.0) * confidence_weight(conf.flags.get(f)) for f in flags)
     if grade.empathic_accuracy is not None:
         s += ACCURACY_SIGNAL[grade.empathic_accuracy]
