@@ -458,8 +458,34 @@ def test_pair_model_bottom_is_the_reply_pass_and_prefetch_changes_nothing():
     cold = g.pair.predict([patient], [reply])[0]["eccs"]
     g.pair._patients.clear()
     g.prefetch(patient)
+    g._await_prefetch(patient)
     assert patient in g.pair._patients
     assert np.allclose(g.pair.predict([patient], [reply])[0]["eccs"], cold, atol=1e-6)
+
+
+def test_prefetch_returns_before_the_encoding_and_the_grade_waits_for_it(grader, monkeypatch):
+    """The turn that says the patient's words is not held up by encoding them; the next grade
+    waits for that encoding instead of doing it a second time."""
+    import threading
+
+    release, calls, real = threading.Event(), [], grader._encode_patient
+
+    def slow(text):
+        calls.append(text)
+        assert release.wait(30)
+        real(text)
+
+    monkeypatch.setattr(grader, "_encode_patient", slow)
+    patient = "I haven't slept properly since my scan, to be honest."
+    grader._replies.clear()
+    grader.encoder._cache.pop(patient, None)
+    grader.pair._patients.pop(patient, None)
+    grader.prefetch(patient)  # returns while the encoding is still blocked
+    assert patient not in grader.encoder._cache
+    release.set()
+    g = grader.grade("What's been keeping you awake?", GradeContext(patient_turn=patient, opportunity_id="o", emotion="fear"))
+    assert calls == [patient] and patient in grader.encoder._cache and patient in grader.pair._patients
+    assert g.eccs is not None
 
 
 def test_pair_model_layers_equal_minilm_before_fine_tuning():

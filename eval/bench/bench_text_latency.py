@@ -73,8 +73,9 @@ def persona_dir(requested: str | None, scratch: Path) -> Path:
 
 
 async def play(url: str, personas: list[str], turns: int, client_no: int, samples: dict[str, list[float]],
-               record: bool = True) -> int:
-    """Run `turns` learner turns in sessions of TURNS_PER_SESSION, rotating personas."""
+               record: bool = True, think_ms: float = 0.0) -> int:
+    """Run `turns` learner turns in sessions of TURNS_PER_SESSION, rotating personas, with
+    `think_ms` between a reply and the next line (a learner reads or hears the reply first)."""
     done, session_no = 0, 0
     while done < turns:
         persona = personas[(client_no + session_no) % len(personas)]
@@ -91,6 +92,8 @@ async def play(url: str, personas: list[str], turns: int, client_no: int, sample
                     for stage in STAGES:
                         samples.setdefault(f"stage:{stage}", []).append(t.get(stage, 0.0))
                 done += 1
+                if think_ms:
+                    await asyncio.sleep(think_ms / 1000)
             await c.end()
         session_no += 1
     return done
@@ -114,7 +117,7 @@ async def run(args) -> int:
         load_before = os.getloadavg()[0]
         await play(server.ws_url, personas, WARMUP_TURNS, 0, samples, record=False)
         share = [args.turns // args.clients + (i < args.turns % args.clients) for i in range(args.clients)]
-        await asyncio.gather(*(play(server.ws_url, personas, n, i, samples) for i, n in enumerate(share)))
+        await asyncio.gather(*(play(server.ws_url, personas, n, i, samples, think_ms=args.think_ms) for i, n in enumerate(share)))
         rss, hwm = proc_status(server.pid, "VmRSS"), proc_status(server.pid, "VmHWM")
         load_after = os.getloadavg()[0]
     finally:
@@ -123,7 +126,7 @@ async def run(args) -> int:
     p95 = percentile(samples["server"], 95)
     print(f"Bedside text-turn latency: {len(samples['server'])} turns over {args.clients} websocket client(s), "
           f"{len(personas)} persona(s) ({', '.join(personas)}), template realiser, SQLite (WAL, synchronous=FULL); "
-          f"{WARMUP_TURNS} warm-up turns not counted. Times in ms.")
+          f"{WARMUP_TURNS} warm-up turns not counted; {args.think_ms:.0f} ms between a reply and the next line. Times in ms.")
     print(report("server turn (engine + commit)", samples["server"]))
     print(report("  engine only", samples["engine"]))
     print(report("  store commit only", samples["commit"]))
@@ -149,6 +152,8 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=200, help="measured learner turns (default 200)")
     ap.add_argument("--clients", type=int, default=1, help="concurrent websocket learners (default 1)")
     ap.add_argument("--persona-dir", help="persona packs (default: the configured persona dir)")
+    ap.add_argument("--think-ms", type=float, default=400.0,
+                    help="pause between a reply and the learner's next line (default 400; 0 plays turns back to back)")
     ap.add_argument("--json", action="store_true", help="also print one JSON line of the figures")
     ap.add_argument("--enforce", action="store_true", help=f"exit 1 if server p95 >= {TARGET_P95_MS:.0f} ms")
     args = ap.parse_args()

@@ -48,6 +48,9 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
          "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy"}
 _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
+# A clause that asks: a question, or a request to tell ("Tell me more about that.").
+_ASKS = re.compile(r"(?i)^(?:any|do|does|did|are|is|have|has|how|what|when|where|who|which|can|could|would|will|tell|describe|say|"
+                   r"explain|talk|go on|walk me)\b")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ class PackIndex:
             best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
         extra: list[tuple[tuple[str, str], float]] = []  # each question's own best item
         matched = any(s >= MATCH_THRESHOLD[k[0]] for k, s in best.items())
-        for q in (parts if len(parts) > 1 or (parts and not matched and _POINTS_BACK.search(parts[0].lower())) else []):
+        # a statement that points back ("That sounds frightening.") asks for no fact
+        points_back = parts and not matched and asks_something(parts[0]) and _POINTS_BACK.search(parts[0].lower())
+        for q in (parts if len(parts) > 1 or points_back else []):
             found = self._own_best(q) if len(parts) > 1 else None
             if found is None and _POINTS_BACK.search(q.lower()) and len(q.split()) <= 8:
                 # a short follow-up that points back: read it with what it points to, the turn's own
@@ -177,8 +182,12 @@ def clauses(text: str) -> list[str]:
         part = (part or "").strip(" ,")
         if len(part.split()) >= 2 or part.endswith("?"):
             out.append(part)
-    asks = [p for p in out if p.endswith("?") or re.match(r"(?i)(any|do|does|did|are|is|have|has|how|what|when|where|who|which)\b", p)]
+    asks = [p for p in out if asks_something(p)]
     return asks or out[-1:]
+
+
+def asks_something(clause: str) -> bool:
+    return clause.rstrip().endswith("?") or bool(_ASKS.match(clause.strip()))
 
 
 def _stem(word: str) -> str:

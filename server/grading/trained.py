@@ -8,8 +8,9 @@ constraints, and feedback is written from the final fields.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,10 @@ class TrainedGrader:
         self.tfidf = {block: Tfidf({t: i for i, t in enumerate(words)}, self.artefact.arrays[f"{block}.idf"])
                       for block, words in meta.vocab.items()}
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
+        self._prefetcher = ThreadPoolExecutor(1, thread_name_prefix="grader-prefetch")
+        self._prefetching: OrderedDict[str, Future] = OrderedDict()
+        self._prefetch_lock = threading.Lock()  # sessions run on several threads
+        self._pair_readings: OrderedDict[tuple[str, str], Future] = OrderedDict()
         self.pair = None
         if meta.pair and "pair.head.W" in self.artefact.arrays:
             self.pair = PairModel(self.artefact.arrays, meta.pair["flags"], meta.pair["nurse"], self.encoder.embedder)
@@ -106,16 +111,57 @@ class TrainedGrader:
 
     def reply_vector(self, text: str, context: str = "") -> np.ndarray:
         """The reply's MiniLM embedding, for the engine's retrieval: the grader needs the reply's
-        token states anyway, so one forward pass serves both."""
+        token states anyway, so one forward pass serves both. The engine asks for it before it
+        grades, so the pair model's pass starts here, on the other core, beside this one."""
+        self._pair_reading(context, text)
+        self._await_prefetch(context)
         return self._encode(text, context)[0]
+
+    def _pair_reading(self, patient_turn: str, text: str) -> Future | None:
+        """The pair model's reading of (patient turn, reply), started once on the pair thread and
+        kept for the few grades of the same turn (the engine grades a turn twice when it may be a
+        late answer to an earlier cue)."""
+        if self.pair is None:
+            return None
+        key = (patient_turn, text)
+        with self._prefetch_lock:
+            pending = self._pair_readings.get(key)
+            if pending is None:
+                pending = self._pair_readings[key] = self._pool.submit(self._read_pair, patient_turn, text)
+                while len(self._pair_readings) > 8:
+                    self._pair_readings.popitem(last=False)
+        return pending
+
+    def _read_pair(self, patient_turn: str, text: str) -> dict[str, np.ndarray]:
+        self._await_prefetch(patient_turn)
+        return self.pair.predict([patient_turn], [text])[0]
 
     def prefetch(self, patient_turn: str) -> None:
         """Encode the patient's words when they are said, so the learner's reply is graded
-        without waiting for them."""
-        if patient_turn.strip():
-            self.encoder.context(patient_turn)
-            if self.pair is not None:
-                self.pair.prefetch(patient_turn)
+        without waiting for them. It runs on a background thread: the turn that said the words
+        returns at once, and a grade against them waits for this work rather than repeating it."""
+        if not patient_turn.strip():
+            return
+        with self._prefetch_lock:
+            self._prefetching[patient_turn] = self._prefetcher.submit(self._encode_patient, patient_turn)
+            while len(self._prefetching) > 16:
+                self._prefetching.popitem(last=False)
+
+    def _encode_patient(self, patient_turn: str) -> None:
+        self.encoder.context(patient_turn)
+        if self.pair is not None:
+            self.pair.prefetch(patient_turn)
+
+    def _await_prefetch(self, patient_turn: str) -> None:
+        """Wait for a background encoding of these words, if one was started; a failed one is
+        ignored (the grade encodes the words itself)."""
+        with self._prefetch_lock:
+            pending = self._prefetching.get(patient_turn)
+        if pending is not None:
+            try:
+                pending.result()
+            except Exception:  # noqa: BLE001 - the grade does the work again
+                pass
 
     def grade_many(self, pairs: list[tuple[str, GradeContext]]) -> list[Grade]:
         """Grade a batch (`bedside grade --in`): replies and patient turns are encoded in padded
@@ -178,6 +224,7 @@ class TrainedGrader:
         return Epitome(**{m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS})
 
     def grade(self, text: str, ctx: GradeContext) -> Grade:
+        self._await_prefetch(ctx.patient_turn)
         if self.pair is not None:
             return self._grade_pair(text, ctx)
         p = self.probabilities(text, ctx)
@@ -239,9 +286,9 @@ class TrainedGrader:
         # on the other core, beside the reply's own pass: the pair model runs the reply through the
         # bottom layers itself (measured: sharing the reply pass's states instead, in sequence,
         # took the in-session p50 from 20.7 to 25.3 ms)
-        pending = self._pool.submit(self.pair.predict, [ctx.patient_turn], [text])
+        pending = self._pair_reading(ctx.patient_turn, text)
         p = self.probabilities(text, ctx, seed_heads=False)
-        q = pending.result()[0]
+        q = pending.result()
         pm = self.artefact.meta.pair
         thr = pm["thresholds"]
         s = rule_signals(text, ctx)
