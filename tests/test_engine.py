@@ -98,15 +98,16 @@ def test_uncovered_questions_get_the_pack_line_not_an_invented_fact(engine):
 
 def test_gated_fact_is_deflected_until_trust(engine):
     pack = engine.pack("diabetes-social-barriers")
-    money = pack.fact("money")
+    cover = pack.fact("insurance")
+    assert cover.gate.before == "deflect"  # (a `before: guarded` gate: test_patient_behaviour)
     state, _ = engine.start("diabetes-social-barriers")
-    state.emotional.trust = money.gate.min_trust - 0.2
-    low, _ = engine.respond(state, "How are you managing for money at the moment?")
-    assert "money" not in low.disclosed and any(d in low.reply for d in pack.uncovered.deflect)
-    state.emotional.trust = money.gate.min_trust + 0.2
-    high, _ = engine.respond(state, "How are you managing for money at the moment?")
-    assert "money" in high.disclosed
-    assert getattr(money.answers, high.plan.style) in high.reply
+    state.emotional.trust = cover.gate.min_trust - 0.2
+    low, _ = engine.respond(state, "Do you have health insurance at the moment?")
+    assert "insurance" not in low.disclosed and any(d in low.reply for d in pack.uncovered.deflect)
+    state.emotional.trust = cover.gate.min_trust + 0.2
+    high, _ = engine.respond(state, "Do you have health insurance at the moment?")
+    assert "insurance" in high.disclosed
+    assert getattr(cover.answers, high.plan.style) in high.reply
 
 
 def test_gated_core_history_is_only_kept_guarded(engine):

@@ -68,6 +68,25 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     assert b.plan.risk == "harm_to_others" and pack.risk.harm_to_others in b.reply
 
 
+@pytest.mark.parametrize("question,kind", [
+    ("Some people in your position feel they simply can't go on. Is that how it's been for you?", "self_harm"),
+    ("Do you ever feel you can't carry on like this?", "self_harm"),
+    ("Have you been so angry you've worried you'd take it out on somebody?", "harm_to_others"),
+    ("Have you ever felt you might lash out?", "harm_to_others"),
+    ("Is there someone at home who frightens you?", "safeguarding"),
+    ("Does anybody in your life treat you badly?", "safeguarding"),
+    ("Can you carry on working with the pain?", None),
+    ("So you can't go on the bus on your own?", None),
+    ("Have you been able to finish everything you needed to?", None),
+    ("Is there anyone who helps you at home?", None),
+    ("Does it hurt when you take a deep breath?", None),
+])
+def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
+    from server.engine.risk import risk_kind
+
+    assert risk_kind(question) == kind
+
+
 def test_a_pack_without_a_risk_field_is_refused(tmp_path):
     src = (ROOT / "persona_packs" / "chest-pain-anxiety" / "persona.yaml").read_text()
     start = src.index("\nrisk:")
@@ -189,3 +208,32 @@ def test_a_plan_or_summary_is_not_graded_as_advice_or_reassurance(engine):
         flags = set(engine.grader.grade(text, ctx).flags)
         assert not flags & {"advice_before_exploring", "premature_reassurance", "topic_switch", "dismissive"}, (text, flags)
     assert "premature_reassurance" in engine.grader.grade("Don't worry, we'll get you sorted.", ctx).flags
+
+
+def test_a_follow_up_that_names_no_subject_is_read_with_the_question_before_it(engine):
+    _, (first, follow) = play(engine, "chest-pain-anxiety", ["Do you smoke at all?", "And roughly how many a day?"])
+    assert "smoking" in first.plan.facts
+    assert "smoking" in follow.plan.facts, follow.reply
+
+
+def test_a_question_sharing_only_a_generic_word_with_a_fact_gets_no_fact(engine):
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Do you keep any animals at home?"])
+    assert r.plan.facts == [] and r.plan.uncovered in ("deny", "unsure"), r.reply
+
+
+def test_a_question_in_an_empathic_turn_is_not_answered_with_an_unrelated_fact(engine):
+    # the opening cue is pending, so the turn is graded as taking it up; it still asks something
+    # the case does not cover, and must not be answered with the patient's job or family
+    _, (r,) = play(engine, "diabetes-social-barriers", ["That sounds worrying. What sort of figures has the meter been showing?"])
+    social = {f.id for f in engine.pack("diabetes-social-barriers").facts if f.category in ("social", "other")}
+    assert not set(r.plan.facts) & social, r.reply
+
+
+def test_a_gate_with_before_guarded_gives_the_guarded_answer_and_a_plain_gate_deflects(engine):
+    pack = engine.pack("diabetes-social-barriers")
+    transport, insurance = pack.fact("transport"), pack.fact("insurance")
+    assert transport.gate.before == "guarded" and insurance.gate.before == "deflect"
+    state, (a, b), _ = engine.play("diabetes-social-barriers", ["How do you usually get about?", "Are you covered by any health plan?"])
+    assert state.emotional.trust < transport.gate.min_trust
+    assert a.plan.facts == ["transport"] and transport.answers.guarded in a.reply
+    assert b.plan.facts == [] and "insurance" in b.plan.deflected_facts

@@ -21,12 +21,13 @@ MAX_RAISES = 2               # a cue is said at most twice: a person hints, then
 MAX_FACTS_PER_TURN = 2
 OPENS_UP = ("social", "ideas", "other", "family")  # what a listened-to patient goes on to talk about
 # Core history a patient gives any clinician who asks, however guarded: a closed gate only keeps
-# the answer to its guarded wording.
+# the answer to its guarded wording (as `gate.before: guarded` does for any other fact).
 CORE_CATEGORIES = frozenset({"medication", "history", "family"})
 _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|happening|up)|what is the problem|how can i help|what can i do for you|"
-                    r"tell me (more|about (it|this|that|what))|what happened|anything else|go on|what else)\b")
+                    r"tell me (a (bit|little) )?(more|about (it|this|that|what|how))|talk me through|what happened|anything else|go on|what else)\b")
 _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
                       r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
+_WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b")
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
 
@@ -81,7 +82,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     for m in matches:
         if m.kind == "fact":
             fact = pack.fact(m.id)
-            if gate_open(fact.gate, s) or fact.category in CORE_CATEGORIES:
+            if gate_open(fact.gate, s) or fact.category in CORE_CATEGORIES or fact.gate.before == "guarded":
                 if len(plan.facts) < MAX_FACTS_PER_TURN:
                     plan.facts.append(m.id)
                     if not gate_open(fact.gate, s):
@@ -105,7 +106,8 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             used += cost
     plan.facts = kept
 
-    asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question)
+    # an empathic turn can ask too ("What do you make of it?" after a cue): it still wants an answer
+    asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question) or grade.question_type != "none"
     question = _last_question(grade, s)
     nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts)
     about_feelings = bool(_FEELING.search(question))
@@ -124,13 +126,26 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     if plan.deflected_facts and not plan.facts and not plan.concern:
         used += 1
     nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts or plan.uncovered)
-    if engaged and nothing and (act in (DialogueAct.empathic_statement, DialogueAct.open_question) or about_feelings):
+    if nothing and asked_something and _WORRY.search(question):
+        # asked what worries them, with no worry ready to be said: a person holds it back ("I try
+        # not to think about it"), not talk about their job
+        held = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns), None)
+        if held is not None:
+            plan.deflected_facts.append(held)
+            used += 1
+            nothing = False
+    invited = grade.question_type == "open" and bool(_STORY.search(question))
+    told = act == DialogueAct.empathic_statement and grade.question_type == "none"
+    if engaged and nothing and (told or invited or about_feelings):
         # listened to, with nothing asked: a person goes on about their life, not "Okay."
         nxt = next((f for cat in OPENS_UP for f in pack.facts
                     if f.category == cat and f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
         if nxt is not None and used + _n(getattr(nxt.answers, plan.style)) <= budget:
             plan.facts.append(nxt.id)
             used += _n(getattr(nxt.answers, plan.style))
+    elif engaged and nothing and asked_something:
+        plan.uncovered = "unsure"  # asked warmly about something the case does not hold
+        used += 1
 
 
     plan.repeated_facts = [f for f in plan.facts if f in s.disclosed_facts]

@@ -26,6 +26,7 @@ NEAR_THRESHOLD = 0.40   # a fact this close is "maybe asked": never answer it wi
 MARGIN = 0.05            # a second item is kept only when it scores within this of the best
 _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|does|did|are|is|have|has|how|what|when|where|who|"
                            r"which|your|about)\b)|;\s*")
+SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
@@ -37,7 +38,9 @@ said say see she should since so some something still such t tell than that that
 things think this those through to too up us ve very was way we well were what what's when where which while who who's why will
 with would yes you you'd you'll you're you've your yours yourself okay ok so sorry thanks thank please happen happened any
 bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
-health feel feeling felt notice noticed experience experienced having been""".split())
+health feel feeling felt notice noticed experience experienced having been
+usually usual normally generally currently nowadays around moment
+typical typically roughly""".split())
 # Lay words and their clinical equivalents, so a content word can be shared across registers.
 _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
          "medicines": "medication", "pills": "medication", "tablets": "medication", "drugs": "medication",
@@ -48,6 +51,9 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
          "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy"}
 _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
+# A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
+_FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
+                        r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
 _ASKS = re.compile(r"(?i)^(?:any|do|does|did|are|is|have|has|how|what|when|where|who|which|can|could|would|will|tell|describe|say|"
                    r"explain|talk|go on|walk me)\b")
@@ -77,7 +83,7 @@ class PackIndex:
                 keys.append(("fact", f.id))
                 texts.append(q)
         for c in pack.hidden_concerns:
-            for q in c.example_questions:
+            for q in dict.fromkeys([*c.example_questions, c.concern]):
                 keys.append(("concern", c.id))
                 texts.append(q)
         for kind, qs in RISK_WORDINGS.items():
@@ -90,6 +96,7 @@ class PackIndex:
                 keys.append(("fact", self.presenting))
                 texts.append(q)
         self.keys = keys
+        self.texts = texts
         self.matrix = embedder.embed(texts) if texts else np.zeros((0, 1))
         self.vocab: dict[tuple[str, str], set[str]] = {}
         for key, text in zip(keys, texts):
@@ -118,7 +125,10 @@ class PackIndex:
     def _supported(self, key: tuple[str, str], sim: float, words: set[str]) -> bool:
         """A match below SURE_MATCH needs a content word of the question in the item's own words
         (its wordings, topic and answers), or a question with no content word at all."""
-        return sim >= SURE_MATCH or not words or bool(words & self.vocab.get(key, set()))
+        if sim >= SURE_MATCH or not words:
+            return True
+        shared = words & self.vocab.get(key, set())
+        return len(shared) > SUPPORT_SHARE * len(words)
 
     def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
         """One question's best supported item at or over its threshold, or None."""
@@ -145,15 +155,26 @@ class PackIndex:
         parts = clauses(text)
         words = self._words(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
         best = {k: s for k, s in self._best(self.matrix @ v).items() if self._supported(k, s, words)}
-        if self.presenting and OPENING.search(text):
+        if self.presenting and OPENING.search(text) and not any(
+                s >= SURE_MATCH for k, s in best.items() if k != ("fact", self.presenting)):
             best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
         extra: list[tuple[tuple[str, str], float]] = []  # each question's own best item
         matched = any(s >= MATCH_THRESHOLD[k[0]] for k, s in best.items())
         # a statement that points back ("That sounds frightening.") asks for no fact
-        points_back = parts and not matched and asks_something(parts[0]) and _POINTS_BACK.search(parts[0].lower())
+        points_back = parts and not matched and asks_something(parts[0]) and (
+            _POINTS_BACK.search(parts[0].lower()) or _FOLLOW_ON.search(parts[0].lower()))
+        follow_on = (about is not None and len(parts) == 1 and len(parts[0].split()) <= 8 and asks_something(parts[0])
+                     and _FOLLOW_ON.search(parts[0].lower()) and not any(s >= SURE_MATCH for s in best.values()))
+        if follow_on:
+            # "And roughly how many a day?" right after an answer: about what was just said, even
+            # when its few words happen to fit another item a little
+            found = self._own_best(f"{parts[0]} ({about})", words_of=parts[0] + " " + about)
+            if found is not None:
+                return SearchResult([Match(found[0][0], found[0][1], round(found[1], 4))],
+                                    round(found[1] if found[0][0] == "fact" else 0.0, 4))
         for q in (parts if len(parts) > 1 or points_back else []):
             found = self._own_best(q) if len(parts) > 1 else None
-            if found is None and _POINTS_BACK.search(q.lower()) and len(q.split()) <= 8:
+            if found is None and (_POINTS_BACK.search(q.lower()) or _FOLLOW_ON.search(q.lower())) and len(q.split()) <= 8:
                 # a short follow-up that points back: read it with what it points to, the turn's own
                 # earlier words when it has them ("You mentioned a friend. Tell me about him.")
                 before = text[: text.find(q)].strip() if text.find(q) > 0 else ""
@@ -192,6 +213,8 @@ def asks_something(clause: str) -> bool:
 
 def _stem(word: str) -> str:
     """A crude stem, enough to match "rashes"/"rash", "smoking"/"smoke", "allergies"/"allergic"."""
+    if word.endswith("ings") and len(word) >= 7:  # "readings" -> "reading" -> "read", as "reading" does
+        word = word[:-1]
     for suffix in ("ies", "ing", "ed", "es", "s", "ic", "y", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]

@@ -23,17 +23,26 @@ _SELF = re.compile(
     r"thoughts? (of|about) (death|dying|ending|not being here|harming|hurting)|(not|n't) (being|be) (here|around) any ?more|"
     r"(give|giving) up on (life|everything)|no (point|reason) (in )?(living|going on|carrying on)|"
     r"(do|did|have) you (ever )?(think|thought) (about|of) (dying|death)|safe (from|with) yourself|keep yourself safe|"
-    r"(plans?|intent\w*) to (harm|hurt|kill|end)|don't want to wake up|not wake up)")
+    r"(plans?|intent\w*) to (harm|hurt|kill|end)|don't want to wake up|not wake up|"
+    r"(can't|cannot|can not|couldn't|could not) (carry|go) on(?= *(like this|any ?more|with (life|living|it all)|[.?!,]|$))|"
+    r"(can't|cannot) (face|cope with) (life|living|going on)|no way out|disappear for good|(wish|wished) you (were|was) dead)")
 _OTHERS = re.compile(
     r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|them|him|her)( else)?|"
     r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people)|"
-    r"(violent|violence) (towards?|to) (others|anyone|someone|people))")
+    r"(violent|violence) (towards?|to) (others|anyone|someone|people)|"
+    r"tak(e|ing) (it|things|that) out on (someone|somebody|anyone|anybody|people|them|him|her|your|other)|"
+    r"lash(ing|ed)? out|(lose|losing|lost) (your|control of your) temper with (someone|somebody|anyone|anybody|people)|"
+    r"(get|got|getting) (physical|violent) with)")
 _SAFEGUARD = re.compile(
     r"\b((is|has) (anyone|anybody|someone|somebody) (at home |in your life |there |close to you )?(ever )?(been )?(hurt\w*|harm\w*|hit\w*|threaten\w*|abus\w*|"
     r"frighten\w*|scar\w*|bully\w*)( you)?|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
     r"(safe|safety) at home|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
     r"(anyone|someone) (at home )?(making|make) you (feel )?(unsafe|scared|afraid)|domestic (violence|abuse)|"
-    r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|anyone (taking|take) (your )?money)")
+    r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|anyone (taking|take) (your )?money|"
+    r"(anyone|anybody|someone|somebody)( at home| in your life| close to you| around you)? (who|that) (ever )?"
+    r"(hurts?|harms?|hits?|threatens?|frightens?|scares?|bull(y|ies)|abuses?|controls?|treats? you badly|makes? you (feel )?(afraid|frightened|scared|unsafe))|"
+    r"(does|do|did|has|have) (anyone|anybody|someone|somebody)( at home| in your life| close to you)? (ever )?"
+    r"(hurt|harm|hit|threaten|frighten|scare|bully|abuse|control|treat(ed)? you badly|ma(k|d)e you (feel )?(afraid|frightened|scared|unsafe)))")
 _ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i have to ask|i'd like to ask|i want to ask|"
                    r"let me ask|i ask everyone|i'm asking|i am asking|some people|sometimes people|many people|have you|do you|are you)", re.I)
 
@@ -57,7 +66,10 @@ def risk_kind(text: str) -> RiskKind | None:
 WORDINGS: dict[RiskKind, tuple[str, ...]] = {
     "self_harm": ("Have you had thoughts of ending your life?", "Do you ever feel you don't want to be here any more?",
                   "Have you thought about hurting yourself?", "Do you feel life isn't worth living?",
-                  "Have you ever felt everyone would be better off without you?", "Have you ever tried to harm yourself?"),
-    "harm_to_others": ("Have you had thoughts of harming someone else?", "Do you ever feel like you might hurt somebody?"),
-    "safeguarding": ("Is anyone hurting you?", "Do you feel safe at home?", "Is anyone threatening or frightening you?"),
+                  "Have you ever felt everyone would be better off without you?", "Have you ever tried to harm yourself?",
+                  "Do you ever feel you can't carry on?"),
+    "harm_to_others": ("Have you had thoughts of harming someone else?", "Do you ever feel like you might hurt somebody?",
+                       "Have you ever worried you might lash out at someone?"),
+    "safeguarding": ("Is anyone hurting you?", "Do you feel safe at home?", "Is anyone threatening or frightening you?",
+                     "Does anyone treat you badly or make you afraid?"),
 }

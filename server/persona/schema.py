@@ -108,6 +108,9 @@ class Gate(Strict):
 
     min_trust: float = Field(0.0, ge=0, le=1)
     requires: list[str] = Field(default_factory=list)
+    before: Literal["deflect", "guarded"] = Field(
+        "deflect", description="What a fact's question gets while the gate is closed: a deflection, or its guarded "
+                               "answer only (for a plain fact a wary patient would still state briefly)")
 
     @field_validator("requires")
     @classmethod
