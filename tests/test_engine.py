@@ -142,7 +142,7 @@ def _allowed_sentences(pack) -> set[str]:
     texts += [a for o in pack.empathic_opportunities for a in o.again]
     texts += [q.text for q in pack.patient_questions]
     texts += pack.uncovered.deny + pack.uncovered.unsure + pack.uncovered.deflect
-    texts += T.all_phrases() + [pack.risk.self_harm, pack.risk.harm_to_others, pack.risk.safeguarding]
+    texts += T.all_phrases(pack) + [pack.risk.self_harm, pack.risk.harm_to_others, pack.risk.safeguarding]
     return {s for t in texts for s in split_sentences(t)}
 
 

@@ -46,6 +46,9 @@ def test_nurse_types(text, nurse):
     ("Your troponin and ECG suggest no acute coronary syndrome.", "jargon", NO_OPP),
     ("You should stop smoking and lose weight.", "advice_before_exploring", NO_OPP),
     ("People your age usually don't cope well with this.", "assumption_or_stereotype", NO_OPP),
+    ("Please don't get so upset about it, I'm only telling you the results.", "dismissive", FEAR),
+    ("Your shifts aren't really relevant here, sugar is sugar.", "dismissive", FEAR),
+    ("Your brother's illness doesn't mean it will happen to you.", "premature_reassurance", FEAR),
 ])
 def test_flags(text, flag, ctx):
     assert flag in grader.grade(text, ctx).flags

@@ -237,3 +237,70 @@ def test_a_gate_with_before_guarded_gives_the_guarded_answer_and_a_plain_gate_de
     assert state.emotional.trust < transport.gate.min_trust
     assert a.plan.facts == ["transport"] and transport.answers.guarded in a.reply
     assert b.plan.facts == [] and "insurance" in b.plan.deflected_facts
+
+
+def test_a_pack_s_own_reactions_word_empathy_summaries_and_plans_and_do_not_repeat(engine):
+    pack = engine.pack("chest-pain-anxiety")
+    own = pack.reactions
+    fear = [*own.empathy["fear"].guarded, *own.empathy["fear"].neutral, *own.empathy["fear"].open,
+            *own.empathy["any"].guarded, *own.empathy["any"].neutral, *own.empathy["any"].open]
+    _, results, _ = engine.play("chest-pain-anxiety", [
+        "That sounds really frightening for you.",
+        "I can see this has been weighing on you.",
+        "It makes sense you'd be scared, anyone would be.",
+        "That must be a lot to carry.",
+        "So, to sum up, the tightness comes and goes and last night was the worst.",
+        "What I'd like to do next is examine you and then repeat the heart tracing.",
+    ])
+    empathic = results[:4]
+    assert all(r.act.value == "empathic_statement" for r in empathic), [r.act for r in empathic]
+    # each reacts in the pack's words, unless the reply is full with what the patient goes on to say
+    assert all(any(line in r.reply for line in fear) or r.plan.facts for r in empathic), [r.reply for r in empathic]
+    said = [line for r in empathic for line in fear if line in r.reply]
+    assert len(said) >= 2 and len(said) == len(set(said))  # not the same wording twice
+    summary, plan = results[4], results[5]
+    assert summary.act.value == "summary" and plan.act.value == "plan"
+    reactions = {"summary": own.summary, "plan": own.plan}
+    for r in (summary, plan):
+        if r.act.value in reactions and not (r.plan.facts or r.plan.concern or r.plan.opportunity or r.plan.patient_question):
+            band = reactions[r.act.value]
+            assert any(line in r.reply for line in [*band.guarded, *band.neutral, *band.open]), r.reply
+
+
+def test_a_pack_without_reactions_uses_the_built_in_wordings(engine):
+    from server.realise import template as T
+
+    pack = engine.pack("chest-pain-anxiety").model_copy(update={"reactions": type(engine.pack("chest-pain-anxiety").reactions)()})
+    assert T.pack_reaction(pack, "empathy", "neutral", "fear") == []
+    assert T.pack_reaction(engine.pack("chest-pain-anxiety"), "empathy", "neutral", "fear")
+    assert T.pack_reaction(engine.pack("chest-pain-anxiety"), "empathy", "neutral", "guilt") == \
+        engine.pack("chest-pain-anxiety").reactions.empathy["any"].neutral  # no guilt lines: the `any` band
+
+
+def test_a_reaction_line_that_is_too_long_is_refused_with_its_place():
+    from pydantic import ValidationError
+
+    from server.persona.schema import Reactions
+
+    with pytest.raises(ValidationError) as e:
+        Reactions.model_validate({"summary": {"open": ["x" * 200]}})
+    assert "summary" in str(e.value) and "160" in str(e.value)
+
+
+@pytest.mark.parametrize("text,act", [
+    ("Good afternoon, I'm Priya, one of the nurses. Thanks for coming in, take your time.", "greeting"),
+    ("Right, thanks for coming in today, take care now.", "closing"),
+    ("So if I've got it right, the pain started last week and it's worse at night. Is that right?", "summary"),
+    ("What I'd like to do is take some bloods and see you again next week. How does that sound?", "plan"),
+])
+def test_welcomes_closings_and_checked_summaries_and_plans_are_their_own_acts(text, act):
+    from server.engine.acts import classify
+
+    assert classify(text)[0].value == act
+
+
+def test_a_plan_that_checks_agreement_gets_a_reaction_not_a_denial(engine):
+    pack = engine.pack("bereaved-daughter")
+    _, (r,) = play(engine, "bereaved-daughter", ["What I'd like to do is see you again in two weeks and talk about sleep then. Does that sound okay?"])
+    assert r.act.value == "plan" and r.plan.uncovered is None
+    assert not any(line in r.reply for line in pack.uncovered.deny + pack.uncovered.unsure), r.reply

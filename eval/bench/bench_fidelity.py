@@ -98,7 +98,7 @@ class Judge:
                                for t in pack_lines(pack) for s in split_sentences(t)]
         ungated = {G.stem(w) for w in G.tokens(" ".join(pack_lines(pack, gated=False)))}
         from server.realise import template as T
-        ungated |= {G.stem(w) for p in T.all_phrases() for w in G.tokens(p)}
+        ungated |= {G.stem(w) for p in T.all_phrases(pack) for w in G.tokens(p)}
         self.gated = []  # (kind, id, gate, distinctive stems, distinctive numbers)
         ungated_numbers = G.numbers(" ".join(pack_lines(pack, gated=False)))
         for f in pack.facts:

@@ -15,6 +15,9 @@ from .phrasings import OPENING  # opening questions ask for the presenting compl
 from .types import DialogueAct
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
+_CHECKING = re.compile(r"\b((does|would|will) (that|this) (sound|work|seem|be)( (ok|okay|all right|alright|reasonable|good|fair|sensible))?|"
+                       r"how does (that|this) sound|is (that|this) (ok|okay|all right|alright|right|fair)|(what do you think|how do you feel) "
+                       r"about (that|this)|does (that|this) make sense|have i (got|missed) (that|anything)|did i (get|miss) (that|anything))\b")
 _CLOSING = re.compile(r"\b(goodbye|bye|see you (next|soon|in)|take care|that's all for today|we'll stop here|thanks for coming in|thank you for coming)\b")
 _TEACH_BACK = re.compile(r"\b(in your own words|explain (it )?back|tell me what you('ll| will) (do|tell)|to make sure i explained|what will you tell|can you repeat back|what's your understanding of the plan)\b")
 _REASSURE = re.compile(r"\b(don't worry|do not worry|no need to worry|nothing to worry|probably nothing|i'm sure it's (nothing|fine|ok|okay)|you'll be (fine|ok|okay|alright)|everything (will|is going to) be (fine|ok|okay|alright)|it's going to be (fine|ok|okay|alright)|it'll be (fine|ok|okay)|i promise it's|it's nothing serious)\b")
@@ -35,19 +38,20 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
     """
     low = text.lower().replace("’", "'").strip()
     qtype = question_type(low)
-    if _GREETING.search(low) and len(low.split()) <= 12 and qtype == "none" or is_courtesy(low):
-        return DialogueAct.greeting, qtype
-    if _CLOSING.search(low):
+    if _CLOSING.search(low) and not _GREETING.search(low):  # "Hi, I'm Sam. Thanks for coming in." opens
         return DialogueAct.closing, qtype
+    if _GREETING.search(low) and qtype == "none" or is_courtesy(low):
+        return DialogueAct.greeting, qtype
     if _TEACH_BACK.search(low):
         return DialogueAct.teach_back_request, qtype
     if OPENING.search(low) and qtype == "open":
         return DialogueAct.open_question, qtype
     if _REASSURE.search(low) and not empathic:
         return DialogueAct.reassurance, qtype
-    if _SUMMARY.search(low) and qtype == "none":
+    checking = qtype == "none" or bool(_CHECKING.search(low))  # "... Does that sound okay?" still summarises or plans
+    if _SUMMARY.search(low) and checking:
         return DialogueAct.summary, qtype
-    if _PLAN.search(low) and qtype == "none":
+    if _PLAN.search(low) and checking:
         return DialogueAct.plan, qtype
     if empathic and qtype != "closed":
         return DialogueAct.empathic_statement, qtype

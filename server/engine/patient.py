@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..grading.base import Grade, GradeContext, Grader
+from ..grading.rules import rule_signals
 from ..persona.loader import PackRegistry
 from ..persona.schema import PersonaPack
 from ..realise.base import Realiser
@@ -146,7 +147,7 @@ class Engine:
             late = self.grader.grade(text, late_ctx)
             if (late.eccs or 0) >= 3:
                 ctx, grade = late_ctx, late
-        act, _ = classify(text, empathic=counts_as_empathic(grade, ctx))
+        act, _ = classify(text, empathic=counts_as_empathic(grade, ctx) or acknowledges_feeling(text, grade, ctx))
         t2 = clock()
 
         new = s.model_copy(deep=True)
@@ -208,6 +209,14 @@ class PendingTurn:
     grade: Grade
     plan: ContentPlan
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def acknowledges_feeling(text: str, grade: Grade, ctx: GradeContext) -> bool:
+    """A plain statement the phrase rules see acknowledging a feeling ("That must be a lot to
+    carry."): with no cue open the grader gives few NURSE types, but to the patient it is still
+    an empathic statement, not an explanation."""
+    return grade.question_type == "none" and not set(grade.flags) - {"interrupted", "jargon"} \
+        and bool(rule_signals(text, ctx)["acknowledges"])
 
 
 def counts_as_empathic(grade: Grade, ctx: GradeContext) -> bool:

@@ -28,6 +28,7 @@ _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|ha
 _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
                       r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
 _WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b")
+_HOW_ARE_YOU = re.compile(r"\bhow are you( (doing|keeping|getting on))?( today)?\??$")
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
 
@@ -107,8 +108,11 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     plan.facts = kept
 
     # an empathic turn can ask too ("What do you make of it?" after a cue): it still wants an answer
-    asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question) or grade.question_type != "none"
+    asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question) or (
+        grade.question_type != "none" and act in (DialogueAct.empathic_statement, DialogueAct.explanation, DialogueAct.advice,
+                                                  DialogueAct.other))  # a summary's "Is that right?" checks, it does not ask
     question = _last_question(grade, s)
+    plan.asked = asked_something
     nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts)
     about_feelings = bool(_FEELING.search(question))
     if asked_something and nothing and (not engaged or (grade.question_type == "closed" and not about_feelings)):
@@ -143,6 +147,8 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         if nxt is not None and used + _n(getattr(nxt.answers, plan.style)) <= budget:
             plan.facts.append(nxt.id)
             used += _n(getattr(nxt.answers, plan.style))
+    elif engaged and nothing and asked_something and _HOW_ARE_YOU.search(question):
+        plan.greeting = True  # "How are you doing?" in a welcome is a greeting, not a question about the case
     elif engaged and nothing and asked_something:
         plan.uncovered = "unsure"  # asked warmly about something the case does not hold
         used += 1

@@ -69,6 +69,7 @@ class ContentPlan(BaseModel):
     repeated_facts: list[str] = Field(default_factory=list, description="Facts said on an earlier turn: referred back to, not recited.")
     guarded_facts: list[str] = Field(default_factory=list,
                                      description="Core history facts asked for before their gate opened: said in the guarded style.")
+    asked: bool = Field(False, description="The learner's turn asked something (a reaction to empathy alone would not answer it).")
     concern: str | None = None
     risk: str | None = Field(None, description="A risk question was asked: the pack's risk answer of this kind is said.")
     opportunity: str | None = Field(None, description="Opportunity (cue or explicit emotion) to raise.")

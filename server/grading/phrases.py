@@ -59,12 +59,14 @@ REASSURE = _rx(r"don't worry", r"do not worry", r"no need to worry", r"nothing t
                r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)",
                r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be",
                r"(we('ll| will)|let's|let us) (try )?(and |to )?do (our|my) best", r"(let's|let us|we('ll| will)|i('ll| will)) (try )?(and |to )?get you (well|better|sorted|fixed|right)",
-               r"(let's|let us) try our best")
+               r"(let's|let us) try our best", r"(won't|will not|doesn't|does not) (necessarily )?(mean it('ll| will) )?happen to you")
 DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not that bad", r"let's not dwell", r"(that's|that is) (not relevant|irrelevant|not important|not the point)",
                  r"we don't have (time|long)", r"you shouldn't (feel|be)", r"there's no (reason|point) (to be|in being|getting)", r"just relax", r"get over",
                  r"stop (worrying|crying|complaining)", r"it happens to everyone", r"let's (just )?(stick to|get back to|focus on) (the|your) (facts|medical|symptoms|questions)",
                  r"anyway,", r"moving on", r"that's in the past", r"pull yourself together", r"you're being (silly|dramatic|unreasonable)", r"i don't have time",
-                 r"not my (problem|department|fault)", r"nothing i can do about")
+                 r"not my (problem|department|fault)", r"nothing i can do about", r"don't (get|be) (so )?(upset|emotional|worked up)",
+                 r"no need to get (upset|emotional|worked up)", r"(i'm|i am) (just )?giving you the facts", r"(let's|let us) not make excuses",
+                 r"(isn't|is not|aren't|are not) (really |that |very )?relevant")
 ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
              r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
 STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",
@@ -115,7 +117,7 @@ CHECKLIST = _rx(r"smok(e|es|ing|er)", r"drink(s|ing)?", r"alcohol", r"allerg(y|i
 # nothing to penalise (a greeting is not a topic switch).
 COURTESY = re.compile(r"\b(hi|hello|hey|good (morning|afternoon|evening)|nice to (meet|see) you|pleased to meet you|have a seat|take a seat|"
                       r"sit (down|yourself down)|come (on )?in|thanks? (you )?for (coming|waiting)|my name is|i'm (dr|doctor)|i am (dr|doctor)|"
-                      r"welcome|how are you( (doing|today))?|make yourself comfortable|what('s| is) your (full )?name|"
+                      r"welcome|how are you( (doing|today))?|make yourself comfortable|take your time|(there's |there is )?no (rush|hurry)|what('s| is) your (full )?name|"
                       r"(can|could|may) i (just )?(check|confirm|take|have) your (full )?(name|date of birth)( please)?|"
                       r"what (would you like|do you prefer|should i) (me )?(to )?call you|is it ok(ay)? if i call you [a-z]+)\b")
 _NAME_TITLE = re.compile(r"\b(mr|mrs|ms|miss|dr|doctor)\.?\s+[a-z]+")
@@ -138,7 +140,7 @@ def is_courtesy(text: str) -> bool:
 
 
 # A summary of what the patient said, or the plan: neither is advice, reassurance or a change of subject.
-SUMMARY = re.compile(r"\b(to sum (it |that )?up|to summari[sz]e|in summary|(let me|can i|could i|i'll|i'm going to) (just )?(recap|summari[sz]e|check i've got|make sure i've got)|"
+SUMMARY = re.compile(r"\b(to sum (it |that )?up|if i('ve| have) got (this|that|it|you) right|if i understand (you )?(correctly|right)|to summari[sz]e|in summary|(let me|can i|could i|i'll|i'm going to|just to) (just )?(recap|summari[sz]e|check i've got|make sure i've got|(check|make sure) (that )?(i've|i have) (understood|got (this|that|it|everything)( right)?))|"
                      r"just to recap|so to recap|if i've (got|understood) (this|that|you) (right|correctly)|so what i'm hearing|"
                      r"so you've (told me|been|had|mentioned|said))\b")
 PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (we|i)|the plan (is|would be|now)|next steps?|"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -211,6 +211,30 @@ class Risk(Strict):
     safeguarding: str = Field(min_length=1, description="Asked whether anyone hurts or threatens them, or whether they feel safe.")
 
 
+ReactionLine = Annotated[str, Field(min_length=1, max_length=160)]
+
+
+class BandLines(Strict):
+    """Interchangeable wordings by trust band; the patient picks one not said lately. An empty
+    band falls back to the built-in wordings."""
+
+    guarded: list[ReactionLine] = Field(default_factory=list)
+    neutral: list[ReactionLine] = Field(default_factory=list)
+    open: list[ReactionLine] = Field(default_factory=list)
+
+
+class Reactions(Strict):
+    """How this patient, in their own voice, reacts to the learner's content-free moves. Optional:
+    anything left out uses the built-in wordings. Lines carry no case facts (facts live in
+    `facts`), so they are short and checked for length only."""
+
+    empathy: dict[Emotion | Literal["any"], BandLines] = Field(
+        default_factory=dict, description="To an empathic statement or a warm turn, keyed by the patient's current emotion "
+                                          "(or `any`), then trust band.")
+    summary: BandLines = Field(default_factory=BandLines, description="To the learner's summary.")
+    plan: BandLines = Field(default_factory=BandLines, description="To the learner's plan or next steps.")
+
+
 class ChecklistItem(Strict):
     id: str = Field(pattern=ID_PATTERN)
     item: str = Field(min_length=1)
@@ -235,6 +259,7 @@ class PersonaPack(Strict):
     social_context: SocialContext = Field(default_factory=SocialContext)
     uncovered: Uncovered
     risk: Risk = Field(description="Answers to risk questions (suicide, self-harm, harm to others, safeguarding).")
+    reactions: Reactions = Field(default_factory=Reactions)
     checklist: list[ChecklistItem] = Field(default_factory=list)
     debrief_notes: list[str] = Field(default_factory=list)
 

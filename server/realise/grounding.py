@@ -305,7 +305,7 @@ class Grounding:
             self.units.append(Unit(kind, text, key, required))
         planned = [t for _, _, t in parts]
         said = [t for who, t in (state.history if state is not None else []) if who == "patient"]
-        phrases = T.all_phrases()
+        phrases = T.all_phrases(pack)
         self.licensed_texts = planned + [pack.visit.opening_line] + said + phrases
         lic = " ".join(self.licensed_texts)
         self.licensed_words = set(tokens(lic))

@@ -39,12 +39,33 @@ FILLER = {
     "other": (("Mm.", "Okay."), ("Okay.", "Mm, okay."), ("Okay.", "All right.")),
 }
 RECENT_TURNS = 6  # patient replies a content-free wording should not repeat
+REACTION_MOVES = {"empathic_statement": "empathy", "summary": "summary", "plan": "plan"}  # act -> pack `reactions` key
 
 
-def all_phrases() -> list[str]:
-    """Every content-free wording the template may use (the grounding check licenses them)."""
+def all_phrases(pack: PersonaPack | None = None) -> list[str]:
+    """Every content-free wording the template may use (the grounding check licenses them),
+    the pack's own reaction lines included."""
     groups = (GREETING, WARM, WARM_INDIRECT, COOL, CLOSING, *FILLER.values())
-    return [w for group in groups for style in group for w in style]
+    out = [w for group in groups for style in group for w in style]
+    if pack is not None:
+        r = pack.reactions
+        for band in (*r.empathy.values(), r.summary, r.plan):
+            out += [*band.guarded, *band.neutral, *band.open]
+    return out
+
+
+def pack_reaction(pack: PersonaPack, move: str, style: str, emotion: str | None) -> list[str]:
+    """The pack's own wordings for a content-free move ("empathy", "summary", "plan") in this
+    trust band, for the empathy the patient's current emotion first; [] when the pack has none."""
+    r = pack.reactions
+    if move == "empathy":
+        for key in (emotion, "any"):
+            band = next((b for k, b in r.empathy.items() if getattr(k, "value", k) == key), None)
+            if band is not None and getattr(band, style):
+                return getattr(band, style)
+        return []
+    band = getattr(r, move, None)
+    return list(getattr(band, style)) if band is not None else []
 
 
 def choose(options, state: SessionState | None, turn_index: int) -> str:
@@ -103,9 +124,19 @@ class TemplateRealiser:
             out.append((2, "greeting", choose(GREETING[i], state, n)))
         if plan.correction:
             out.append((9, "correction", correction_line(pack, plan.correction, plan.correction_to or pack.emotion.primary.value)))
+        move = REACTION_MOVES.get(plan.act)
+        if move == "empathy" and plan.asked:
+            move = None  # "Yeah. I'm fed up." does not answer "What worries you most?"
+        own = pack_reaction(pack, move, plan.style, plan.emotion) if move else []  # the pack's words for this move
+        reacted = False
         if plan.acknowledgement == "warm" and not plan.greeting:
             warm = WARM_INDIRECT if pack.identity.cultural_expression.value == "indirect" else WARM
-            out.append((1, "ack", choose(warm[i], state, n)))
+            out.append((1, "ack", choose(own or warm[i], state, n)))
+            reacted = bool(own)
+        elif move == "empathy" and own and plan.acknowledgement != "cool" and not plan.greeting and (plan.facts or plan.concern):
+            # the pack's own reaction before the patient goes on ("Yeah. It is a bit scary.")
+            out.append((1, "ack", choose(own, state, n)))
+            reacted = True
         elif plan.acknowledgement == "cool" and not (plan.facts or plan.concern):
             out.append((1, "ack", choose(COOL[i], state, n)))
         if plan.risk:
@@ -130,8 +161,8 @@ class TemplateRealiser:
                         next(q.text for q in pack.patient_questions if q.id == plan.patient_question)))
         if plan.closing:
             out.append((4, "closing", choose(CLOSING[i], state, n)))
-        if not out or all(p <= 2 for p, _, _ in out) and not plan.greeting:
-            out.append((3, "filler", choose(FILLER.get(plan.act, FILLER["other"])[i], state, n)))
+        if (not out or all(p <= 2 for p, _, _ in out) and not plan.greeting) and not reacted:
+            out.append((3, "filler", choose(own or FILLER.get(plan.act, FILLER["other"])[i], state, n)))
         return out
 
     def parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str]]:
