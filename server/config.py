@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +17,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # browser-facing hardening (README "Configuration")
+    api_docs: bool = Field(False, description="Serve /docs and /redoc. Off by default: those pages load scripts from a "
+                           "public CDN onto the origin that holds the educator token. /openapi.json is always served.")
+    ws_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins besides the server's own that may open /ws/session (comma-separated, "
+        "e.g. https://bedside.example.org); '*' allows any. A request without an Origin header is always allowed.")
     data_dir: Path = Field(REPO_ROOT / "data", description="Database, educator token, model cache, optional raw audio.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/bedside.db")
     persona_dir: Path = REPO_ROOT / "persona_packs"
@@ -56,6 +62,12 @@ class Settings(BaseSettings):
 
     max_text_chars: int = 4000
     store_audio: bool = False
+
+    @field_validator("ws_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        """The environment gives one string: split it on commas."""
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bedside.db'}"

@@ -74,3 +74,10 @@ NO_MIC = """
   if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = none;
 })();
 """
+
+# every Content-Security-Policy violation goes to the page's exposed `bedsideCspViolation(text)`
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.bedsideCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""

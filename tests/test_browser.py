@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.browser_util import (
-    CHROMIUM, DENY_MIC, DESKTOP, NO_MIC, PHONE, artifacts_dir, launch_args, utterance_wav,
+    CHROMIUM, DENY_MIC, DESKTOP, NO_MIC, PHONE, REPORT_CSP, artifacts_dir, launch_args, utterance_wav,
 )
 
 pytestmark = pytest.mark.slow
@@ -88,6 +88,16 @@ def choose_case(page, server, learner: str, persona_id: str = CASE) -> dict:
     page.get_by_role("button", name=f"Choose case: {persona['title']}").click()
     expect(page.locator("#start-session")).to_be_visible()
     return persona
+
+
+def start_text_session(page, server, learner: str):
+    """Choose the case, pick text only and start: the text box, once it shows."""
+    choose_case(page, server, learner)
+    page.locator("label.choice", has_text="Text only").click()
+    page.locator("#start-session").click()
+    box = page.locator("#learner-text")
+    expect(box).to_be_visible(timeout=15_000)
+    return box
 
 
 def meter_value(page, kind: str) -> float:
@@ -315,11 +325,7 @@ def test_server_events_errors_and_interruptions(pages, live_server):
         sockets.append(ws)
 
     page.route_web_socket(re.compile(r"/ws/session$"), proxy)
-    choose_case(page, live_server, "browser-errors")
-    page.locator("label.choice", has_text="Text only").click()
-    page.locator("#start-session").click()
-    box = page.locator("#learner-text")
-    expect(box).to_be_visible(timeout=15_000)
+    box = start_text_session(page, live_server, "browser-errors")
 
     # a real server error: a turn over the length limit; its message is shown as is,
     # the refused words go back into the box and no turn is left in the transcript
@@ -457,3 +463,41 @@ def test_educator_page_needs_token(pages, live_server, art):
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#educator-token")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('bedside.educator')") is None
+
+
+# -- security --------------------------------------------------------------------------------
+
+def test_pages_stay_on_their_origin_under_the_policy(pages, live_server):
+    """The learner page through a text turn and the educator page signed in into a debrief:
+    every request goes to the server itself, and the Content-Security-Policy blocks nothing."""
+    p = pages(DESKTOP, init_script=NO_MIC + REPORT_CSP)
+    page = p.page
+    violations: list[str] = []
+    requests: list[str] = []
+    p.context.expose_function("bedsideCspViolation", lambda text: violations.append(text))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("websocket", lambda ws: requests.append(ws.url))
+
+    assert "script-src 'self';" in httpx.get(live_server.url + "/", timeout=10).headers["content-security-policy"]
+    box = start_text_session(page, live_server, "browser-csp")
+    box.fill("Hello, what brings you in today?")
+    box.press("Enter")
+    expect(page.locator('.turn--patient[data-turn-id="1"]')).to_be_visible(timeout=20_000)
+
+    token = (live_server.data_dir / "educator_token").read_text().strip()
+    page.goto(live_server.url + "/educator")
+    page.fill("#educator-token", token)
+    page.get_by_role("button", name="Open sessions").click()
+    rows = page.locator(".sessions-table tbody tr")
+    expect(rows.first).to_be_visible(timeout=10_000)
+    rows.first.get_by_role("link", name=re.compile("Open session")).click()
+    expect(page.locator(".debrief__meta")).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(300)  # let any late report arrive
+
+    host = live_server.url.split("://", 1)[1]
+    assert any(u.startswith(f"ws://{host}/ws/session") for u in requests), requests
+    assert any("/api/sessions" in u for u in requests), requests
+    elsewhere = [u for u in requests if not re.match(rf"(http|ws)://{re.escape(host)}/", u)]
+    assert elsewhere == [], f"requests that left the origin: {elsewhere}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"

@@ -21,9 +21,11 @@ from ..store.records import SessionFilter
 from ..store.sql import open_store
 from ..store.tokens import token_matches
 from .auth import is_educator, require_educator, session_reader
+from .docs_pages import add_docs_pages
 from .educator import ensure_educator_token
 from .protocol import protocol_schema
 from .schemas import ErrorBody, Health, PersonaInfo, PersonaList, RefusedPack, SessionDetail, SessionInfo, TurnInfo
+from .security_headers import SecurityHeaders
 from .services import Services
 from .ws import router as ws_router
 
@@ -51,11 +53,14 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         if owns_store:
             store.close()
 
-    app = FastAPI(title="Bedside", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Bedside", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="A standardized patient for practising clinical empathy. The live conversation runs "
                               "over the websocket /ws/session (see docs/protocol.md and GET /api/protocol).")
     app.state.services = services
+    app.add_middleware(SecurityHeaders)
     app.include_router(ws_router)
+    if settings.api_docs:
+        add_docs_pages(app)
 
     @app.get("/healthz", response_model=Health, tags=["server"])
     async def healthz() -> Health:
@@ -110,7 +115,7 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         if page.exists():
             return FileResponse(page)
         return HTMLResponse("<!doctype html><title>Bedside</title><p>Bedside server is running. "
-                            "The browser client is not installed; see /docs for the API.</p>")
+                            "The browser client is not installed; the API is described at /openapi.json.</p>")
 
     @app.get("/educator", include_in_schema=False)
     async def educator_page():

@@ -1,4 +1,4 @@
-"""Response models of the HTTP API (they also document it at /docs)."""
+"""Response models of the HTTP API (they also document it in /openapi.json)."""
 
 from __future__ import annotations
 

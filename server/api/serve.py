@@ -45,7 +45,8 @@ def run_server(settings: Settings) -> int:
         log.warning("no valid persona packs in %s; learners cannot start sessions", settings.persona_dir)
     app = create_app(settings, engine=engine, educator_token=token)
     url = f"http://{settings.host}:{settings.port}/"
-    print(f"Bedside: {packs} persona(s) loaded, {refused} refused (see the errors above); serving on {url} (API docs {url}docs)",
+    api = f"API docs {url}docs" if settings.api_docs else f"API schema {url}openapi.json"
+    print(f"Bedside: {packs} persona(s) loaded, {refused} refused (see the errors above); serving on {url} ({api})",
           flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=4 * 1024 * 1024)

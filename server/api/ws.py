@@ -13,6 +13,7 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from .conversation import Conversation
+from .origin import refuse_foreign_origin
 from .protocol import ErrorMessage, ProtocolError, parse_client
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ async def session_socket(websocket: WebSocket) -> None:
             await websocket.send_bytes(data)
 
     conv = Conversation(websocket.app.state.services, send_json=send_json, send_bytes=send_bytes)
+    if await refuse_foreign_origin(websocket, websocket.app.state.services.settings.ws_allowed_origins):
+        return
     await websocket.accept()
     try:
         while True:
