@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from server.config import Settings, get_settings
+from server.redact import redact_url
 
 from .load import EvalFilter, Source, load_sessions
 from .load.filters import parse_when
@@ -129,7 +130,7 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     url = settings.resolved_database_url()
     result, regraded = regrade_store(url, build_grader(settings), Packs(settings.persona_dir), filter_of(args),
                                      progress=args.progress)
-    paths = write_regrade(result, regraded, args.out, source=url)
+    paths = write_regrade(result, regraded, args.out, source=redact_url(url))
     s = result.summary
     print(f"{s.turns} turns in {s.sessions} sessions re-graded ({', '.join(s.old_versions)} -> {s.new_version}): "
           f"{s.changed_turns} turns changed; mean ECCS {s.old_mean_eccs} -> {s.new_mean_eccs}. "
@@ -179,7 +180,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"stored {len(ids)} simulated {req.style} sessions for {req.learner} with {req.persona_id} "
-          f"in {settings.resolved_database_url()}")
+          f"in {redact_url(settings.resolved_database_url())}")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     persona_dir: Path = REPO_ROOT / "persona_packs"
     models_dir: Path = Field(REPO_ROOT / "data" / "models", description="Prepared model files, shared by every data dir.")
     default_persona: str = "chest-pain-anxiety"
-    educator_token: str | None = Field(None, description="Bearer token for educators; generated at first start if unset.")
+    educator_token: SecretStr | None = Field(None, description="Bearer token for educators; generated at first start if unset.")
 
     # backend choice per stage
     asr_backend: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
     # remote engines (OpenAI-compatible)
     openai_base_url: str | None = None
-    openai_api_key: str | None = None
+    openai_api_key: SecretStr | None = None
     openai_model: str | None = None
     judge_timeout_s: float = Field(20.0, description="grader=judge: seconds before a turn falls back to the trained grader")
 
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     realiser_threads: int = Field(1, ge=1, le=64, description="transformers realiser: CPU threads for generation.")
     realiser_openai_base_url: str | None = Field(None, description="openai realiser endpoint; default openai_base_url.")
     realiser_openai_model: str | None = Field(None, description="openai realiser model name; default openai_model.")
-    realiser_openai_api_key: str | None = Field(None, description="openai realiser API key; default openai_api_key.")
+    realiser_openai_api_key: SecretStr | None = Field(None, description="openai realiser API key; default openai_api_key.")
 
     max_text_chars: int = 4000
     store_audio: bool = False
@@ -72,10 +72,24 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bedside.db'}"
 
+    def __repr_args__(self):
+        """repr() and str() show the database URL with its password as *** (SecretStr fields show **********)."""
+        from .redact import redact_url
+
+        for name, value in super().__repr_args__():
+            yield name, (redact_url(value) if name == "database_url" and value else value)
+
     def with_overrides(self, **flags) -> "Settings":
         """CLI flags win over the environment; None means 'not given'."""
         given = {k: v for k, v in flags.items() if v is not None}
         return type(self).model_validate({**self.model_dump(), **given}) if given else self
+
+
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """The plain value of a secret setting, for the one place that sends it (a header, a compare).
+
+    Plain strings pass through: `model_copy(update=...)` skips validation, so a test may hold one."""
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
 
 
 def get_settings(**flags) -> Settings:

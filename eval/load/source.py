@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
+from server.redact import redact_url
+
 from ..records import EvalSession
 from .filters import EvalFilter
 from .jsonl import load_jsonl
@@ -22,7 +24,8 @@ class Source(BaseModel):
     jsonl: list[Path] = Field(default_factory=list)
 
     def describe(self) -> str:
-        return ", ".join(map(str, self.jsonl)) if self.jsonl else str(self.database_url)
+        """For messages and report footers: a database URL is shown without its password."""
+        return ", ".join(map(str, self.jsonl)) if self.jsonl else redact_url(self.database_url)
 
 
 def load_sessions(source: Source, flt: EvalFilter | None = None, *, progress: bool | None = None) -> list[EvalSession]:

@@ -14,6 +14,7 @@ import sys
 from server.config import get_settings
 from server.engine.factory import build_engine
 from server.engine.patient import Engine
+from server.redact import redact_url
 from server.store.base import SessionStore
 
 from .runner import SimulationRequest, simulate
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         n = build_demo(build_engine(settings), store)
     finally:
         store.close()
-    print(f"stored {n} demo sessions in {settings.resolved_database_url()}")
+    print(f"stored {n} demo sessions in {redact_url(settings.resolved_database_url())}")
     return 0
 
 

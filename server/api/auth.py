@@ -31,4 +31,4 @@ def session_reader(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)
 
 def require_educator(request: Request, creds: HTTPAuthorizationCredentials = Depends(session_reader)) -> None:
     if not is_educator(request, creds):
-        raise HTTPException(403, "this endpoint needs the educator token (printed at first start, kept in data_dir/educator_token)")
+        raise HTTPException(403, "this endpoint needs the educator token (kept in data_dir/educator_token)")

@@ -77,10 +77,11 @@ class Conversation:
 
     # -- voice -----------------------------------------------------------------------------
     def _open_voice(self, pack: PersonaPack) -> None:
+        from ..store.audio import session_audio_dir
         from .voice import VoiceChannel, VoiceHooks
 
         services = self.services
-        audio_dir = services.settings.data_dir / "audio" / self.session.id if services.settings.store_audio else None
+        audio_dir = session_audio_dir(services.settings.data_dir, self.session.id) if services.settings.store_audio else None
 
         async def send_json(event) -> None:
             await self._send_json(event if isinstance(event, dict) else event.model_dump(mode="json"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-TOKEN_LINE = "EDUCATOR TOKEN"
+from .educator import SAVED, SHOWN
 
 
 def free_port() -> int:
@@ -84,10 +84,14 @@ class ServerProcess:
         return "\n".join(self.lines)
 
     def printed_token(self) -> str | None:
-        """The educator token from the first-start line, if this run printed one."""
+        """The educator token this run generated, if it did: from the first-start line, which
+        names the token's file (stdout is a pipe here, so the token itself is not printed)."""
+        shown, saved = SHOWN.split("{path}")[0], SAVED.split("{path}")[0]
         for line in self.lines:
-            if line.startswith(TOKEN_LINE):
+            if line.startswith(shown):
                 return line.rsplit(" ", 1)[-1]
+            if line.startswith(saved):
+                return Path(line[len(saved):]).read_text(encoding="utf-8").strip()
         return None
 
     def kill(self) -> None:

@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from ..config import Settings
-from .educator import ensure_educator_token, token_path
+from .educator import announce_token, ensure_educator_token, token_path
 
 log = logging.getLogger("bedside")
 
@@ -30,9 +30,8 @@ def _preload_voice(settings: Settings) -> None:
 def run_server(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token, created = ensure_educator_token(settings)
-    if created:
-        # The only time the generated token is shown; later starts read the file silently.
-        print(f"EDUCATOR TOKEN (shown once; also saved to {token_path(settings)}): {token}", flush=True)
+    if created:  # later starts read the file silently
+        announce_token(token, token_path(settings))
 
     from ..engine.factory import build_engine
     from .app import create_app

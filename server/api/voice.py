@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..private_files import open_private
 from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
 from ..speech.tts import Synthesizer, split_for_speech
 from ..speech.turns import Event, TurnConfig, TurnDetector
@@ -306,9 +307,9 @@ class VoiceChannel:
                 break
 
     def _save_audio(self, audio: np.ndarray) -> Path:
-        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        """A learner's voice is personal data: the file is mode 600 in folders of mode 700."""
         path = self.audio_dir / f"turn-{self._turn_no:03d}.wav"
-        with wave.open(str(path), "wb") as w:
+        with open_private(path) as fh, wave.open(fh, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(SAMPLE_RATE)

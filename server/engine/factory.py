@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..config import Settings
+from ..config import Settings, reveal
 from ..persona.loader import PackRegistry
 from .patient import Engine
 
@@ -31,7 +31,7 @@ def build_grader(settings: Settings):
             log.warning("grader=judge needs BEDSIDE_OPENAI_BASE_URL and BEDSIDE_OPENAI_MODEL; using %s", base.version)
             return base
         from ..grading.judge import JudgeGrader
-        return JudgeGrader(settings.openai_base_url, settings.openai_model, settings.openai_api_key, base,
+        return JudgeGrader(settings.openai_base_url, settings.openai_model, reveal(settings.openai_api_key), base,
                            timeout=settings.judge_timeout_s)
     return base
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from ..config import reveal
 from .model import ModelRealiser, RealiserUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class OpenAIRealiser(ModelRealiser):
             raise ValueError("realiser 'openai' needs an endpoint: set BEDSIDE_REALISER_OPENAI_BASE_URL "
                              "(or BEDSIDE_OPENAI_BASE_URL), e.g. http://127.0.0.1:8081/v1")
         return cls(base, settings.realiser_openai_model or settings.openai_model,
-                   settings.realiser_openai_api_key or settings.openai_api_key,
+                   reveal(settings.realiser_openai_api_key or settings.openai_api_key),
                    temperature=settings.realiser_temperature, max_new_tokens=settings.realiser_max_new_tokens,
                    timeout_s=settings.realiser_timeout_s, connect_timeout_s=settings.realiser_connect_timeout_s)
 

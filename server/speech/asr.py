@@ -20,6 +20,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel
 
+from ..config import reveal
+
 SAMPLE_RATE = 16_000
 OPENAI_WHISPER_CHECKPOINT = "whisper-base-openai.pt"
 
@@ -304,7 +306,7 @@ def build_transcriber(settings) -> Transcriber:
     backend = settings.asr_backend
     if backend == "openai":
         model = getattr(settings, "openai_asr_model", None) or settings.openai_model or "whisper-1"
-        key: tuple = (backend, settings.openai_base_url, settings.openai_api_key, model)
+        key: tuple = (backend, settings.openai_base_url, reveal(settings.openai_api_key), model)
     else:
         key = (backend, str(Path(settings.models_dir).resolve()), getattr(settings, "asr_short_context", True))
     with _CACHE_LOCK:
@@ -317,7 +319,7 @@ def build_transcriber(settings) -> Transcriber:
             elif backend == "openai-whisper":
                 _CACHE[key] = OpenAIWhisperTranscriber(openai_whisper_checkpoint(settings.models_dir))
             elif backend == "openai":
-                _CACHE[key] = OpenAITranscriptionClient(settings.openai_base_url, settings.openai_api_key, model)
+                _CACHE[key] = OpenAITranscriptionClient(settings.openai_base_url, reveal(settings.openai_api_key), model)
             else:
                 raise ValueError(f"unknown asr_backend {backend!r}")
         return _CACHE[key]

@@ -70,4 +70,9 @@ class SessionStore(Protocol):
         """State to resume from: after the last stored turn, or the initial state."""
         ...
 
+    def delete_learner(self, learner_id: str) -> list[SessionRecord]:
+        """Delete every session of this learner with its turns and grades; returns what was deleted.
+        Audio files live outside the store (server/store/audio.py)."""
+        ...
+
     def close(self) -> None: ...

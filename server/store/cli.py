@@ -1,4 +1,4 @@
-"""`bedside session list|export`: read the store without running the server.
+"""`bedside session list|export|delete`: the store without running the server.
 
 SQLite's WAL mode lets these run while the server is writing.
 """
@@ -9,11 +9,14 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from ..config import Settings
+from .base import SessionStore
 from .export import export_lines, write_jsonl
-from .records import SessionRecord
+from .purge import DeleteLearner, delete_learner_data
+from .records import SessionFilter, SessionRecord
 from .sql import open_store
 
 COLUMNS = ("id", "learner", "persona", "mode", "turns", "started", "status")
@@ -39,6 +42,41 @@ def _missing_sqlite_file(url: str) -> str | None:
     return None
 
 
+def _confirmed(n: int, learner: str, yes: bool) -> bool | None:
+    """True to go ahead, False if the person said no, None if nobody can be asked."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        return None
+    if n == 0:
+        return True
+    answer = input(f"Delete {n} session(s) of learner {learner!r} with their turns, grades and audio? "
+                   "This cannot be undone. [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def delete_learner_command(args, store: SessionStore, settings: Settings) -> int:
+    try:
+        learner = DeleteLearner(learner_id=args.learner).learner_id
+    except ValidationError as exc:
+        print(f"error: --learner {args.learner!r}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    n = len(store.list_sessions(SessionFilter(learner_id=learner)))
+    ok = _confirmed(n, learner, args.yes)
+    if ok is None:
+        print("error: refusing to delete without confirmation: stdin is not a terminal; pass --yes", file=sys.stderr)
+        return 2
+    if not ok:
+        print("nothing deleted", file=sys.stderr)
+        return 1
+    done = delete_learner_data(store, learner, settings.data_dir)
+    if done.sessions == 0:
+        print(f"no sessions for learner {learner!r} (ids are exact; `bedside session list` shows them)", file=sys.stderr)
+    print(f"deleted {done.sessions} session(s) of learner {learner!r}: {done.turns} turn(s) with their grades, "
+          f"{done.audio_files} audio file(s)")
+    return 0
+
+
 def run_session_command(args, settings: Settings) -> int:
     url = settings.resolved_database_url()
     missing = _missing_sqlite_file(url)
@@ -47,6 +85,8 @@ def run_session_command(args, settings: Settings) -> int:
         return 2
     store = open_store(url)
     try:
+        if args.session_command == "delete":
+            return delete_learner_command(args, store, settings)
         if args.session_command == "list":
             sessions = store.list_sessions()
             print(format_table(sessions))

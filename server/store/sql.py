@@ -7,18 +7,18 @@ educator's request) never block the writer.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine.types import SessionState, TurnResult
+from ..private_files import create_private
 from .base import StoreError, TurnConflict, UnknownSession
 from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord
 from .tables import Base, SessionRow, TurnRow
@@ -49,23 +49,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _create_private(path: Path) -> None:
-    """Transcripts are health data: a new database file is readable by its owner only (600, and
-    SQLite gives its -wal and -shm files the same mode), in a new folder of mode 700. Existing
-    files and folders keep the mode someone chose for them."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-
-
 def make_engine(url: str) -> Engine:
     """An SQLAlchemy engine for `url`, creating the SQLite file's directory if needed."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
-            _create_private(Path(db).expanduser())
+            # Transcripts are health data: a new file is 600 (SQLite gives -wal/-shm the same mode).
+            create_private(Path(db).expanduser())
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -235,6 +226,19 @@ class SqlSessionStore:
                 return SessionState.model_validate(last)
             row = s.get(SessionRow, session_id)
             return SessionState.model_validate(row.initial_state) if row else None
+
+    def delete_learner(self, learner_id: str) -> list[SessionRecord]:
+        """Delete every session of `learner_id` with its turns (and so its grades) in one
+        transaction; returns what was deleted. Turns go first: no database-side cascade is relied on."""
+        with self._session.begin() as s:
+            rows = list(s.scalars(select(SessionRow).where(SessionRow.learner_id == learner_id)
+                                  .order_by(SessionRow.created_at, SessionRow.id)))
+            gone = [_session_record(row, self._count(s, row.id)) for row in rows]
+            ids = [row.id for row in rows]
+            if ids:
+                s.execute(delete(TurnRow).where(TurnRow.session_id.in_(ids)))
+                s.execute(delete(SessionRow).where(SessionRow.id.in_(ids)))
+        return gone
 
     def close(self) -> None:
         self.engine.dispose()

@@ -42,7 +42,7 @@ function signIn(app, sessionId, message = null) {
       h("label", { for: "educator-token" }, "Educator token"),
       input,
       h("p", { class: "field__help", id: "token-help" },
-        "Printed once when the server first started, and saved in the server’s data directory as educator_token. " +
+        "Saved in the server’s data directory as educator_token (and printed once if the server first started in a terminal). " +
         "It is kept only in this browser tab until you close it or sign out."),
       error),
     h("div", { class: "form-actions" }, button));
