@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     realiser_openai_api_key: SecretStr | None = Field(None, description="openai realiser API key; default openai_api_key.")
 
     max_text_chars: int = 4000
+    # limits on one connection or client address (docs/security.md); 0 turns a limit off
+    max_turns_per_minute: int = Field(30, ge=0, description="Text turns per minute on one connection; more get `busy`.")
+    audio_max_speed: float = Field(1.5, ge=0, description="Learner audio may arrive at most this many times real time.")
+    max_sessions_per_client: int = Field(20, ge=0, description="Sessions open at once from one client address.")
+    idle_timeout_s: float = Field(900, ge=0, description="Close a socket that sends nothing for this long.")
+    max_session_minutes: float = Field(120, ge=0, description="Turns are refused after a session has run this long on one connection.")
     store_audio: bool = False
 
     @field_validator("ws_allowed_origins", mode="before")

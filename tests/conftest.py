@@ -54,7 +54,10 @@ def live_server(persona_dir, tmp_path_factory):
 
     artifacts = os.environ.get("BEDSIDE_TEST_ARTIFACTS")  # scripts/test.sh keeps this directory
     log = Path(artifacts) / "live-server.log" if artifacts else None
-    server = ServerProcess(tmp_path_factory.mktemp("server-data"), persona_dir, log_file=log).start()
+    # the voice tests push recorded audio faster than real time to keep the suite short, so the
+    # audio pace limit is off here; tests/test_limits.py checks it on a server of its own
+    server = ServerProcess(tmp_path_factory.mktemp("server-data"), persona_dir, log_file=log,
+                           env={"BEDSIDE_AUDIO_MAX_SPEED": "0"}).start()
     yield server
     server.stop()
 

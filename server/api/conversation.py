@@ -20,6 +20,7 @@ from ..speech.tts import split_for_speech
 from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
+from .limits import AudioPace, TurnRate, check_session_age
 from .protocol import (
     GradeTurn,
     LearnerText,
@@ -65,8 +66,13 @@ def realisation_extra(realiser: str, reason: str | None, rejected: str | None, *
 
 
 class Conversation:
-    def __init__(self, services: Services, send_json=None, send_bytes=None):
+    def __init__(self, services: Services, send_json=None, send_bytes=None, client: str = "local"):
         self.services = services
+        self.client = client  # the peer's address, for the per-client session cap
+        settings = services.settings
+        self._rate = TurnRate(settings.max_turns_per_minute)
+        self._pace = AudioPace(settings.audio_max_speed)
+        self._since = time.monotonic()  # when this connection took its session
         self.session: SessionRecord | None = None
         self.state: SessionState | None = None
         self.token: str | None = None
@@ -112,6 +118,7 @@ class Conversation:
         if self.voice is None:
             raise ProtocolError("audio_in_text_mode", "this session is in text mode; send learner.text, or start a new "
                                 "session with mode \"voice\" to talk")
+        self._pace.check(len(data))
         try:
             await self.voice.on_audio(data)
         except AudioError as exc:
@@ -140,6 +147,7 @@ class Conversation:
 
     def detach(self) -> None:
         """The socket is gone: let a reconnect claim the session without a takeover."""
+        self.services.clients.leave(self.client, self)
         if self.session is not None:
             self.services.live.release(self.session.id, self, ended=self.closed)
 
@@ -164,6 +172,8 @@ class Conversation:
     async def _start(self, msg: SessionStart) -> list:
         self._require_free()
         pack = self._pack(msg.persona_id)
+        self.services.clients.enter(self.client, self)
+        self._since = time.monotonic()
         state, opening = await asyncio.to_thread(self.services.engine.start, pack.id)
         token = new_token()
         record = await asyncio.to_thread(self.services.store.create_session, learner_id=msg.learner_id,
@@ -188,6 +198,8 @@ class Conversation:
             raise ProtocolError("session_ended", f"session {record.id} has ended; read its summary with "
                                 f"GET /api/sessions/{record.id} (Bearer <token>) or start a new session")
         pack = self._pack(record.persona_id)
+        self.services.clients.enter(self.client, self)
+        self._since = time.monotonic()
         async with live.lock(record.id):
             previous = live.claim(record.id, self)
             state = await asyncio.to_thread(store.latest_state, record.id)
@@ -210,6 +222,7 @@ class Conversation:
                                 "continue there, or send session.resume here to take it back")
 
     async def _turn(self, msg: LearnerText) -> list:
+        self._rate.check()
         _, events = await self.commit_turn(msg.text, interrupted=msg.interrupted, client_turn_id=msg.client_turn_id)
         return events
 
@@ -235,6 +248,7 @@ class Conversation:
         if len(text) > settings.max_text_chars:
             raise ProtocolError("text_too_long", f"the turn has {len(text)} characters, over the limit of "
                                 f"{settings.max_text_chars}; split it into shorter turns")
+        check_session_age(self._since, settings.max_session_minutes)
         sid = self.session.id
         async with self.services.live.lock(sid):
             self._check_owner()

@@ -106,6 +106,8 @@ ErrorCode = Literal[
     "bad_json", "bad_message", "no_session", "session_active", "unknown_persona", "invalid_persona_id",
     "text_too_long", "empty_turn", "unknown_session", "bad_token", "session_ended",
     "session_taken_over", "turn_conflict", "internal_error",
+    # limits (server/api/limits.py)
+    "busy", "audio_too_fast", "too_many_sessions", "idle_timeout", "session_too_long",
     # voice
     "bad_audio", "audio_frame_too_large", "audio_in_text_mode", "turn_too_long", "audio_timeout", "asr_failed",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..engine.patient import Engine
 from ..store.base import SessionStore
+from .limits import ClientSessions
 from .live import LiveSessions
 
 
@@ -17,6 +18,10 @@ class Services:
     store: SessionStore
     educator_token: str
     live: LiveSessions = field(default_factory=LiveSessions)
+    clients: ClientSessions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clients = ClientSessions(self.settings.max_sessions_per_client)
 
     def transcriber(self):
         """The ASR backend, loaded once per process (serve.py preloads it)."""

@@ -49,13 +49,24 @@ async def session_socket(websocket: WebSocket) -> None:
         async with lock:
             await websocket.send_bytes(data)
 
-    conv = Conversation(websocket.app.state.services, send_json=send_json, send_bytes=send_bytes)
+    services = websocket.app.state.services
+    client = websocket.client.host if websocket.client else "unknown"
+    conv = Conversation(services, send_json=send_json, send_bytes=send_bytes, client=client)
+    idle = services.settings.idle_timeout_s or None
     if await refuse_foreign_origin(websocket, websocket.app.state.services.settings.ws_allowed_origins):
         return
     await websocket.accept()
     try:
         while True:
-            frame = await websocket.receive()
+            try:
+                frame = await asyncio.wait_for(websocket.receive(), timeout=idle)
+            except asyncio.TimeoutError:
+                await send_json(ErrorMessage(code="idle_timeout", message=f"nothing was sent for {idle:g} s, so the "
+                                             "connection is closed; send session.resume with your session_id and token "
+                                             "to go on (server setting idle_timeout_s)"))
+                async with lock:
+                    await websocket.close(code=1000, reason="idle")
+                break
             if frame["type"] == "websocket.disconnect":
                 break
             for event in await _events_for(conv, frame):
