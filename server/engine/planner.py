@@ -138,8 +138,15 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             plan.deflected_facts.append(held)
             used += 1
             nothing = False
-    invited = grade.question_type == "open" and bool(_STORY.search(question))
+    invited = bool(_STORY.search(question))  # "Do you want to tell me about it?" invites the story too
     told = act == DialogueAct.empathic_statement and grade.question_type == "none"
+    if engaged and nothing and invited and not about_feelings:
+        # listened to and invited to tell it: the next part of the story, as when not engaged
+        nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
+        if nxt is not None:
+            plan.facts.append(nxt)
+            used += _n(getattr(pack.fact(nxt).answers, plan.style))
+            nothing = False
     if engaged and nothing and (told or invited or about_feelings):
         # listened to, with nothing asked: a person goes on about their life, not "Okay."
         nxt = next((f for cat in OPENS_UP for f in pack.facts

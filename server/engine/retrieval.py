@@ -40,7 +40,7 @@ with would yes you you'd you'll you're you've your yours yourself okay ok so sor
 bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
 health feel feeling felt notice noticed experience experienced having been
 usually usual normally generally currently nowadays around moment
-typical typically roughly""".split())
+typical typically roughly behind""".split())
 # Lay words and their clinical equivalents, so a content word can be shared across registers.
 _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
          "medicines": "medication", "pills": "medication", "tablets": "medication", "drugs": "medication",
@@ -49,7 +49,9 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "vape": "smoke", "job": "work", "living": "work", "mum": "mother", "mom": "mother", "dad": "father",
          "active": "exercise", "exertion": "exercise", "exert": "exercise", "walking": "exercise", "stairs": "exercise",
          "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
-         "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy"}
+         "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy",
+         "surgery": "operation", "surgeries": "operation", "ops": "operation", "waterworks": "urine", "wee": "urine",
+         "pee": "urine", "peeing": "urine", "weeing": "urine"}
 _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
