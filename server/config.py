@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_serializer, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,14 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bedside.db'}"
+
+    @field_serializer("database_url", when_used="json")
+    def _hide_database_password(self, value: str | None) -> str | None:
+        """A JSON dump (logs, reports) shows the database URL without its password; a Python dump
+        keeps it, since `with_overrides` builds the settings again from one."""
+        from .redact import redact_url
+
+        return redact_url(value) if value else value
 
     def __repr_args__(self):
         """repr() and str() show the database URL with its password as *** (SecretStr fields show **********)."""

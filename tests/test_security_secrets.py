@@ -96,12 +96,13 @@ def test_secret_settings_never_appear_in_repr():
                  educator_token="edu-333", database_url=PW_URL)
     for text in (repr(s), str(s), s.model_dump_json()):
         assert not any(key in text for key in ("sk-openai-111", "sk-realiser-222", "edu-333"))
-    assert SECRET not in repr(s) and SECRET not in str(s)
-    assert "bedside:***@db.invalid" in repr(s)
+    assert SECRET not in repr(s) and SECRET not in str(s) and SECRET not in s.model_dump_json()
+    assert "bedside:***@db.invalid" in repr(s) and "bedside:***@db.invalid" in s.model_dump_json()
     assert s.database_url == PW_URL and s.resolved_database_url() == PW_URL  # what connects is unchanged
     # CLI flags go through with_overrides (model_dump + validate): still secret, still usable.
     again = s.with_overrides(grader="rules", educator_token="edu-444")
     assert "edu-444" not in repr(again) and again.openai_api_key.get_secret_value() == "sk-openai-111"
+    assert again.resolved_database_url() == PW_URL
 
 
 def test_secret_settings_reach_the_places_that_send_them(tmp_path):

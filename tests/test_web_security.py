@@ -64,6 +64,17 @@ def test_security_headers_on_every_response(client, path):
     assert_hardened(r)
 
 
+def test_a_crash_still_answers_500_with_the_headers(client):
+    def boom():
+        raise RuntimeError("a bug")
+
+    client.app.add_api_route("/boom", boom)
+    crashing = TestClient(client.app, raise_server_exceptions=False)
+    r = crashing.get("/boom")
+    assert r.status_code == 500 and "a bug" not in r.text
+    assert_hardened(r)
+
+
 def test_policy_names_this_servers_websocket_only():
     csp = content_security_policy("example.org:8000")
     assert "connect-src 'self' ws://example.org:8000 wss://example.org:8000;" in csp
