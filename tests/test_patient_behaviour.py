@@ -304,3 +304,21 @@ def test_a_plan_that_checks_agreement_gets_a_reaction_not_a_denial(engine):
     _, (r,) = play(engine, "bereaved-daughter", ["What I'd like to do is see you again in two weeks and talk about sleep then. Does that sound okay?"])
     assert r.act.value == "plan" and r.plan.uncovered is None
     assert not any(line in r.reply for line in pack.uncovered.deny + pack.uncovered.unsure), r.reply
+
+
+def test_asked_for_their_questions_the_patient_asks_one_or_says_that_is_all(engine):
+    pack = engine.pack("chest-pain-anxiety")
+    _, results, _ = engine.play("chest-pain-anxiety", ["Is there anything you'd like to ask me?"] + ["Any other questions?"] * 4)
+    texts = {q.id: q.text for q in pack.patient_questions}
+    first = results[0]
+    assert first.plan.facts == [] and first.plan.patient_question in texts, first.reply
+    assert texts[first.plan.patient_question] in first.reply
+    # none left to ask: a content-free "that's everything", never a denial or a case fact
+    last = results[-1]
+    assert last.plan.facts == [] and last.plan.uncovered is None, last.reply
+    assert not any(line in last.reply for line in pack.uncovered.deny + pack.uncovered.unsure)
+
+
+def test_anything_else_gets_the_next_part_of_the_story(engine):
+    state, (r,), _ = engine.play("chest-pain-anxiety", ["Anything else?"])
+    assert r.plan.facts and r.plan.uncovered is None, r.reply

@@ -28,6 +28,8 @@ _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|ha
 _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
                       r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
 _WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b")
+_ASK_ME = re.compile(r"\b(any (other |more |further )?questions|anything (else )?(you'd|you would|you) (like|want) to (ask|know)|"
+                     r"(what|which) questions do you have|anything (else )?i can (help with|answer|explain))\b")
 _HOW_ARE_YOU = re.compile(r"\bhow are you( (doing|keeping|getting on))?( today)?\??$")
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
@@ -79,6 +81,9 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     matches = [m for m in matches if m.kind != "risk" and not (plan.risk and m.kind == "fact")]  # the risk answer replaces facts
     if grade.question_type == "none" and not plan.risk:
         matches = []  # statements do not ask for facts; only questions (and "tell me ...") do
+    invites_questions = bool(_ASK_ME.search(asked.lower().replace("’", "'")))
+    if invites_questions and not plan.risk:
+        matches = []  # "Anything else you'd like to ask?" is not "Anything else?" about the case
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
     for m in matches:
         if m.kind == "fact":
@@ -112,11 +117,13 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         grade.question_type != "none" and act in (DialogueAct.empathic_statement, DialogueAct.explanation, DialogueAct.advice,
                                                   DialogueAct.other))  # a summary's "Is that right?" checks, it does not ask
     question = _last_question(grade, s)
+    if invites_questions:
+        asked_something = False  # "Anything you'd like to ask?" hands over the floor; the pack holds no answer to it
     plan.asked = asked_something
     nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts)
     about_feelings = bool(_FEELING.search(question))
     if asked_something and nothing and (not engaged or (grade.question_type == "closed" and not about_feelings)):
-        if grade.question_type == "open" and _STORY.search(question):
+        if _STORY.search(question):  # "Tell me more", "Anything else?": the next part of the story
             # an invitation to tell the story: the patient goes on with the next part of it
             nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
             if nxt:
@@ -138,7 +145,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
             plan.deflected_facts.append(held)
             used += 1
             nothing = False
-    invited = bool(_STORY.search(question))  # "Do you want to tell me about it?" invites the story too
+    invited = bool(_STORY.search(question)) and not invites_questions  # "Do you want to tell me about it?" too
     told = act == DialogueAct.empathic_statement and grade.question_type == "none"
     if engaged and nothing and invited and not about_feelings:
         # listened to and invited to tell it: the next part of the story, as when not engaged
@@ -194,11 +201,13 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
 
     if not plan.closing and plan.opportunity is None:
         for q in pack.patient_questions:
-            if q.id not in s.asked_questions and _fires(q.trigger, s) and used + _n(q.text) <= budget:
+            if q.id not in s.asked_questions and (_fires(q.trigger, s) or invites_questions) and used + _n(q.text) <= budget:
                 plan.patient_question = q.id
                 s.asked_questions.append(q.id)
                 break
 
+    if invites_questions and not plan.patient_question and not (plan.facts or plan.concern or plan.risk):
+        plan.act = "questions_invited"  # nothing left to ask: "No, I think that's everything."
     if signal >= 0.4:
         plan.acknowledgement = "warm"
     elif signal <= -0.3:

@@ -36,6 +36,8 @@ FILLER = {
     "teach_back_request": (("I think so.", "I'll try."), ("I'll do my best.", "I think I can."), ("Yes, I think I've got it.", "Yes, I can do that.")),
     "empathic_statement": (("Mm.", "Yeah."), ("Yes. It's been hard.", "It has, yes.", "Yeah. It really has."),
                            ("Yes. Thank you for listening.", "It has. It's good to be heard.", "Yes. Thank you for noticing.")),
+    "questions_invited": (("No.", "No, that's all."), ("No, I think that's everything.", "No, that's it, thanks."),
+                          ("No, you've answered everything. Thank you.", "No, I think that's everything. Thank you.")),
     "other": (("Mm.", "Okay."), ("Okay.", "Mm, okay."), ("Okay.", "All right.")),
 }
 RECENT_TURNS = 6  # patient replies a content-free wording should not repeat
