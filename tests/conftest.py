@@ -70,3 +70,16 @@ def server_store(live_server):
     store = open_store(f"sqlite:///{live_server.data_dir / 'bedside.db'}")
     yield store
     store.close()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The test PostgreSQL URL. Outside CI, without one, the test is skipped and says how to run
+    it; in CI (CI=true, where scripts/test.sh starts PostgreSQL) a missing URL is a failure."""
+    url = os.environ.get("BEDSIDE_TEST_PG_URL")
+    if not url:
+        how = "set BEDSIDE_TEST_PG_URL (scripts/test.sh does after scripts/start_postgres.sh) to test PostgreSQL"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test PostgreSQL: {how}")
+        pytest.skip(how)
+    return url

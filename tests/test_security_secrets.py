@@ -266,11 +266,9 @@ def test_session_delete_needs_an_existing_database(tmp_path, capsys):
     assert "no database" in capsys.readouterr().err and not missing.exists()
 
 
-def test_delete_learner_on_postgres(engine, tmp_path):
+def test_delete_learner_on_postgres(engine, tmp_path, pg_url):
     """The same store method on PostgreSQL, when scripts/test.sh has started it."""
-    url = os.environ.get("BEDSIDE_TEST_PG_URL")
-    if not url:
-        pytest.skip("set BEDSIDE_TEST_PG_URL (scripts/test.sh does after scripts/start_postgres.sh) to test PostgreSQL")
+    url = pg_url
     from server.store.purge import delete_learner_data
 
     store = open_store(url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -126,11 +125,8 @@ def test_unique_constraint_is_in_the_database(engine, tmp_path):
         store.close()
 
 
-def test_postgres_roundtrip(engine):
-    url = os.environ.get("BEDSIDE_TEST_PG_URL")
-    if not url:
-        pytest.skip("set BEDSIDE_TEST_PG_URL (scripts/test.sh does after scripts/start_postgres.sh) to test PostgreSQL")
-    store = open_store(url)
+def test_postgres_roundtrip(engine, pg_url):
+    store = open_store(pg_url)
     try:
         assert store.engine.dialect.name == "postgresql"
         roundtrip(engine, store)

@@ -124,11 +124,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     about_feelings = bool(_FEELING.search(question))
     if asked_something and nothing and (not engaged or (grade.question_type == "closed" and not about_feelings)):
         if _STORY.search(question):  # "Tell me more", "Anything else?": the next part of the story
-            # an invitation to tell the story: the patient goes on with the next part of it
-            nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
-            if nxt:
-                plan.facts.append(nxt)
-                used += _n(getattr(pack.fact(nxt).answers, plan.style))
+            used += _tell_next(pack, s, plan)
         if not plan.facts:
             # deny only what is clearly outside the pack; a near miss may be a pack fact
             clear_miss = found.best_fact_score < NEAR_THRESHOLD
@@ -148,12 +144,8 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     invited = bool(_STORY.search(question)) and not invites_questions  # "Do you want to tell me about it?" too
     told = act == DialogueAct.empathic_statement and grade.question_type == "none"
     if engaged and nothing and invited and not about_feelings:
-        # listened to and invited to tell it: the next part of the story, as when not engaged
-        nxt = next((f.id for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
-        if nxt is not None:
-            plan.facts.append(nxt)
-            used += _n(getattr(pack.fact(nxt).answers, plan.style))
-            nothing = False
+        used += _tell_next(pack, s, plan)  # listened to and invited to tell it, as when not engaged
+        nothing = not plan.facts
     if engaged and nothing and (told or invited or about_feelings):
         # listened to, with nothing asked: a person goes on about their life, not "Okay."
         nxt = next((f for cat in OPENS_UP for f in pack.facts
@@ -213,6 +205,16 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     elif signal <= -0.3:
         plan.acknowledgement = "cool"
     return plan
+
+
+def _tell_next(pack: PersonaPack, s: SessionState, plan: ContentPlan) -> int:
+    """Invited to tell the story: add the next fact not yet said whose gate is open; returns
+    the sentences it costs (0 when the story is told)."""
+    nxt = next((f for f in pack.facts if f.id not in s.disclosed_facts and gate_open(f.gate, s)), None)
+    if nxt is None:
+        return 0
+    plan.facts.append(nxt.id)
+    return _n(getattr(nxt.answers, plan.style))
 
 
 def _last_question(grade: Grade, s: SessionState) -> str:

@@ -98,7 +98,6 @@ class PackIndex:
                 keys.append(("fact", self.presenting))
                 texts.append(q)
         self.keys = keys
-        self.texts = texts
         self.matrix = embedder.embed(texts) if texts else np.zeros((0, 1))
         self.vocab: dict[tuple[str, str], set[str]] = {}
         for key, text in zip(keys, texts):
