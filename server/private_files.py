@@ -44,3 +44,12 @@ def open_private(path: Path) -> BinaryIO:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     os.fchmod(fd, FILE_MODE)  # O_CREAT's mode does not apply to a file that already existed
     return os.fdopen(fd, "wb")
+
+
+def create_new_private(path: Path) -> BinaryIO:
+    """Open a new mode-600 file for writing; FileExistsError if `path` exists. For records
+    that must never replace an earlier one (a learner's recorded turn)."""
+    private_dir(Path(path).parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # the umask may have taken bits off; the mode is exact either way
+    return os.fdopen(fd, "wb")

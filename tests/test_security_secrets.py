@@ -171,13 +171,33 @@ async def test_saved_learner_audio_is_private(tmp_path):
     folder = tmp_path / "data" / "audio" / "session-1"
     channel = VoiceChannel(hooks=None, transcriber=None, synthesizer=None, audio_dir=folder)
     try:
-        channel._turn_no = 1
         path = channel._save_audio(np.zeros(1600, dtype=np.float32))
     finally:
         await channel.close()
     assert path.parent == folder and path.stat().st_size > 44
     assert mode(path) == 0o600
     assert mode(folder) == 0o700 and mode(folder.parent) == 0o700 and mode(folder.parent.parent) == 0o700
+
+
+async def test_a_new_connection_never_overwrites_a_saved_recording(tmp_path):
+    """A resumed session gets a new VoiceChannel (its turns counted from one again), and a taken-over
+    connection may still be saving: each recording is a new file, the earlier ones untouched."""
+    from server.api.voice import VoiceChannel
+
+    folder = tmp_path / "audio" / "session-1"
+    first, resumed = (VoiceChannel(hooks=None, transcriber=None, synthesizer=None, audio_dir=folder) for _ in range(2))
+    try:
+        a = first._save_audio(np.full(1600, 0.25, dtype=np.float32))
+        kept = a.read_bytes()
+        (folder / "turn-002.wav").write_bytes(b"a file of this session someone else wrote")
+        b = resumed._save_audio(np.full(800, -0.5, dtype=np.float32))
+        c = first._save_audio(np.zeros(400, dtype=np.float32))
+    finally:
+        await first.close()
+        await resumed.close()
+    assert [a.name, b.name, c.name] == ["turn-001.wav", "turn-003.wav", "turn-004.wav"]
+    assert a.read_bytes() == kept and (folder / "turn-002.wav").read_bytes().startswith(b"a file")
+    assert b.stat().st_size == 44 + 1600 and c.stat().st_size == 44 + 800 and mode(b) == 0o600
 
 
 # -- bedside session delete --------------------------------------------------------------------

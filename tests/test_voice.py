@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import wave
+from pathlib import Path
 
 import pytest
 import websockets
@@ -31,6 +33,14 @@ class VoiceClient:
         client = cls(ws)
         await ws.send(json.dumps({"type": "session.start", "persona_id": persona, "learner_id": "voice-test", "mode": mode}))
         await client.wait_for("session.started")
+        return client
+
+    @classmethod
+    async def resume(cls, url: str, session_id: str, token: str) -> "VoiceClient":
+        """A new connection that takes the session up again, as a client does after a drop."""
+        client = cls(await websockets.connect(url, max_size=None))
+        await client.send(json.dumps({"type": "session.resume", "session_id": session_id, "token": token}))
+        await client.wait_for("session.started", resumed=True)
         return client
 
     async def _read(self) -> None:
@@ -196,23 +206,71 @@ async def test_audio_before_start_and_in_text_mode(live_server):
         assert kinds == ["grade.turn", "state.update", "patient.text"]
 
 
-async def test_raw_audio_is_kept_only_with_the_flag_and_endpointing_is_configurable(persona_dir, tmp_path):
-    """A second server with --store-audio and a 900 ms endpoint; the default server keeps no audio."""
+@pytest.fixture(scope="module")
+def audio_server(persona_dir, tmp_path_factory):
+    """A second server with --store-audio and a 900 ms endpoint."""
     from server.api.launch import ServerProcess
 
-    data = tmp_path / "data"
-    with ServerProcess(data, persona_dir, extra_args=["--store-audio", "--vad-silence-ms", "900"]) as server:
-        client = await VoiceClient.open(server.ws_url)
-        try:
-            await stream(client.send, speech("Do you have any allergies?"))
-            await stream(client.send, silence(1.4))
-            metrics = await client.wait_for("metrics.turn")
-            assert 900 <= metrics["stages_ms"]["speech_end_to_endpoint_ms"] < 1300
-        finally:
-            await client.close()
+    with ServerProcess(tmp_path_factory.mktemp("audio-data"), persona_dir,
+                       extra_args=["--store-audio", "--vad-silence-ms", "900"]) as server:
+        yield server
+
+
+async def spoken_turn(client: VoiceClient, text: str) -> dict:
+    """Say `text`, then the end-of-turn silence; the turn's metrics once it is done."""
+    done = len(client.of("metrics.turn"))
+    await stream(client.send, speech(text))
+    await stream(client.send, silence(1.4))
+    return await client.wait_for("metrics.turn", count=done + 1)
+
+
+async def test_raw_audio_is_kept_only_with_the_flag_and_endpointing_is_configurable(audio_server):
+    """The default server keeps no audio (test_default_server_keeps_no_audio)."""
+    client = await VoiceClient.open(audio_server.ws_url)
+    try:
+        metrics = await spoken_turn(client, "Do you have any allergies?")
+        assert 900 <= metrics["stages_ms"]["speech_end_to_endpoint_ms"] < 1300
+    finally:
+        await client.close()
     sid = client.of("session.started")[0]["session_id"]
-    files = sorted((data / "audio" / sid).glob("*.wav"))
+    files = sorted((audio_server.data_dir / "audio" / sid).glob("*.wav"))
     assert len(files) == 1 and files[0].stat().st_size > 16000
+
+
+async def test_a_resumed_session_keeps_every_recording(audio_server):
+    """The resumed connection's first spoken turn is a new file: the earlier turn's recording keeps
+    its bytes, and each stored turn names its own file (nothing logged is ever lost)."""
+    from server.store.sql import open_store
+
+    first = await VoiceClient.open(audio_server.ws_url)
+    try:
+        await spoken_turn(first, "Do you have any allergies?")
+    finally:
+        await first.close()
+    started = first.of("session.started")[0]
+    sid = started["session_id"]
+    folder = audio_server.data_dir / "audio" / sid
+    [earlier] = folder.glob("*.wav")
+    kept = earlier.read_bytes()
+
+    resumed = await VoiceClient.resume(audio_server.ws_url, sid, started["token"])
+    try:
+        await spoken_turn(resumed, "When did the chest pain start?")
+    finally:
+        await resumed.close()
+
+    store = open_store(f"sqlite:///{audio_server.data_dir / 'bedside.db'}")
+    try:
+        turns = store.turns(sid)
+    finally:
+        store.close()
+    files = [Path(t.extra["voice"]["audio_file"]) for t in turns]
+    assert [t.turn_index for t in turns] == [1, 2] and files[0] == earlier and files[1] != earlier
+    assert sorted(folder.glob("*.wav")) == sorted(files)
+    assert earlier.read_bytes() == kept
+    for turn, path in zip(turns, files):  # each file holds its own turn's audio
+        with wave.open(str(path)) as w:
+            assert w.getnframes() / w.getframerate() == pytest.approx(turn.extra["voice"]["audio_duration_s"], abs=1e-3)
 
 
 def test_default_server_keeps_no_audio(live_server):

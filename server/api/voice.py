@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..private_files import open_private
 from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
 from ..speech.tts import Synthesizer, split_for_speech
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
+from ..store.audio import new_turn_wav
 from . import protocol as P
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,6 @@ class VoiceChannel:
         self._turn_task: asyncio.Task | None = None
         self._watchdog = asyncio.create_task(self._watch_stalls())
         self._speech_ms = 0.0
-        self._turn_no = 0
         self._speculative: tuple[float, asyncio.Task] | None = None  # (speech_end_ms, ASR task)
 
     # -- input -------------------------------------------------------------------------
@@ -226,7 +225,6 @@ class VoiceChannel:
             return
         text = transcript.text.strip()
         interrupted, self.interrupt_next = self.interrupt_next, False
-        self._turn_no += 1
         extra = {
             "voice": {
                 "audio_duration_s": round(len(audio) / SAMPLE_RATE, 3),
@@ -307,9 +305,10 @@ class VoiceChannel:
                 break
 
     def _save_audio(self, audio: np.ndarray) -> Path:
-        """A learner's voice is personal data: the file is mode 600 in folders of mode 700."""
-        path = self.audio_dir / f"turn-{self._turn_no:03d}.wav"
-        with open_private(path) as fh, wave.open(fh, "wb") as w:
+        """A learner's voice is personal data: the file is mode 600 in folders of mode 700, and
+        always a new file (a resumed session never overwrites an earlier turn's recording)."""
+        path, fh = new_turn_wav(self.audio_dir)
+        with fh, wave.open(fh, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(SAMPLE_RATE)

@@ -1,4 +1,4 @@
-"""Where a session's recorded learner audio lives, and removing it.
+"""Where a session's recorded learner audio lives, naming a new recording, and removing it.
 
 The store holds words and grades; raw audio (only with `store_audio`) is kept on disk at
 data_dir/audio/<session id>/turn-NNN.wav, and each voice turn records its file's path in
@@ -7,17 +7,39 @@ data_dir/audio/<session id>/turn-NNN.wav, and each voice turn records its file's
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
+from ..private_files import create_new_private
 from .records import TurnRecord
 
 AUDIO_DIR = "audio"
+_TURN_WAV = re.compile(r"^turn-(\d+)\.wav$")
 
 
 def session_audio_dir(data_dir: Path, session_id: str) -> Path:
     return Path(data_dir) / AUDIO_DIR / session_id
+
+
+def new_turn_wav(folder: Path) -> tuple[Path, BinaryIO]:
+    """A recording file no turn has used, open for writing (mode 600): turn-NNN.wav numbered
+    after the highest already in the session's folder, created exclusively.
+
+    Nothing logged is ever lost: a resumed session's new connection counts its turns from one
+    again, and a connection being taken over may still be saving one, so the number comes from
+    the folder and an existing file is never opened, only skipped."""
+    taken = [int(m.group(1)) for p in folder.iterdir() if (m := _TURN_WAV.match(p.name))] if folder.is_dir() else []
+    n = max(taken, default=0)
+    while True:
+        n += 1
+        path = folder / f"turn-{n:03d}.wav"
+        try:
+            return path, create_new_private(path)
+        except FileExistsError:
+            continue  # another connection of this session took the number first
 
 
 def _safe_id(session_id: str) -> bool:
