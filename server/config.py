@@ -18,8 +18,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # browser-facing hardening (README "Configuration")
-    api_docs: bool = Field(False, description="Serve /docs and /redoc. Off by default: those pages load scripts from a "
-                           "public CDN onto the origin that holds the educator token. /openapi.json is always served.")
+    api_docs: bool = Field(False, description="Serve /docs (Swagger UI) and /redoc (ReDoc) from the packaged copies in "
+                           "fastapi-offline, never a CDN. Off by default: fewer pages on the origin that holds the educator "
+                           "token. /openapi.json is always served.")
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins besides the server's own that may open /ws/session (comma-separated, "
         "e.g. https://bedside.example.org); '*' allows any. A request without an Origin header is always allowed.")

@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from email.parser import BytesParser
 from email.policy import default as email_policy
@@ -25,6 +24,7 @@ from server.speech import asr
 from server.speech.asr import (OpenAITranscriptionClient, OpenAIWhisperTranscriber, Transcript,
                                TranscriptionError, build_transcriber, is_probably_hallucination,
                                normalise_text, read_audio_16k, whisper_language)
+from tests.thread_server import AppThread
 
 CHEST_PAIN = "I have had chest pain since yesterday"
 CHEST_PAIN_KEYWORDS = {"chest", "pain", "yesterday"}
@@ -324,35 +324,11 @@ def _stub_app(engine, plain_json_only: bool):
     return app
 
 
-class _Server:
-    def __init__(self, app):
-        import uvicorn
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert self.server.started, "stub server did not start"
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-        self.sock.close()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("plain_json_only", [False, True])
 def test_remote_client_against_local_server(faster, chest_pain, plain_json_only):
     app = _stub_app(faster, plain_json_only)
-    with _Server(app) as srv:
+    with AppThread(app) as srv:
         client = OpenAITranscriptionClient(srv.url + "/v1", api_key="test-key", model="whisper-base")
         t = client.transcribe(chest_pain, "en-GB")
         assert CHEST_PAIN_KEYWORDS <= words(t.text), t.text
@@ -368,7 +344,7 @@ def test_remote_client_against_local_server(faster, chest_pain, plain_json_only)
 
 @pytest.mark.slow
 def test_remote_backend_through_settings(settings, faster, chest_pain):
-    with _Server(_stub_app(faster, False)) as srv:
+    with AppThread(_stub_app(faster, False)) as srv:
         remote = build_transcriber(settings.model_copy(update={
             "asr_backend": "openai", "openai_base_url": srv.url, "openai_model": "whisper-1"}))
         assert isinstance(remote, OpenAITranscriptionClient)

@@ -95,16 +95,37 @@ def test_api_docs_off_by_default(client):
     assert "/api/personas" in client.get("/openapi.json").json()["paths"]
 
 
-def test_api_docs_setting_serves_them_with_their_own_policy(make_client):
+def test_api_docs_setting_serves_them_from_this_server_with_their_own_policy(make_client):
+    """Their scripts are the packaged copies under /docs/assets; no page names another host
+    (tests/test_browser_api_docs.py renders them in Chromium)."""
     client = make_client(api_docs=True)
     for path in ("/docs", "/redoc"):
         r = client.get(path)
-        assert r.status_code == 200 and "/openapi.json" in r.text
+        assert r.status_code == 200 and "/openapi.json" in r.text and "/docs/assets/" in r.text
+        assert "https://" not in r.text, "a docs page loads something from another host"
         csp = r.headers["content-security-policy"]
-        assert "https://cdn.jsdelivr.net" in csp and "frame-ancestors 'none'" in csp
-        assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+        script_src = csp.split("script-src", 1)[1].split(";", 1)[0]
+        assert "https:" not in csp and "'unsafe-inline'" not in script_src and "frame-ancestors 'none'" in csp
         assert r.headers["x-frame-options"] == "DENY"
     assert "'sha256-" in client.get("/docs").headers["content-security-policy"]  # Swagger's inline start-up script
+    for asset in ("swagger-ui-bundle.js", "redoc.standalone.js", "swagger-ui.css"):
+        r = client.get(f"/docs/assets/{asset}")
+        assert r.status_code == 200 and len(r.content) > 10_000
+        assert r.headers["content-type"].startswith(("text/javascript", "application/javascript", "text/css"))
+        assert_hardened(r)
+
+
+def test_api_docs_without_the_packaged_scripts_explain_themselves(make_client, monkeypatch):
+    from server.api import docs_pages
+
+    monkeypatch.setattr(docs_pages, "packaged_assets", lambda: None)
+    client = make_client(api_docs=True)
+    for path in ("/docs", "/redoc"):
+        r = client.get(path)
+        assert r.status_code == 503 and "pip install fastapi-offline" in r.text and 'href="/openapi.json"' in r.text
+        assert "<script" not in r.text
+        assert_hardened(r)
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 404
 
 
 # -- websocket Origin ----------------------------------------------------------------------------
