@@ -322,3 +322,37 @@ def test_asked_for_their_questions_the_patient_asks_one_or_says_that_is_all(engi
 def test_anything_else_gets_the_next_part_of_the_story(engine):
     state, (r,), _ = engine.play("chest-pain-anxiety", ["Anything else?"])
     assert r.plan.facts and r.plan.uncovered is None, r.reply
+
+
+def test_a_lay_word_and_its_clinical_word_are_one_content_word(engine):
+    index = engine.index(engine.pack("diabetes-social-barriers"))
+    (word, stems), = index._concepts("Ever had surgeries?")
+    assert word == "surgeries" and {"surger", "operation"} <= stems
+    assert index._concepts("What kinds of things were you asking about?") == []  # function words in any form
+
+
+def test_a_word_minilm_puts_next_to_the_fact_s_own_word_is_shared(engine):
+    index = engine.index(engine.pack("bereaved-daughter"))
+    assert index._near_words(["woken"])["woken"] & {"waking", "wake", "woke"}
+    _, (r,) = play(engine, "bereaved-daughter", ["When you've woken early, what do you do?"])
+    assert r.plan.facts == ["sleep"], r.reply
+
+
+def test_a_question_about_two_subjects_shares_its_words_out(engine):
+    _, (r,) = play(engine, "angry-missed-followup", ["Smoke, or drink?"])
+    assert set(r.plan.facts) == {"smoking", "alcohol"}, r.reply
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Do you keep any animals at home?"])
+    assert r.plan.facts == [], r.reply
+
+
+def test_a_question_after_a_lead_in_and_a_colon_is_a_question_of_its_own(engine):
+    _, (r,) = play(engine, "older-indirect-burden", ["Some background now: do you take any regular tablets, and do you have any allergies?"])
+    assert {"medications", "allergies"} <= set(r.plan.facts), r.reply
+
+
+def test_a_summary_that_checks_gets_no_fact(engine):
+    _, results = play(engine, "older-indirect-burden", [
+        "How are you sleeping?", "How is your appetite?",
+        "Right, to sum up: you wake early, your appetite has been poor, with some weight loss and a heavy feeling after "
+        "you eat. Is that right?"])
+    assert results[-1].plan.facts == [], results[-1].reply

@@ -79,8 +79,8 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     asked = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
     plan.risk = risk_kind(asked) or next((m.id for m in matches if m.kind == "risk"), None)
     matches = [m for m in matches if m.kind != "risk" and not (plan.risk and m.kind == "fact")]  # the risk answer replaces facts
-    if grade.question_type == "none" and not plan.risk:
-        matches = []  # statements do not ask for facts; only questions (and "tell me ...") do
+    if (grade.question_type == "none" or act == DialogueAct.summary) and not plan.risk:
+        matches = []  # statements do not ask for facts, nor does a summary's "Is that right?"; questions (and "tell me ...") do
     invites_questions = bool(_ASK_ME.search(asked.lower().replace("’", "'")))
     if invites_questions and not plan.risk:
         matches = []  # "Anything else you'd like to ask?" is not "Anything else?" about the case

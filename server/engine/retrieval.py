@@ -6,7 +6,10 @@ under the ways clinicians open ("what's been going on?"). A turn is matched by c
 similarity to its nearest wording: the whole turn, and each of its questions on its own, so
 "Any medicines, and any allergies?" finds both. A short follow-up that points back ("Where is
 it?") is matched again with what it points to: the turn's own earlier words, else the last
-fact's topic, else the visit reason. Below SURE_MATCH a match must share a content word.
+fact's topic, else the visit reason. Below SURE_MATCH a match must share most of the
+question's content words with the item's own words: the same stem, the same clinical word for a
+lay one, or a word MiniLM puts next to one of them ("woken"/"waking"); the subjects of a
+two-part question share its words out ("Do you smoke, or drink much?").
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, 
 NEAR_THRESHOLD = 0.40   # a fact this close is "maybe asked": never answer it with a flat denial
 MARGIN = 0.05            # a second item is kept only when it scores within this of the best
 _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|does|did|are|is|have|has|how|what|when|where|who|"
-                           r"which|your|about)\b)|;\s*")
+                           r"which|your|about)\b)|[;:]\s*")
 SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
+WORD_SAME = 0.75         # two single words this close in MiniLM count as one ("woken"/"waking", "kids"/"children")
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
 _FUNCTION = frozenset("""a about above after again all also am an and any anybody anyone anything are as at away back be been before
@@ -40,7 +44,8 @@ with would yes you you'd you'll you're you've your yours yourself okay ok so sor
 bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
 health feel feeling felt notice noticed experience experienced having been
 usually usual normally generally currently nowadays around moment
-typical typically roughly behind""".split())
+typical typically roughly behind particular particularly otherwise forgive mention mentioned able seen""".split())
+_FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
 # Lay words and their clinical equivalents, so a content word can be shared across registers.
 _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
          "medicines": "medication", "pills": "medication", "tablets": "medication", "drugs": "medication",
@@ -99,13 +104,18 @@ class PackIndex:
                 texts.append(q)
         self.keys = keys
         self.matrix = embedder.embed(texts) if texts else np.zeros((0, 1))
-        self.vocab: dict[tuple[str, str], set[str]] = {}
+        own_text: dict[tuple[str, str], list[str]] = {}
         for key, text in zip(keys, texts):
-            self.vocab.setdefault(key, set()).update(self._words(text))
+            own_text.setdefault(key, []).append(text)
         for f in pack.facts:
-            self.vocab[("fact", f.id)].update(self._words(f"{f.id.replace('_', ' ')} {f.answers.guarded} {f.answers.neutral} {f.answers.open}"))
+            own_text[("fact", f.id)].append(f"{f.id.replace('_', ' ')} {f.answers.guarded} {f.answers.neutral} {f.answers.open}")
         for c in pack.hidden_concerns:
-            self.vocab.setdefault(("concern", c.id), set()).update(self._words(f"{c.concern} {c.disclosure}"))
+            own_text.setdefault(("concern", c.id), []).append(f"{c.concern} {c.disclosure}")
+        self.vocab: dict[tuple[str, str], set[str]] = {k: self._words(" ".join(t)) for k, t in own_text.items()}
+        self.raw_vocab: dict[tuple[str, str], set[str]] = {k: set(self._raw(" ".join(t))) for k, t in own_text.items()}
+        self._lexicon = sorted(set().union(*self.raw_vocab.values())) if self.raw_vocab else []
+        self._lexicon_matrix = embedder.embed(self._lexicon) if self._lexicon else np.zeros((0, 1))
+        self._near: dict[str, set[str]] = {}
 
     @staticmethod
     def _presenting_fact(pack: PersonaPack, embedder: Embedder) -> str | None:
@@ -119,22 +129,63 @@ class PackIndex:
         return facts[int(np.argmax(vecs[1:] @ vecs[0]))].id
 
     @staticmethod
-    def _words(text: str) -> set[str]:
-        words = [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", "")) if w not in _FUNCTION and len(w) > 2]
+    def _raw(text: str) -> list[str]:
+        """A text's content words as written (no function word, in any of its forms)."""
+        return [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", ""))
+                if w not in _FUNCTION and len(w) > 2 and _stem(w) not in _FUNCTION_STEMS]
+
+    @classmethod
+    def _words(cls, text: str) -> set[str]:
+        words = cls._raw(text)
         return {_stem(w) for w in words} | {_stem(_SAME[w]) for w in words if w in _SAME}
 
-    def _supported(self, key: tuple[str, str], sim: float, words: set[str]) -> bool:
-        """A match below SURE_MATCH needs a content word of the question in the item's own words
-        (its wordings, topic and answers), or a question with no content word at all."""
-        if sim >= SURE_MATCH or not words:
-            return True
-        shared = words & self.vocab.get(key, set())
-        return len(shared) > SUPPORT_SHARE * len(words)
+    def _concepts(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """Each content word of a question once, with its stem and its clinical word's stem:
+        "surgeries" is one word, shared when an item says "surgery" or "operation"."""
+        out: dict[str, frozenset[str]] = {}
+        for w in self._raw(text):
+            out.setdefault(w, frozenset({_stem(w)} | ({_stem(_SAME[w])} if w in _SAME else set())))
+        return list(out.items())
+
+    def _near_words(self, words: list[str]) -> dict[str, set[str]]:
+        """Each word -> the pack's own words within WORD_SAME of it (MiniLM on the single words)."""
+        new = [w for w in dict.fromkeys(words) if w not in self._near]
+        if new and self._lexicon:
+            sims = self.embedder.embed(new) @ self._lexicon_matrix.T
+            for w, row in zip(new, sims):
+                if len(self._near) < 5000:
+                    self._near[w] = {self._lexicon[i] for i in np.flatnonzero(row >= WORD_SAME)}
+        return {w: self._near.get(w, set()) for w in words}
+
+    def _supported(self, best: dict[tuple[str, str], float], words: list[tuple[str, frozenset[str]]]) -> dict[tuple[str, str], float]:
+        """The items of `best` the question's words support. Below SURE_MATCH an item needs more
+        than SUPPORT_SHARE of the question's content words in its own words (its wordings, topic
+        and answers): the same stem, the same clinical word, or a word MiniLM puts next to one of
+        them. Items over their threshold may share the words out ("Do you smoke, or drink much?":
+        one word each). A question with no content word at all supports every item."""
+        if not words:
+            return dict(best)
+        near = self._near_words([w for w, _ in words])
+
+        def shared(key: tuple[str, str]) -> set[str]:
+            own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
+            return {w for w, stems in words if stems & own or near[w] & raw}
+
+        share = {k: shared(k) for k, s in best.items() if s >= NEAR_THRESHOLD}  # below it, nothing matches
+        over = {k: w for k, w in share.items() if w and best[k] >= MATCH_THRESHOLD[k[0]]}
+        together = set().union(*over.values())
+        enough = SUPPORT_SHARE * len(words)
+
+        def own_word(key: tuple[str, str]) -> bool:  # a word no other item over its threshold shares
+            return bool(over[key] - set().union(*(w for k, w in over.items() if k != key)))
+
+        return {k: s for k, s in best.items()
+                if s >= SURE_MATCH or len(share.get(k, ())) > enough or (k in over and len(together) > enough and own_word(k))}
 
     def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
         """One question's best supported item at or over its threshold, or None."""
-        words = self._words(words_of if words_of is not None else text)
-        own = {k: s for k, s in self._best(self.matrix @ self.embedder.embed([text])[0]).items() if self._supported(k, s, words)}
+        words = self._concepts(words_of if words_of is not None else text)
+        own = self._supported(self._best(self.matrix @ self.embedder.embed([text])[0]), words)
         if not own:
             return None
         key, sim = max(own.items(), key=lambda kv: kv[1])
@@ -154,8 +205,8 @@ class PackIndex:
             return SearchResult([], 0.0)
         v = self.embedder.embed([text])[0] if vector is None else vector
         parts = clauses(text)
-        words = self._words(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
-        best = {k: s for k, s in self._best(self.matrix @ v).items() if self._supported(k, s, words)}
+        words = self._concepts(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
+        best = self._supported(self._best(self.matrix @ v), words)
         if self.presenting and OPENING.search(text) and not any(
                 s >= SURE_MATCH for k, s in best.items() if k != ("fact", self.presenting)):
             best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
