@@ -356,3 +356,22 @@ def test_a_summary_that_checks_gets_no_fact(engine):
         "Right, to sum up: you wake early, your appetite has been poor, with some weight loss and a heavy feeling after "
         "you eat. Is that right?"])
     assert results[-1].plan.facts == [], results[-1].reply
+
+
+def test_a_longer_follow_up_with_few_content_words_is_read_with_the_question_before_it(engine):
+    _, (_, r) = play(engine, "bereaved-daughter", ["Are you drinking at all?", "And how much would you say that comes to in a week?"])
+    assert r.plan.facts == ["alcohol"], r.reply
+    _, (_, r) = play(engine, "older-indirect-burden", ["How are you sleeping?", "So once you're up, do you manage to get back to sleep?"])
+    assert r.plan.facts == ["sleep"], r.reply
+
+
+def test_a_fact_close_behind_a_held_back_concern_is_still_answered(engine):
+    _, (r,) = play(engine, "diabetes-social-barriers", ["Do you check your sugar levels yourself?"])
+    assert "glucose_checks" in r.plan.facts, r.reply
+
+
+def test_a_question_that_matches_nothing_alone_goes_on_with_the_last_fact_only_in_its_words(engine):
+    _, (_, r) = play(engine, "diabetes-social-barriers", ["How often are you testing your sugar?", "What was your most recent reading?"])
+    assert r.plan.facts == ["glucose_checks"], r.reply
+    _, (_, r) = play(engine, "diabetes-social-barriers", ["How often are you testing your sugar?", "Do you keep any pets?"])
+    assert r.plan.facts == [], r.reply

@@ -137,7 +137,7 @@ class Engine:
         t0 = clock()
         vector = self._shared_vector(text, s.last_patient_text)
         about = pack.fact(s.disclosed_facts[-1]).topic if s.disclosed_facts else None
-        found = self.index(pack).search(text, vector=vector, about=about)
+        found = self.index(pack).search(text, vector=vector, about=about, about_id=s.disclosed_facts[-1] if s.disclosed_facts else None)
         t1 = clock()
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)

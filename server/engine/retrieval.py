@@ -27,6 +27,7 @@ from .risk import WORDINGS as RISK_WORDINGS
 MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
 NEAR_THRESHOLD = 0.40   # a fact this close is "maybe asked": never answer it with a flat denial
 MARGIN = 0.05            # a second item is kept only when it scores within this of the best
+CONCERN_MARGIN = 0.10    # ... and a fact behind a best-matching concern within this
 _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|does|did|are|is|have|has|how|what|when|where|who|"
                            r"which|your|about)\b)|[;:]\s*")
 SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
@@ -44,7 +45,7 @@ with would yes you you'd you'll you're you've your yours yourself okay ok so sor
 bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
 health feel feeling felt notice noticed experience experienced having been
 usually usual normally generally currently nowadays around moment
-typical typically roughly behind particular particularly otherwise forgive mention mentioned able seen""".split())
+typical typically roughly behind sort particular particularly otherwise forgive mention mentioned able seen""".split())
 _FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
 # Lay words and their clinical equivalents, so a content word can be shared across registers.
 _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
@@ -182,6 +183,11 @@ class PackIndex:
         return {k: s for k, s in best.items()
                 if s >= SURE_MATCH or len(share.get(k, ())) > enough or (k in over and len(together) > enough and own_word(k))}
 
+    def _short(self, question: str) -> bool:
+        """Short enough to lean on what came before: "How much would that be, on a typical night?"."""
+        n = len(question.split())
+        return n <= 8 or n <= 12 and len(self._concepts(question)) <= 2
+
     def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
         """One question's best supported item at or over its threshold, or None."""
         words = self._concepts(words_of if words_of is not None else text)
@@ -198,9 +204,10 @@ class PackIndex:
                 best[key] = sim
         return best
 
-    def search(self, text: str, *, limit: int = 2, vector: np.ndarray | None = None, about: str | None = None) -> SearchResult:
+    def search(self, text: str, *, limit: int = 2, vector: np.ndarray | None = None, about: str | None = None,
+               about_id: str | None = None) -> SearchResult:
         """`about`: what the conversation was last on (the last fact's topic), for a follow-up that
-        points back ("How old was he then?"); the visit reason when absent."""
+        points back ("How old was he then?"); the visit reason when absent. `about_id`: that fact."""
         if not self.keys:
             return SearchResult([], 0.0)
         v = self.embedder.embed([text])[0] if vector is None else vector
@@ -215,8 +222,9 @@ class PackIndex:
         # a statement that points back ("That sounds frightening.") asks for no fact
         points_back = parts and not matched and asks_something(parts[0]) and (
             _POINTS_BACK.search(parts[0].lower()) or _FOLLOW_ON.search(parts[0].lower()))
-        follow_on = (about is not None and len(parts) == 1 and len(parts[0].split()) <= 8 and asks_something(parts[0])
-                     and _FOLLOW_ON.search(parts[0].lower()) and not any(s >= SURE_MATCH for s in best.values()))
+        follow_on = (about is not None and len(parts) == 1 and self._short(parts[0]) and asks_something(parts[0])
+                     and (_FOLLOW_ON.search(parts[0].lower()) or _POINTS_BACK.search(parts[0].lower()))
+                     and not any(s >= SURE_MATCH for s in best.values()))
         if follow_on:
             # "And roughly how many a day?" right after an answer: about what was just said, even
             # when its few words happen to fit another item a little
@@ -226,7 +234,7 @@ class PackIndex:
                                     round(found[1] if found[0][0] == "fact" else 0.0, 4))
         for q in (parts if len(parts) > 1 or points_back else []):
             found = self._own_best(q) if len(parts) > 1 else None
-            if found is None and (_POINTS_BACK.search(q.lower()) or _FOLLOW_ON.search(q.lower())) and len(q.split()) <= 8:
+            if found is None and (_POINTS_BACK.search(q.lower()) or _FOLLOW_ON.search(q.lower())) and self._short(q):
                 # a short follow-up that points back: read it with what it points to, the turn's own
                 # earlier words when it has them ("You mentioned a friend. Tell me about him.")
                 before = text[: text.find(q)].strip() if text.find(q) > 0 else ""
@@ -237,10 +245,23 @@ class PackIndex:
                 best[found[0]] = max(best.get(found[0], -1.0), found[1])
         best_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
         ranked = [(k, s) for k, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True) if s >= MATCH_THRESHOLD[k[0]]]
+        if not ranked and about_id is not None and parts and asks_something(parts[-1]):
+            # nothing matched alone, and the last fact said is among its nearest and shares its
+            # words: the question goes on with it ("What was the last reading you got?" after the
+            # sugar checks; "Any pets?" after smoking does not)
+            raw = sorted(self._best(self.matrix @ v).items(), key=lambda kv: -kv[1])[:2]
+            if any(k == ("fact", about_id) and NEAR_THRESHOLD <= s < SURE_MATCH and self._supported({k: s}, words) for k, s in raw):
+                found = self._own_best(f"{text} ({about})", words_of=f"{text} {about}")
+                if found is not None and found[0] == ("fact", about_id):
+                    return SearchResult([Match("fact", about_id, round(found[1], 4))], round(found[1], 4))
         if not ranked:
             return SearchResult([], round(best_fact, 4))
         top = ranked[0][1]
         kept = [(k, s) for k, s in ranked[:limit] if top - s <= MARGIN]
+        if ranked[0][0][0] == "concern":  # a worry asked about may not be said yet: the fact it touches still can be
+            fact = next(((k, s) for k, s in ranked if k[0] == "fact" and top - s <= CONCERN_MARGIN), None)
+            if fact is not None and fact not in kept:
+                kept = [kept[0], fact]
         for key, sim in sorted(extra, key=lambda kv: -kv[1]):  # every question asked gets its answer
             if len(kept) < limit and all(key != k for k, _ in kept):
                 kept.append((key, sim))
