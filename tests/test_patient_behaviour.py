@@ -375,3 +375,19 @@ def test_a_question_that_matches_nothing_alone_goes_on_with_the_last_fact_only_i
     assert r.plan.facts == ["glucose_checks"], r.reply
     _, (_, r) = play(engine, "diabetes-social-barriers", ["How often are you testing your sugar?", "Do you keep any pets?"])
     assert r.plan.facts == [], r.reply
+
+
+def test_lay_words_share_a_word_with_the_clinical_ones(engine):
+    from server.engine.retrieval import _clinical
+    assert _clinical("drinks") == "alcohol" and _clinical("indigestion") == "stomach"
+    _, (r,) = play(engine, "older-indirect-burden", ["Any heartburn or indigestion?"])
+    assert r.plan.facts == ["stomach"], r.reply
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Does it happen when you climb hills?"])
+    assert r.plan.facts == ["exertion"], r.reply
+
+
+def test_the_nearest_fact_a_little_under_the_threshold_answers_when_it_has_every_content_word(engine):
+    _, (r,) = play(engine, "bereaved-daughter", ["Can you keep your mind on things at work?"])
+    assert r.plan.facts == ["work"], r.reply
+    _, (r,) = play(engine, "diabetes-social-barriers", ["Do you do any exercise?"])  # one word is not enough
+    assert r.plan.facts == [], r.reply

@@ -32,6 +32,7 @@ _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|d
                            r"which|your|about)\b)|[;:]\s*")
 SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
+WORDS_MATCH = 0.45       # the nearest fact this close matches when it has every content word (2+) of the question
 WORD_SAME = 0.75         # two single words this close in MiniLM count as one ("woken"/"waking", "kids"/"children")
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
@@ -47,7 +48,8 @@ health feel feeling felt notice noticed experience experienced having been
 usually usual normally generally currently nowadays around moment
 typical typically roughly behind sort particular particularly otherwise forgive mention mentioned able seen""".split())
 _FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
-# Lay words and their clinical equivalents, so a content word can be shared across registers.
+# Lay words and their clinical equivalents, so a content word can be shared across registers (the
+# project's own list from history-taking practice, not from any pack or bank).
 _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medication", "medicine": "medication",
          "medicines": "medication", "pills": "medication", "tablets": "medication", "drugs": "medication",
          "prescription": "medication", "booze": "alcohol", "drink": "alcohol", "drinking": "alcohol", "pints": "alcohol",
@@ -57,7 +59,15 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
          "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy",
          "surgery": "operation", "surgeries": "operation", "ops": "operation", "waterworks": "urine", "wee": "urine",
-         "pee": "urine", "peeing": "urine", "weeing": "urine"}
+         "pee": "urine", "peeing": "urine", "weeing": "urine",
+         "heartburn": "stomach", "indigestion": "stomach", "reflux": "stomach", "tired": "energy", "exhausted": "energy",
+         "fatigue": "energy", "knackered": "energy", "drained": "energy", "hills": "exercise", "climb": "exercise",
+         "meal": "appetite", "meals": "appetite", "asleep": "sleep", "insomnia": "sleep", "nap": "sleep",
+         "doze": "sleep", "cash": "money", "finances": "money", "financially": "money", "afford": "money", "bills": "money",
+         "skint": "money", "breathless": "breath", "puffed": "breath", "winded": "breath", "faint": "dizzy",
+         "lightheaded": "dizzy", "blackout": "dizzy", "blacked": "dizzy", "vomit": "nausea", "vomiting": "nausea",
+         "sickness": "nausea", "doc": "doctor", "gp": "doctor", "spouse": "partner", "girlfriend": "partner",
+         "boyfriend": "partner", "house": "home", "relatives": "family"}
 _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
@@ -138,14 +148,14 @@ class PackIndex:
     @classmethod
     def _words(cls, text: str) -> set[str]:
         words = cls._raw(text)
-        return {_stem(w) for w in words} | {_stem(_SAME[w]) for w in words if w in _SAME}
+        return {_stem(w) for w in words} | {_stem(same) for w in words if (same := _clinical(w))}
 
     def _concepts(self, text: str) -> list[tuple[str, frozenset[str]]]:
         """Each content word of a question once, with its stem and its clinical word's stem:
         "surgeries" is one word, shared when an item says "surgery" or "operation"."""
         out: dict[str, frozenset[str]] = {}
         for w in self._raw(text):
-            out.setdefault(w, frozenset({_stem(w)} | ({_stem(_SAME[w])} if w in _SAME else set())))
+            out.setdefault(w, frozenset({_stem(w)} | ({_stem(same)} if (same := _clinical(w)) else set())))
         return list(out.items())
 
     def _near_words(self, words: list[str]) -> dict[str, set[str]]:
@@ -182,6 +192,11 @@ class PackIndex:
 
         return {k: s for k, s in best.items()
                 if s >= SURE_MATCH or len(share.get(k, ())) > enough or (k in over and len(together) > enough and own_word(k))}
+
+    def _all_shared(self, key: tuple[str, str], words: list[tuple[str, frozenset[str]]]) -> bool:
+        own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
+        near = self._near_words([w for w, _ in words])
+        return all(stems & own or near[w] & raw for w, stems in words)
 
     def _short(self, question: str) -> bool:
         """Short enough to lean on what came before: "How much would that be, on a typical night?"."""
@@ -245,6 +260,13 @@ class PackIndex:
                 best[found[0]] = max(best.get(found[0], -1.0), found[1])
         best_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
         ranked = [(k, s) for k, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True) if s >= MATCH_THRESHOLD[k[0]]]
+        if not ranked and len(words) >= 2:
+            # a little under the threshold, but the nearest item of all, and every content word of
+            # the question (two or more) is its own ("Came on your own today?")
+            (key, sim), = sorted(self._best(self.matrix @ v).items(), key=lambda kv: -kv[1])[:1] or [(("", ""), 0.0)]
+            if key[0] == "fact" and sim >= WORDS_MATCH and self._all_shared(key, words):
+                ranked = [(key, sim)]
+                best_fact = max(best_fact, sim)
         if not ranked and about_id is not None and parts and asks_something(parts[-1]):
             # nothing matched alone, and the last fact said is among its nearest and shares its
             # words: the question goes on with it ("What was the last reading you got?" after the
@@ -282,6 +304,11 @@ def clauses(text: str) -> list[str]:
 
 def asks_something(clause: str) -> bool:
     return clause.rstrip().endswith("?") or bool(_ASKS.match(clause.strip()))
+
+
+def _clinical(word: str) -> str | None:
+    """The clinical word for a lay one, in any of its forms ("drinks" as "drink")."""
+    return _SAME.get(word) or _SAME.get(_stem(word))
 
 
 def _stem(word: str) -> str:
