@@ -89,3 +89,39 @@ def test_engine_moves_less_on_an_unsure_grade():
     sure = Grade(grader_version="t", eccs=0, flags=["dismissive"], confidence=Confidence(eccs=1.0, flags={"dismissive": 1.0}))
     unsure = sure.model_copy(update={"confidence": Confidence(eccs=0.3, flags={"dismissive": 0.55})})
     assert empathy_signal(unsure) > empathy_signal(sure)
+
+
+# History-taking in a session after an opening (bench_state's courteous scripts): a question,
+# summary or invitation on what the patient has said in this consultation is ECCS 2 and never a
+# topic switch; a routine checklist question that takes up nothing the patient said is one.
+EARLIER = "I have been passing blood in my urine for four months. Bright red. Nobody rang me back about the referral."
+
+
+def in_session(patient: str, emotion: str = "anger") -> GradeContext:
+    return GradeContext(patient_turn=patient, patient_emotion=emotion, opportunity_id="o1", opportunity_kind="cue", earlier=EARLIER)
+
+
+@pytest.mark.parametrize("reply,levels,switch", [
+    ("Do you have any pain or burning when you pass urine?", {2, 3}, False),
+    ("So, to sum up, you've had blood in your urine for four months and the referral never came through.", {2, 3, 4}, False),
+    ("Could you tell me what's brought you in today?", {2, 3, 4}, False),
+    ("How has your mood been lately?", {3, 4, 5}, False),
+    ("Okay. And do you smoke at all?", {0, 1}, True),
+])
+def test_history_on_the_patients_own_complaint_is_not_a_topic_switch(grader, reply, levels, switch):
+    g = grader.grade(reply, in_session("March. Last time was Sunday. I'm absolutely fuming, to be honest with you."))
+    assert g.eccs in levels, (reply, g.eccs, g.flags)
+    assert ("topic_switch" in g.flags) == switch, (reply, g.flags)
+
+
+def test_the_same_question_without_the_earlier_complaint_can_be_a_switch(grader):
+    """Without what the patient said earlier, a routine urine question after anger takes up nothing."""
+    ctx = in_session("March. Last time was Sunday. I'm absolutely fuming, to be honest with you.").model_copy(update={"earlier": ""})
+    g = grader.grade("Do you have any pain or burning when you pass urine?", ctx)
+    assert "topic_switch" in g.flags and g.eccs in (0, 1)
+
+
+def test_asking_the_patients_name_in_a_greeting_is_courtesy(grader):
+    g = grader.grade("Hello, I'm Sam, one of the junior doctors in the emergency department. Could you tell me your name, please?",
+                     opp("I've got this tightness in my chest and I'm a bit on edge.", "fear"))
+    assert g.eccs is None and g.flags == []

@@ -26,6 +26,15 @@ from .retrieval import PackIndex
 from .types import ContentPlan, DialogueAct, SessionState, TurnResult
 
 HISTORY_TURNS = 12
+EARLIER_TURNS = 8  # the patient's turns before the last one that the grader reads as their complaint and context
+
+
+def earlier_words(pack: PersonaPack, s: SessionState) -> str:
+    """The opening line and the patient's recent turns before their last one."""
+    said = [text for who, text in s.history if who == "patient"]
+    if said and said[-1] == s.last_patient_text:
+        said = said[:-1]
+    return " ".join([pack.visit.opening_line, *said[-EARLIER_TURNS:]])
 
 
 class Engine:
@@ -93,6 +102,7 @@ class Engine:
             also_accept=sorted(e for e in shown if e not in (emotion, "calm", "relief")),
             opportunity_id=opp.id if opp else None,
             opportunity_kind=opp.kind if opp else None,
+            earlier=earlier_words(pack, s),
             explored_before=bool(s.explored or s.acknowledged),
             interrupted=interrupted,
         )

@@ -42,6 +42,8 @@ class GradeContext(BaseModel):
     also_accept: list[str] = Field(default_factory=list, description="Other feelings the patient shows now (e.g. irritation).")
     opportunity_id: str | None = Field(None, description="Set when the patient's previous turn held an empathic opportunity.")
     opportunity_kind: Literal["explicit", "cue"] | None = None
+    earlier: str = Field("", description="What the patient said before this turn in the consultation (their complaint and "
+                         "context): a question on it takes up the patient's own complaint, not a new topic.")
     explored_before: bool = Field(False, description="Whether the learner has already explored the patient's concerns.")
     interrupted: bool = False
 

@@ -28,6 +28,7 @@ class PairIn(BaseModel):
     response: str
     emotion: str | None = None
     opportunity: Literal["explicit", "cue", "none"] | None = None
+    earlier: str = ""  # what the patient said before `context` in the consultation, optional
 
     def grade_context(self, n: int) -> GradeContext:
         """An opportunity is assumed when the row does not say: a pair file is usually replies to
@@ -35,7 +36,7 @@ class PairIn(BaseModel):
         kind = self.opportunity or "cue"
         return GradeContext(patient_turn=self.context, patient_emotion=self.emotion,
                             opportunity_id=None if kind == "none" else f"row{n}",
-                            opportunity_kind=None if kind == "none" else kind)
+                            opportunity_kind=None if kind == "none" else kind, earlier=self.earlier)
 
 
 def add_parser(sub) -> None:

@@ -31,7 +31,7 @@ EXPLORE = _rx(r"tell me more", r"say more", r"what do you mean", r"how (are|have
               r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"what was (that|it) like",
               r"what (goes|went) through your (mind|head)", r"can you tell me (more )?about (that|what|how)", r"what are your (thoughts|worries|fears|concerns)",
               r"what (else|matters most|would help)", r"is there something (else|more)", r"what do you think (is|might be) (going on|causing)",
-              r"what('s| is) most important to you", r"help me understand", r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down",
+              r"what('s| is) most important to you", r"help me understand", r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down", r"how('s| is| has| have)( been)? (your|you in your) (mood|spirits)",
               r"how did (that|it|you) (make you )?feel", r"(alleviate|relieve|cope with|deal with|manage|handle) (the |your |that |this |all that )?(stress|worry|worries|anxiety|pressure)",
               r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
 # A question about the feeling or worry itself: acknowledgment and pursuit in one (ECCS 4), where a
@@ -40,7 +40,7 @@ FEELING_QUESTION = _rx(r"how (are|have) you (been )?(feeling|coping)", r"what('s
                        r"what worries you", r"what concerns you", r"what are you (most )?(worried|afraid|scared|concerned)",
                        r"how does (that|this|it) (make|leave) you feel", r"how do you feel about", r"how did (that|it|you) (make you )?feel",
                        r"what (goes|went) through your (mind|head)", r"what are your (thoughts|worries|fears|concerns)",
-                       r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down", r"what was (that|it) like",
+                       r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down", r"how('s| is| has| have)( been)? (your|you in your) (mood|spirits)", r"what was (that|it) like",
                        r"(alleviate|relieve|cope with|deal with|manage|handle) (the |your |that |this |all that )?(stress|worry|worries|anxiety|pressure)",
                        r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
 LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"(it's|it is|that's|that is) (completely |perfectly |totally |very )?(natural|normal|understandable|okay|ok|reasonable|human) to (feel|be|worry)",
@@ -106,6 +106,20 @@ def overlap(a: str, b: str) -> float:
 # Moving the consultation on to the doctor's agenda ("let's start with your sore throat first").
 REDIRECT = _rx(r"let's (start|focus|begin|concentrate) (with|on)", r"let us (start|focus|begin) (with|on)", r"first things first", r"for now let's")
 
+# Questions on the presenting complaint itself (onset, duration, place, character, what changes it):
+# they take up the patient's own complaint (ECCS 2, never a topic switch) even when the patient's
+# last turn did not name it ("When did the chest pain start?" after "I'm sure it's nothing").
+SYMPTOM_QUESTION = _rx(r"when (did|does) (it|this|that|the [a-z]+( [a-z]+)?|your [a-z]+( [a-z]+)?) (first )?(start|begin|come on|happen)",
+                       r"how long (have|has|did|does) (you|it|this|that|the [a-z]+)", r"where (is|does|did|was) (it|the [a-z]+|your [a-z]+)",
+                       r"what (makes|made) (it|the [a-z]+|that|this) (better|worse)", r"(does|did|is|was) (it|the pain) (spread|radiate|go|move|get worse|get better|come and go)",
+                       r"how (bad|severe|often|frequent) (is|was|are|were) (it|the [a-z]+|they|these)", r"on a scale", r"what (does|did) (it|the pain) feel like",
+                       r"(anything|something) (that )?(makes|made|helps|helped) (it|the [a-z]+)")
+
+# Inviting the patient's own story ("What's brought you in today?", "Tell me about the pain"):
+# it takes up the patient's complaint, whatever the last words were.
+STORY_INVITE = _rx(r"what('s| has| have)? (brought|brings|bring) you", r"(tell|talk) me (a (bit|little) )?(more )?(about|what)",
+                   r"what can i (do|help)", r"how can i help", r"what('s| has) been (going on|happening)")
+
 # Routine history topics: a question on one of these, sharing nothing with the patient's turn,
 # moves away from what the patient raised (a topic switch when an opening was there).
 CHECKLIST = _rx(r"smok(e|es|ing|er)", r"drink(s|ing)?", r"alcohol", r"allerg(y|ies|ic)", r"(any|other) medications?", r"medications? (do|are) you",
@@ -119,13 +133,15 @@ COURTESY = re.compile(r"\b(hi|hello|hey|good (morning|afternoon|evening)|nice to
                       r"sit (down|yourself down)|come (on )?in|thanks? (you )?for (coming|waiting)|my name is|i'm (dr|doctor)|i am (dr|doctor)|"
                       r"welcome|how are you( (doing|today))?|make yourself comfortable|take your time|(there's |there is )?no (rush|hurry)|what('s| is) your (full )?name|"
                       r"(can|could|may) i (just )?(check|confirm|take|have) your (full )?(name|date of birth)( please)?|"
+                      r"(can|could|would) you (just )?(tell me|give me|confirm|remind me of) your (full )?(name|date of birth)(,? please)?|"
                       r"what (would you like|do you prefer|should i) (me )?(to )?call you|is it ok(ay)? if i call you [a-z]+)\b")
 _NAME_TITLE = re.compile(r"\b(mr|mrs|ms|miss|dr|doctor)\.?\s+[a-z]+")
 # "I'm Sam, one of the junior doctors here": an introduction is courtesy too
 _INTRO = re.compile(r"\b(i'm|i am|my name is|this is|name's)\s+[a-z]+,?(\s+(and\s+)?(i'm\s+)?(one of the|a|the|your)\s+"
                     r"((junior|senior|trainee|student|medical|foundation|ward|duty|on-call|final-year|year)\s+)*"
                     r"(doctors?|nurses?|students?|registrar|resident|physician|gp|clinician|team|intern)"
-                    r"(\s+(here|on the ward|on the team|looking after you|today|on duty|working today))?)?")
+                    r"(\s+(here|on the ward|on the team|looking after you|today|on duty|working today|"
+                    r"(in|on|from) (the )?(emergency department|emergency room|a&e|clinic|surgery|practice|ward|department|[a-z]+ (ward|team|clinic))))?)?")
 
 
 def is_courtesy(text: str) -> bool:

@@ -30,6 +30,7 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
         "explore": bool(P.EXPLORE.search(low)),
         "feeling_question": bool(P.FEELING_QUESTION.search(low)),
         "checklist": bool(P.CHECKLIST.search(low)),
+        "symptom_question": bool(P.SYMPTOM_QUESTION.search(low)),
         "redirect": bool(P.REDIRECT.search(low)),
         "legitimise": bool(P.LEGITIMISE.search(low)),
         "shared": bool(P.SHARED.search(low)),

@@ -1,0 +1,98 @@
+"""3-fold CV of what `TrainedGrader.grade` returns, on the real-dialogue *train* split only.
+
+The tool for design choices on the grader: the frozen test split is never read here. Folds are
+by dialogue; each fold's pair model is trained on the seed train split plus the other two folds,
+put into a copy of the shipped grader, and the held-out fold is graded as `bedside grade` would.
+Writes every held-out grade with the pair model's raw level probabilities (--dump) so decision
+rules can be compared without retraining.
+
+    .venv/bin/python eval/experiments/cv_grader_train.py --shared ../shared/data [--extra labels.jsonl] [--dump out.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from eval.bench.bench_grader_real import context_of, qwk  # noqa: E402
+from server.grading.base import TEXT_FLAGS  # noqa: E402
+from server.grading.data_sources import RealLabel, load_real_labels, load_seed, real_rows, shared_dir  # noqa: E402
+from server.grading.pair_model import PairModel  # noqa: E402
+from server.grading.pair_train import PairTrainer  # noqa: E402
+from server.grading.trained import TrainedGrader  # noqa: E402
+
+FOLDS = 3
+
+
+def fold_of(row_id: str) -> int:
+    dialogue = row_id.rsplit("/", 1)[0]
+    return int(hashlib.sha1(f"cv:{dialogue}".encode()).hexdigest()[:8], 16) % FOLDS
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", required=True)
+    ap.add_argument("--extra", action="append", default=[], help="more train-split label files (same format)")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--folds", default="012")
+    ap.add_argument("--dump", default=None)
+    ap.add_argument("--models", default=None, help="keep each fold's pair model here (npz + json) to re-grade without retraining")
+    ap.add_argument("--reuse", action="store_true", help="load the fold models from --models instead of training")
+    a = ap.parse_args(argv)
+    shared = shared_dir(a.shared)
+    labels = load_real_labels("train")
+    for path in a.extra:
+        labels += [RealLabel.model_validate_json(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    assert all(l.split == "train" for l in labels)
+    real = real_rows(labels, shared)
+    seed = load_seed("train")
+    grader = TrainedGrader()
+    meta = grader.artefact.meta
+    out = open(a.dump, "w") if a.dump else None
+    ys, ps = [], []
+    for k in map(int, a.folds):
+        train = [r for r in real if fold_of(r.id) != k]
+        held = [r for r in real if fold_of(r.id) == k and r.eccs is not None]
+        saved = Path(a.models or "/nonexistent") / f"fold{k}"
+        if a.reuse:
+            arrays, pmeta = dict(np.load(f"{saved}.npz")), json.loads(Path(f"{saved}.json").read_text())
+        else:
+            trainer = PairTrainer(grader.encoder.embedder, TEXT_FLAGS, 0, print)
+            arrays, pmeta = trainer.fit(seed + train, **({"epochs": a.epochs} if a.epochs else {}))
+            if a.models:
+                Path(a.models).mkdir(parents=True, exist_ok=True)
+                np.savez(f"{saved}.npz", **arrays)
+                Path(f"{saved}.json").write_text(json.dumps(pmeta))
+        grader.pair = PairModel(arrays, pmeta["flags"], pmeta["nurse"], grader.encoder.embedder)
+        meta.pair = pmeta
+        grader._pair_readings.clear()
+        raw = grader.pair.predict([r.context for r in held], [r.response for r in held])
+        for r, q in zip(held, raw):
+            g = grader.grade(r.response, context_of(r))
+            ys.append(r.eccs)
+            ps.append(g.eccs)
+            if out:
+                out.write(json.dumps({"id": r.id, "fold": k, "gold": r.eccs, "pred": g.eccs, "flags": g.flags, "gold_flags": r.flags,
+                                      "levels": np.round(q["eccs"], 4).tolist(), "context": r.context,
+                                      "response": r.response}) + "\n")
+        y, p = np.array(ys), np.array(ps)
+        print(f"after fold {k}: n={len(y)} QWK {qwk(y, p):.3f} exact {np.mean(y == p):.3f}", flush=True)
+    y, p = np.array(ys), np.array(ps)
+    cm = np.zeros((7, 7), int)
+    for g, q in zip(y, p):
+        cm[g, q] += 1
+    print("confusion (rows gold 0-6, columns predicted):\n" + "\n".join(" ".join(f"{v:4d}" for v in row) for row in cm))
+    print(f"CV QWK {qwk(y, p):.3f} exact {np.mean(y == p):.3f} n={len(y)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
