@@ -35,6 +35,7 @@ RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_
 # more about feelings or worries (a continuer is ECCS 3 in the seed rules).
 ACK_SIGNALS = ("acknowledges", "legitimise", "shared", "ack_generic", "understand", "respect", "support")
 RULE_CONFIDENCE = 0.9  # a precise phrase rule's hit (>= 89% right on the seed train split)
+EXPLORING_IS_NOT = ("premature_reassurance", "advice_before_exploring", "dismissive")
 OWN_WORDS = 0.2  # share of the patient's content words a question takes up to be "on their own complaint"
 ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
 
@@ -69,13 +70,16 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
     if s["legitimise"] and not ruled.get("dismissive") and not set(flags) & blocking:
         return max(eccs, min(5, cap_of(flags))), no_switch(flags)
     if s["feeling_question"] and not ruled.get("dismissive"):
-        flags = no_switch(flags)
+        # asking about the worry explores it: not a switch, and not reassurance or advice before exploring
+        flags = [f for f in no_switch(flags) if f not in EXPLORING_IS_NOT or ruled.get(f)]
         return max(eccs, min(4, cap_of(flags))), flags
     if s["ack_generic"] and not set(flags) & blocking and not ruled.get("dismissive") and not s["redirect"]:
         flags = no_switch(flags)
         eccs = max(eccs, min(3, cap_of(flags)))
     if own is None:
         own = s["qtype"] != "none" and (s["overlap"] >= OWN_WORDS or s["symptom_question"])
+    if own and not ruled.get("dismissive"):
+        flags = [f for f in flags if f != "dismissive"]  # taking up the complaint is not dismissing it
     if own and not set(flags) & blocking:
         flags = no_switch(flags)
         eccs = max(eccs, min(2, cap_of(flags)))
