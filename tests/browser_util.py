@@ -23,6 +23,21 @@ DESKTOP = {"width": 1360, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 
+def playwright_or_skip():
+    """The playwright sync API. Without the package (a checkout set up without the dev extras)
+    the module is skipped and says how to run it; in CI (CI=true, where `make test` installs the
+    dev extras) a missing package is a failure, so the browser tests always run there."""
+    try:
+        import playwright.sync_api as api
+    except ImportError:
+        how = "playwright is not installed: run `make test` (it installs the dev extras) or `pip install -e .[dev]`"
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI must run the browser tests: {how}") from None
+        import pytest
+        pytest.skip(how, allow_module_level=True)
+    return api
+
+
 def artifacts_dir() -> Path:
     d = Path(os.environ.get("BEDSIDE_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
     if not d.is_absolute():

@@ -21,12 +21,12 @@ import httpx
 import pytest
 
 from tests.browser_util import (
-    CHROMIUM, DENY_MIC, DESKTOP, NO_MIC, PHONE, REPORT_CSP, artifacts_dir, launch_args, utterance_wav,
+    CHROMIUM, DENY_MIC, DESKTOP, NO_MIC, PHONE, REPORT_CSP, artifacts_dir, launch_args, playwright_or_skip, utterance_wav,
 )
 
 pytestmark = pytest.mark.slow
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = playwright_or_skip()
 expect = playwright_api.expect
 
 UTTERANCE = "When did the chest pain start?"

@@ -20,12 +20,12 @@ from server.api import docs_pages
 from server.api.app import create_app
 from server.config import Settings
 from server.store.sql import open_store
-from tests.browser_util import BASE_ARGS, CHROMIUM, REPORT_CSP
+from tests.browser_util import BASE_ARGS, CHROMIUM, REPORT_CSP, playwright_or_skip
 from tests.thread_server import AppThread
 
 pytestmark = pytest.mark.slow
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = playwright_or_skip()
 expect = playwright_api.expect
 
 # ReDoc's sidebar shows the Redocly logo from its CDN; the page's policy blocks it (the image then

@@ -84,20 +84,19 @@ def add_docs_pages(app: FastAPI) -> None:
     else:
         app.mount(ASSETS_URL, StaticFiles(directory=assets), name="api-docs-assets")
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        if assets is None:
-            return missing_assets_page(app.openapi_url, "Swagger UI")
-        # validatorUrl None: Swagger UI would otherwise fetch a badge from validator.swagger.io
-        return _with_policy(get_swagger_ui_html(
-            openapi_url=app.openapi_url, title=f"{app.title} API", swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-            swagger_ui_parameters={"validatorUrl": None}))
+    def page(path: str, name: str, render) -> None:
+        """One docs page: the packaged tool under this server's policy, or why it is missing."""
+        async def serve() -> HTMLResponse:
+            if assets is None:
+                return missing_assets_page(app.openapi_url, name)
+            return _with_policy(render())
+        app.add_api_route(path, serve, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        if assets is None:
-            return missing_assets_page(app.openapi_url, "ReDoc")
-        return _with_policy(get_redoc_html(
-            openapi_url=app.openapi_url, title=f"{app.title} API", redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False))
+    # validatorUrl None: Swagger UI would otherwise fetch a badge from validator.swagger.io
+    page("/docs", "Swagger UI", lambda: get_swagger_ui_html(
+        openapi_url=app.openapi_url, title=f"{app.title} API", swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+        swagger_ui_parameters={"validatorUrl": None}))
+    page("/redoc", "ReDoc", lambda: get_redoc_html(
+        openapi_url=app.openapi_url, title=f"{app.title} API", redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False))

@@ -51,7 +51,7 @@ def takes_up_complaint(text: str, ctx: GradeContext, s: dict) -> bool:
     return asks or bool(STORY_INVITE.search(low)) or bool(SUMMARY.search(low))
 
 
-def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of, own: bool | None = None) -> tuple[int, list[str]]:
+def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of, own: bool) -> tuple[int, list[str]]:
     """The labelling conventions (data/real/README.md) that the phrase rules see precisely,
     applied over the pair model's level: legitimising the feeling is 5; a question about the
     feeling or worry itself is 4; a specific acknowledgment ("that must be hard") is at least 3; a
@@ -76,8 +76,6 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
     if s["ack_generic"] and not set(flags) & blocking and not ruled.get("dismissive") and not s["redirect"]:
         flags = no_switch(flags)
         eccs = max(eccs, min(3, cap_of(flags)))
-    if own is None:
-        own = s["qtype"] != "none" and (s["overlap"] >= OWN_WORDS or s["symptom_question"])
     if own and not ruled.get("dismissive"):
         flags = [f for f in flags if f != "dismissive"]  # taking up the complaint is not dismissing it
     if own and not set(flags) & blocking:
