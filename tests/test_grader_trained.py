@@ -7,6 +7,7 @@ Every example sentence here was written for this file; none is in the seed set (
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -71,13 +72,30 @@ def test_artefact_is_small_versioned_and_packaged(grader):
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
     assert size < 100 * 1024 * 1024  # issue 14: at most 100 MB (the fine-tuned layers are float16)
     assert grader.version.startswith("trained-2.0+") and len(grader.version.split("+")[1]) == 8
-    assert grader.version == Artefact.load().version  # the version hashes content, not file dates
     g = grader.grade("What brings you in today?", NO_OPP)
     assert g.grader_version == grader.version
     import tomllib
     from server.config import REPO_ROOT
     pkg = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["server"]
     assert "**/*.npz" in pkg and "**/*.json" in pkg
+
+
+def test_version_hashes_content_not_file_dates(tmp_path):
+    """Written again, at another time and place, the shipped arrays and meta keep their version;
+    a change to one number or one note gives another."""
+    from server.grading.artefact import save
+
+    shipped = Artefact.load()
+    out = tmp_path / "rewritten"
+    written = save(shipped.arrays, shipped.meta, out)  # a new .npz: new zip entry dates
+    for f in out.iterdir():
+        os.utime(f, (0, 0))
+    assert written == Artefact.load(out).version == shipped.version
+    name = next(n for n in sorted(shipped.arrays) if shipped.arrays[n].dtype.kind == "f")
+    nudged = dict(shipped.arrays, **{name: shipped.arrays[name] + np.ones(1, shipped.arrays[name].dtype)})
+    assert Artefact(nudged, shipped.meta).version != shipped.version
+    renoted = shipped.meta.model_copy(update={"notes": [*shipped.meta.notes, "one more note"]})
+    assert Artefact(shipped.arrays, renoted).version != shipped.version
 
 
 @pytest.mark.parametrize("text,level", ECCS_EXAMPLES)
@@ -250,11 +268,13 @@ def test_grade_command_names_a_bad_line_and_keeps_the_rows_before_it(tmp_path, c
 def test_retraining_with_the_same_seed_reproduces_the_eccs_head(tmp_path):
     from server.grading.train import train
 
-    a, meta, _ = train(seed=0, use_shared=False, out=tmp_path / "m1", cache_dir=tmp_path / "cache", pair=False)
-    b, _, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache", pair=False)
+    a, meta, version = train(seed=0, use_shared=False, out=tmp_path / "m1", cache_dir=tmp_path / "cache", pair=False)
+    b, meta_b, _ = train(seed=0, use_shared=False, out=None, cache_dir=tmp_path / "cache", pair=False)
     assert np.array_equal(a["eccs.W"], b["eccs.W"]) and np.array_equal(a["eccs.b"], b["eccs.b"])
     assert meta.heads["eccs"].trained_on == "seed train split"
-    assert Artefact.load(tmp_path / "m1").version == Artefact.load(tmp_path / "m1").version
+    # the files give back the version training reported, and the second run, written nowhere,
+    # has that version too: every head and the meta are reproduced, not only the ECCS head
+    assert Artefact.load(tmp_path / "m1").version == version == Artefact(b, meta_b).version
     # The ECCS head reads no shared data, so retraining reproduces the shipped head. Its weights
     # match only up to float noise (weakly regularised lbfgs on another numpy/BLAS/torch build
     # lands a few hundredths away), so the check is on what matters: the levels it gives.

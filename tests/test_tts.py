@@ -90,7 +90,10 @@ def test_prosody_mapping_is_the_documented_formula():
     angry_rate, angry_pitch = prosody_for(VOICE, state(0.5, "anger"))
     assert angry_rate > 160 and angry_pitch < 50
     assert tts.volume_for(state(0.5, "anger")) > 100 == tts.volume_for(state(0.5, "calm"))
-    assert prosody_for(VOICE, state(0.7, "fear")) == prosody_for(VOICE, state(0.7, "fear"))
+    # fear rises: at distress 0.7 rate 160 * 1.05 * 1.04 = 174.7 and pitch 50 + 4 + 4, both
+    # above a calm patient's at the same distress (160 * 1.05, 50 + 4)
+    assert prosody_for(VOICE, state(0.7, "fear")) == (175, 58)
+    assert prosody_for(VOICE, state(0.7, "calm")) == (168, 54)
 
 
 def test_prosody_is_clamped_to_espeak_ranges():
