@@ -391,3 +391,27 @@ def test_the_nearest_fact_a_little_under_the_threshold_answers_when_it_has_every
     assert r.plan.facts == ["work"], r.reply
     _, (r,) = play(engine, "diabetes-social-barriers", ["Do you do any exercise?"])  # one word is not enough
     assert r.plan.facts == [], r.reply
+
+
+def test_a_question_s_form_says_what_it_asks_for(engine):
+    def first(pid, question):
+        return [(m.kind, m.id) for m in engine.index(engine.pack(pid)).search(question).matches][:1]
+
+    # when the presenting complaint began is the onset, not the complaint again
+    assert first("angry-missed-followup", "Since when have you been seeing the blood?") == [("fact", "onset")]
+    assert first("bereaved-daughter", "When did the early waking begin?") == [("fact", "onset")]
+    # ... but how long for anything else is that thing's own fact
+    assert first("chest-pain-anxiety", "How long have you smoked for?") == [("fact", "smoking")]
+    # the patient's own ideas, whatever the words near "going on"
+    assert first("older-indirect-burden", "What do you reckon it is?") == [("fact", "ideas_expectations")]
+    assert first("chest-pain-anxiety", "What do you think might be behind the pain?") == [("fact", "ideas")]
+    # a worry question asks for the worry, not the fact it mentions
+    assert first("older-indirect-burden", "Your brother died of stomach cancer. Does that worry you, with your own stomach "
+                                          "like this?") == [("concern", "cancer_fear")]
+
+
+def test_asking_whether_they_worry_about_something_names_no_feeling():
+    from server.engine.emotions import named_emotions
+
+    assert named_emotions("Do you ever worry you're a nuisance to them?") == []
+    assert named_emotions("Are you worried?") == [("worried", "fear")]

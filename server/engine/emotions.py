@@ -70,8 +70,9 @@ def named_emotions(text: str) -> list[tuple[str, str]]:
             continue
         if _WORD_TO_FAMILY[m.group(1)] == "fear" and m.group(1).startswith("worr") and any(a <= m.start() < b for a, b in concern_q):
             continue  # a question about what the worry is: exploring a concern, not naming fear
-        if m.group(1).startswith("worr") and re.match(r"\s+(about|that|if|whether|this|it)\b", low[m.end():]):
-            continue  # "you worry about being in the way": reflects the concern, names no feeling
+        if m.group(1).startswith("worr") and re.match(r"\s+(about|that|if|whether|this|it|you|you're|your|they|they're|he|she|we|i|i'm)\b",
+                                                      low[m.end():]):
+            continue  # "you worry about being in the way", "do you worry you're a burden?": the concern, not a named feeling
         if not _ATTRIB_RE.search(before) and not _ATTRIB_RE.search(low[m.end(): m.end() + 12]):
             continue
         found.append((m.group(1), _WORD_TO_FAMILY[m.group(1)]))

@@ -119,3 +119,18 @@ def wordings(facts: list[Fact]) -> dict[str, list[str]]:
     for subject, fid in subject_facts(facts).items():
         out.setdefault(fid, []).extend(SUBJECTS[subject][1])
     return out
+
+# What a question's form alone says it asks for, whatever its other words: "When did you first
+# notice blood in your water?" asks for the onset, not the blood; "What do you think is going
+# on?" for the patient's ideas; "Was there anything you were hoping for?" for expectations.
+FORMS: dict[str, re.Pattern[str]] = {
+    "onset": re.compile(r"^(and |so )?(when (did|was|has)|since when|how long ago)\b|\bhow long (has|have)\b|"
+                        r"\bwhen did (it|this|that|you|the|your)\b[^?]*\b(start|begin|first|notice|come on)", re.I),
+    "ideas": re.compile(r"\bwhat do you (think|reckon|suppose) (it |this |that )?(is|might|could|may|'s|will)\b|"
+                        r"\b(any|your own) (ideas?|thoughts|theory|theories) (about |on |as to )?(what|why)\b|"
+                        r"\bwhat do you think (is )?(going on|causing|behind|wrong)\b", re.I),
+    "expectations": re.compile(r"\b(hop(e|ed|ing)|expect(ed|ing)?|want(ed|ing)?) (for|from|to get|to come out|me to|us to|i could|we could|"
+                               r"to happen|out of)\b|\bwhat (were|are) you (hoping|expecting|after)\b", re.I),
+}
+# A question about the patient's worry asks for a hidden concern before any fact it mentions.
+WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b", re.I)

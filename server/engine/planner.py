@@ -11,6 +11,7 @@ import re
 from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
 from ..realise.base import split_sentences
+from .phrasings import WORRY as _WORRY
 from .retrieval import NEAR_THRESHOLD, SearchResult
 from .risk import risk_kind
 from .types import ContentPlan, DialogueAct, SessionState, answer_style
@@ -27,7 +28,6 @@ _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|ha
                     r"tell me (a (bit|little) )?(more|about (it|this|that|what|how))|talk me through|what happened|anything else|go on|what else)\b")
 _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
                       r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
-_WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b")
 _ASK_ME = re.compile(r"\b(any (other |more |further )?questions|anything (else )?(you'd|you would|you) (like|want) to (ask|know)|"
                      r"(what|which) questions do you have|anything (else )?i can (help with|answer|explain))\b")
 _HOW_ARE_YOU = re.compile(r"\bhow are you( (doing|keeping|getting on))?( today)?\??$")

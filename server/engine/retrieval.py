@@ -21,7 +21,7 @@ import numpy as np
 
 from ..persona.schema import PersonaPack
 from .embedding import Embedder
-from .phrasings import OPENING, PRESENTING, wordings
+from .phrasings import FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
 
 MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
@@ -109,6 +109,7 @@ class PackIndex:
                 keys.append(("risk", kind))
                 texts.append(q)
         self.presenting = self._presenting_fact(pack, embedder)
+        self.subjects = subject_facts(pack.facts)
         if self.presenting:
             for q in PRESENTING:
                 keys.append(("fact", self.presenting))
@@ -203,10 +204,40 @@ class PackIndex:
         n = len(question.split())
         return n <= 8 or n <= 12 and len(self._concepts(question)) <= 2
 
+    def _by_form(self, question: str, best: dict[tuple[str, str], float]) -> tuple[tuple[str, str], float] | None:
+        """What the question's form asks for (phrasings.FORMS), when the pack has it and its
+        wordings are near: a worry question's nearest concern over its threshold, whatever fact
+        it mentions ("Your brother had cancer. Does that worry you?"); a question on when the
+        presenting complaint began, the onset fact; on the patient's ideas or expectations, that
+        fact, unless another item (other than the presenting complaint) is a sure match."""
+        low = question.strip().lower()
+        if WORRY.search(low):
+            concerns = [(k, s) for k, s in best.items() if k[0] == "concern" and s >= MATCH_THRESHOLD["concern"]]
+            if concerns:
+                return max(concerns, key=lambda kv: kv[1])
+        for subject, form in FORMS.items():
+            fid = self.subjects.get(subject)
+            if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD:
+                continue
+            key = ("fact", fid)
+            facts = sorted(((s, k) for k, s in best.items() if k[0] == "fact" and k != key), reverse=True)
+            if subject == "onset":
+                # the onset of the presenting complaint ("How long has there been blood in your
+                # water?"), not the duration of anything else ("How long have you smoked?")
+                if facts and facts[0][0] > best[key] and facts[0][1] != ("fact", self.presenting):
+                    continue
+            elif any(s >= SURE_MATCH and k not in (key, ("fact", self.presenting)) for k, s in best.items()):
+                continue
+            return key, max(best[key], MATCH_THRESHOLD["fact"])
+        return None
+
     def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
         """One question's best supported item at or over its threshold, or None."""
         words = self._concepts(words_of if words_of is not None else text)
-        own = self._supported(self._best(self.matrix @ self.embedder.embed([text])[0]), words)
+        raw = self._best(self.matrix @ self.embedder.embed([text])[0])
+        if (formed := self._by_form(words_of if words_of is not None else text, raw)) is not None:
+            return formed
+        own = self._supported(raw, words)
         if not own:
             return None
         key, sim = max(own.items(), key=lambda kv: kv[1])
@@ -228,7 +259,12 @@ class PackIndex:
         v = self.embedder.embed([text])[0] if vector is None else vector
         parts = clauses(text)
         words = self._concepts(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
-        best = self._supported(self._best(self.matrix @ v), words)
+        raw = self._best(self.matrix @ v)
+        if len(parts) == 1 and (formed := self._by_form(parts[0], raw)) is not None:
+            key, sim = formed
+            return SearchResult([Match(key[0], key[1], round(sim, 4))],
+                                round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
+        best = self._supported(raw, words)
         if self.presenting and OPENING.search(text) and not any(
                 s >= SURE_MATCH for k, s in best.items() if k != ("fact", self.presenting)):
             best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
