@@ -2,7 +2,7 @@
 # Start the local Debian PostgreSQL cluster and make sure the test role/database exist:
 #   role bedside (password bedside), database bedside_test owned by it, on 127.0.0.1:5432.
 # Idempotent: safe to run repeatedly. Exits non-zero with a reason on stderr when
-# PostgreSQL cannot be made ready (scripts/test.sh then lets the PG test skip).
+# PostgreSQL cannot be made ready (scripts/test.sh then lets the PG tests skip, or fail in CI).
 set -euo pipefail
 
 PG_PORT="${BEDSIDE_PG_PORT:-5432}"

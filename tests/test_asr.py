@@ -1,7 +1,8 @@
 """ASR backends, the CT2 → openai-whisper converter and the hallucination guard.
 
 Speech is synthesised with espeak-ng at test time (nothing recorded ships in the repo);
-the one real recording comes from the shared data folder and is skipped when absent.
+the one real recording comes from the shared data folder and is skipped when absent (in CI,
+which has the folder, its absence is a failure).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server.speech import asr
 from server.speech.asr import (OpenAITranscriptionClient, OpenAIWhisperTranscriber, Transcript,
                                TranscriptionError, build_transcriber, is_probably_hallucination,
                                normalise_text, read_audio_16k, whisper_language)
+from tests.ci import unless_ci
 from tests.thread_server import AppThread
 
 CHEST_PAIN = "I have had chest pain since yesterday"
@@ -41,7 +43,7 @@ def espeak(text: str, tmp: Path, voice: str = "en", speed: int = 150, pad_s: flo
     The default `en` voice: with `en-us` Whisper base hears "chest" as "cast".
     """
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed; `make setup` installs it (apt espeak-ng), then this test runs")
+        pytest.skip(unless_ci("espeak-ng is not installed: `make setup` installs it (apt espeak-ng), then this test runs"))
     wav = tmp / "speech.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
                    capture_output=True)
@@ -274,7 +276,7 @@ def test_converted_encoder_matches_ctranslate2_on_real_weights(settings, referen
 def test_both_backends_on_real_speech(faster, reference):
     jfk = shared_data() / "audio" / "jfk.flac"
     if not jfk.is_file():
-        pytest.skip(f"real recording not found at {jfk} (set BEDSIDE_SHARED_DATA)")
+        pytest.skip(unless_ci(f"the real recording is not at {jfk}: set BEDSIDE_SHARED_DATA to the shared data folder"))
     audio = read_audio_16k(jfk)
     for engine in (faster, reference):
         t = engine.transcribe(audio, "en")
