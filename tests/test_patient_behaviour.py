@@ -80,6 +80,15 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("Have you been able to finish everything you needed to?", None),
     ("Is there anyone who helps you at home?", None),
     ("Does it hurt when you take a deep breath?", None),
+    ("Have things ever felt so bleak that it wasn't worth carrying on?", "self_harm"),
+    ("Do you ever lie there hoping you won't wake up?", "self_harm"),
+    ("Some folk in your position would rather not go on. Is that you at all?", "self_harm"),
+    ("Have you felt like getting your own back on the people who did this?", "harm_to_others"),
+    ("Is somebody at home being rough with you?", "safeguarding"),
+    ("Is anyone using your bank card without asking?", "safeguarding"),
+    ("Would you rather not go on the waiting list?", None),
+    ("Is it worth the drive to that pharmacy?", None),
+    ("Did you wake up with it this morning?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind
@@ -415,3 +424,17 @@ def test_asking_whether_they_worry_about_something_names_no_feeling():
 
     assert named_emotions("Do you ever worry you're a nuisance to them?") == []
     assert named_emotions("Are you worried?") == [("worried", "fear")]
+
+
+def test_openings_in_other_styles_ask_for_the_presenting_complaint(engine):
+    for opening in ("Where would you like to begin?", "Hello again. How have things been since we last met?",
+                    "So what made you book in to see us?"):
+        _, (r,) = play(engine, "chest-pain-anxiety", [opening])
+        assert r.plan.facts[:1] == ["chest_tightness"], (opening, r.reply)
+
+
+def test_a_fact_far_ahead_of_every_other_item_answers_on_one_shared_lay_word(engine):
+    _, (r,) = play(engine, "older-indirect-burden", ["How did you travel here this afternoon?"])
+    assert r.plan.facts == ["transport"], r.reply
+    _, (r,) = play(engine, "older-indirect-burden", ["Have your trousers got looser lately?"])
+    assert r.plan.facts == ["appetite_weight"], r.reply

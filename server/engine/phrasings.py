@@ -73,7 +73,13 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
 OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i (do|help)|how can i help|what can we do|"
                      r"what('s| has| have)( been)? (going on|happening|the (problem|trouble|matter))|what seems to be|"
                      r"tell me (what's been|what has been|what brought|what brings|how you've been|how you have been|a bit about why)|"
-                     r"how have you been (doing|getting on)|what would you like to talk about|why have you come)\b", re.I)
+                     r"how have you been (doing|getting on)|what would you like to talk about|why have you come|"
+                     r"where (do|would|shall|should) (you|we) (like to |want to )?(start|begin)|from the (beginning|start)|"
+                     r"(take|walk|talk) me through (everything|things|what happened)(?=\W*$)|what (made|makes|prompted) you (decide to )?(come|book)|"
+                     r"how (have|are) things( been)?( going)?( with you)?( since [\w ]+)?(?=\W*$)|"
+                     r"what (would|do) you (most )?(like|want|need) (to|us to) (talk about|cover|discuss|focus on|look at)( today)?(?=\W*$)|"
+                     r"what would be (most )?helpful (to talk about|to cover|today)|"
+                     r"(anything|something) (in particular |specific )?(that )?you('d| would)? (want|like) to (make sure we )?(cover|talk about|discuss))\b", re.I)
 
 # Asking for the presenting complaint: indexed under the fact the visit reason is most about.
 PRESENTING = ("What brings you in today?", "So what's been going on?", "What can I do for you?",

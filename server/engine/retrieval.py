@@ -33,6 +33,7 @@ _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|d
 SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
 WORDS_MATCH = 0.45       # the nearest fact this close matches when it has every content word (2+) of the question
+CLEAR_MARGIN = 0.15       # a fact this far ahead of every other item needs only one shared word
 WORD_SAME = 0.75         # two single words this close in MiniLM count as one ("woken"/"waking", "kids"/"children")
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
@@ -67,7 +68,17 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "skint": "money", "breathless": "breath", "puffed": "breath", "winded": "breath", "faint": "dizzy",
          "lightheaded": "dizzy", "blackout": "dizzy", "blacked": "dizzy", "vomit": "nausea", "vomiting": "nausea",
          "sickness": "nausea", "doc": "doctor", "gp": "doctor", "spouse": "partner", "girlfriend": "partner",
-         "boyfriend": "partner", "house": "home", "relatives": "family"}
+         "boyfriend": "partner", "house": "home", "relatives": "family",
+         "ticker": "heart", "palpitations": "heart", "pounding": "heart", "fluttering": "heart", "bp": "pressure",
+         "tipple": "alcohol", "sup": "alcohol", "bevvy": "alcohol", "bevvies": "alcohol", "drinker": "alcohol",
+         "bowel": "stomach", "bowels": "stomach", "poo": "stomach", "stool": "stomach", "stools": "stomach",
+         "constipated": "stomach", "constipation": "stomach", "diarrhoea": "stomach", "diarrhea": "stomach",
+         "baggier": "weight", "looser": "weight", "thinner": "weight", "slimmer": "weight", "kilos": "weight", "pounds": "weight",
+         "inhaler": "medication", "inhalers": "medication", "injections": "medication", "jabs": "medication",
+         "travel": "transport", "lift": "transport", "taxi": "transport", "drive": "transport", "driving": "transport",
+         "boss": "work", "firm": "work", "business": "work", "employer": "work", "colleagues": "work",
+         "crushing": "pain", "stabbing": "pain", "throbbing": "pain", "aching": "pain", "ache": "pain", "sore": "pain",
+         "concentrate": "concentration", "concentrating": "concentration", "focus": "concentration"}
 _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
@@ -199,6 +210,11 @@ class PackIndex:
         near = self._near_words([w for w, _ in words])
         return all(stems & own or near[w] & raw for w, stems in words)
 
+    def _shares_any(self, key: tuple[str, str], words: list[tuple[str, frozenset[str]]]) -> bool:
+        own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
+        near = self._near_words([w for w, _ in words])
+        return any(stems & own or near[w] & raw for w, stems in words)
+
     def _short(self, question: str) -> bool:
         """Short enough to lean on what came before: "How much would that be, on a typical night?"."""
         n = len(question.split())
@@ -303,6 +319,14 @@ class PackIndex:
             if key[0] == "fact" and sim >= WORDS_MATCH and self._all_shared(key, words):
                 ranked = [(key, sim)]
                 best_fact = max(best_fact, sim)
+        if not ranked and words and parts and asks_something(parts[-1]):
+            # too few of its words shared, but one fact stands clear of every other item and
+            # shares at least one ("How did you travel in this morning?", "Opening your bowels
+            # all right?")
+            (k1, s1), (_, s2) = (sorted(raw.items(), key=lambda kv: -kv[1]) + [(("", ""), 0.0)] * 2)[:2]
+            if k1[0] == "fact" and s1 >= MATCH_THRESHOLD["fact"] and s1 - s2 >= CLEAR_MARGIN and self._shares_any(k1, words):
+                ranked = [(k1, s1)]
+                best_fact = max(best_fact, s1)
         if not ranked and about_id is not None and parts and asks_something(parts[-1]):
             # nothing matched alone, and the last fact said is among its nearest and shares its
             # words: the question goes on with it ("What was the last reading you got?" after the

@@ -19,7 +19,10 @@ _SELF = re.compile(
     r"cut(ting)? (yourself|your ?self)|overdos\w*|(not|n't) (want(ing)?|wish(ing)?) to (be here|be around|live|go on|wake up|"
     r"carry on|exist)|(better|easier) off (dead|gone|without you|not (being )?(here|around|alive))|"
     r"(wish|wished|wishing) (you (were|was) (dead|gone|not here)|you could (disappear|not wake up|go to sleep and not wake))|"
-    r"(life|living)( is|'s| isn't| is not| wasn't| was not)? (not )?(worth (living|it)|pointless|not worth)|"
+    r"(life|living)( is|'s| isn't| is not| wasn't| was not| was)? (not )?(worth (living|it|carrying on|going on|continuing)|pointless|not worth)|"
+    r"(rather|prefer to) (not (be here|be around|be alive|live|wake up|(go|carry) on(?= *(like this|any ?more|living|[.?!,]|$)))|be dead)|"
+    r"dark (thoughts|places?)|(wasn't|isn't|aren't|weren't|not) worth (living|(carrying|going) on(?= *(with (it|life|living|it all)|like this|any ?more|[.?!,]|$)))|"
+    r"(wouldn't|would not|won't|will not|didn't|did not|not) (wake|waking) up|(wish|wishing|want|wanting) (it|everything|life) (all )?(to )?(end|over|stop)|"
     r"thoughts? (of|about) (death|dying|ending|not being here|harming|hurting)|(not|n't) (being|be) (here|around) any ?more|"
     r"(give|giving) up on (life|everything)|no (point|reason) (in )?(living|going on|carrying on)|"
     r"(do|did|have) you (ever )?(think|thought) (about|of) (dying|death)|safe (from|with) yourself|keep yourself safe|"
@@ -32,14 +35,18 @@ _OTHERS = re.compile(
     r"(violent|violence) (towards?|to) (others|anyone|someone|people)|"
     r"tak(e|ing) (it|things|that) out on (someone|somebody|anyone|anybody|people|them|him|her|your|other)|"
     r"lash(ing|ed)? out|(lose|losing|lost) (your|control of your) temper with (someone|somebody|anyone|anybody|people)|"
-    r"(get|got|getting) (physical|violent) with)")
+    r"(get|got|getting) (physical|violent) with|(get|getting|got|paying|pay) (back at|them back|someone back|your own back)|revenge|"
+    r"(want|wanting|wanted|urge|urges) to (hurt|harm|hit|punish|get back at))")
 _SAFEGUARD = re.compile(
     r"\b((is|has) (anyone|anybody|someone|somebody) (at home |in your life |there |close to you )?(ever )?(been )?(hurt\w*|harm\w*|hit\w*|threaten\w*|abus\w*|"
     r"frighten\w*|scar\w*|bully\w*)( you)?|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
     r"(safe|safety) at home|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
     r"(anyone|someone) (at home )?(making|make) you (feel )?(unsafe|scared|afraid)|domestic (violence|abuse)|"
-    r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|anyone (taking|take) (your )?money|"
-    r"(anyone|anybody|someone|somebody)( at home| in your life| close to you| around you)? (who|that) (ever )?"
+    r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|"
+    r"(taking|take|took|using|spend\w*|control\w*) (your )?(money|pension|savings|benefits|bank card)|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(unkind|cruel|rough|nasty) (to|with) you|feel (unsafe|in danger)|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}\b(been )?(pressur\w*|forc\w*|threaten\w*|bull(y|ying|ied)|hurt\w*|hit\w*) (you|into)|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}?\b(who|that) (ever )?"
     r"(hurts?|harms?|hits?|threatens?|frightens?|scares?|bull(y|ies)|abuses?|controls?|treats? you badly|makes? you (feel )?(afraid|frightened|scared|unsafe))|"
     r"(does|do|did|has|have) (anyone|anybody|someone|somebody)( at home| in your life| close to you)? (ever )?"
     r"(hurt|harm|hit|threaten|frighten|scare|bully|abuse|control|treat(ed)? you badly|ma(k|d)e you (feel )?(afraid|frightened|scared|unsafe)))")
