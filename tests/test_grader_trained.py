@@ -547,3 +547,17 @@ def test_pair_layers_round_trip_through_int8_deltas():
         for k in t:
             step = np.abs(t[k] - ref[k]).max(axis=0) / 127 if k.endswith(".W") else np.abs(t[k]) * 1e-3
             assert np.all(np.abs(t[k] - b[k]) <= step * 0.6 + 1e-6), k  # half a step, plus the float16 scale
+
+
+def test_cutpoints_spread_a_model_that_leans_to_the_middle_level():
+    from server.grading.pair_model import decide_level
+    from server.grading.pair_train import ECCS_CUTS
+
+    leaning = np.array([0.02, 0.05, 0.45, 0.40, 0.06, 0.02, 0.0])  # expected level 2.5: mostly 2 or 3
+    assert decide_level(leaning, "argmax") == 2 and decide_level(leaning, "expected") == 2
+    assert decide_level(leaning, "cutpoints", ECCS_CUTS) == 3
+    sure_two = np.array([0.0, 0.05, 0.9, 0.05, 0.0, 0.0, 0.0])
+    assert decide_level(sure_two, "cutpoints", ECCS_CUTS) == 2
+    # every level stays reachable, and the cuts never go past the top level
+    ends = [np.eye(7)[k] for k in range(7)]
+    assert [int(decide_level(e, "cutpoints", ECCS_CUTS)) for e in ends] == list(range(7))

@@ -88,10 +88,15 @@ def ordinal_to_levels(p_gt: np.ndarray) -> np.ndarray:
     return np.clip(upper - lower, 0.0, 1.0)
 
 
-def decide_level(levels: np.ndarray, rule: str) -> np.ndarray:
+def decide_level(levels: np.ndarray, rule: str, cuts: Sequence[float] | None = None) -> np.ndarray:
     """ECCS level(s) from level distribution(s): "expected" (nearest the expected level),
-    "median" (the ordinal median) or "argmax" (the most probable level)."""
+    "median" (the ordinal median), "argmax" (the most probable level) or "cutpoints" (the
+    expected level cut at `cuts`, one per boundary between levels: a model that leans to the
+    middle level is spread back out)."""
     levels = np.asarray(levels, dtype=np.float64)
+    if rule == "cutpoints" and cuts is not None:
+        expected = levels @ np.arange(levels.shape[-1]) / levels.sum(-1)
+        return np.minimum(np.searchsorted(np.sort(np.asarray(cuts, dtype=np.float64)), expected), levels.shape[-1] - 1)
     if rule == "expected":
         return np.clip(np.rint(levels @ np.arange(levels.shape[-1]) / levels.sum(-1)), 0, levels.shape[-1] - 1).astype(int)
     if rule == "median":

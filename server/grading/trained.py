@@ -344,7 +344,7 @@ class TrainedGrader:
                                     + ([2] if "premature_reassurance" in fl and "explore" not in nurse else []))
             cap = cap_of(flags)
             allowed = levels[:cap + 1] / max(levels[:cap + 1].sum(), 1e-9)
-            eccs = int(decide_level(allowed, pm.get("eccs_rule", "argmax")))
+            eccs = int(decide_level(allowed, pm.get("eccs_rule", "argmax"), pm.get("eccs_cuts")))
             eccs, flags = convention_levels(eccs, flags, s, ruled, cap_of, takes_up_complaint(text, ctx, s))
             # the level's share of the probability on the levels the final flags allow
             conf_eccs = round(min(1.0, float(levels[eccs] / max(levels[:max(cap_of(flags), eccs) + 1].sum(), 1e-9))), 3)
