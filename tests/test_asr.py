@@ -260,7 +260,7 @@ def test_converted_encoder_matches_ctranslate2_on_real_weights(settings, referen
     import torch
     import whisper
 
-    from server.models import whisper_ct2_dir
+    from server.speech.model_files import whisper_ct2_dir
 
     mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(chest_pain))).unsqueeze(0)
     ct2_model = ctranslate2.models.Whisper(str(whisper_ct2_dir(settings.models_dir)), device="cpu",

@@ -165,7 +165,7 @@ def run_worker(backend: str, manifest: Path, threads: int, checkpoint: str | Non
     rss_before = _status_kb("VmRSS")
     start = time.perf_counter()
     if backend.startswith("faster-whisper"):
-        from server.models import whisper_ct2_dir
+        from server.speech.model_files import whisper_ct2_dir
         from server.speech.asr import FasterWhisperTranscriber
 
         engine = FasterWhisperTranscriber(whisper_ct2_dir(Settings().models_dir), compute_type="int8",

@@ -291,7 +291,7 @@ _CACHE_LOCK = threading.Lock()
 
 def openai_whisper_checkpoint(models_dir: Path) -> Path:
     """`<models_dir>/whisper-base-openai.pt`, converted from the CT2 model when missing or stale."""
-    from ..models import whisper_ct2_dir
+    from .model_files import whisper_ct2_dir
     from .ct2_convert import convert_ct2_to_openai_whisper
 
     out = Path(models_dir) / OPENAI_WHISPER_CHECKPOINT
@@ -312,7 +312,7 @@ def build_transcriber(settings) -> Transcriber:
     with _CACHE_LOCK:
         if key not in _CACHE:
             if backend == "faster-whisper":
-                from ..models import whisper_ct2_dir
+                from .model_files import whisper_ct2_dir
 
                 _CACHE[key] = FasterWhisperTranscriber(whisper_ct2_dir(settings.models_dir),
                                                        short_context=getattr(settings, "asr_short_context", True))
