@@ -25,8 +25,11 @@ class Packs:
     def helper_engine(self, grader: Grader | None = None) -> Engine:
         """An Engine used only for its pure helpers (`start` wording, `grade_context`).
 
-        It has no embedder: retrieval is never run, so no model is loaded."""
-        return Engine(self.registry, embedder=None, grader=grader)  # type: ignore[arg-type]
+        It has no embedder: retrieval is never run, so no model is loaded; without a grader it
+        has the phrase rules, which load nothing either."""
+        from server.grading.rules import RuleGrader
+
+        return Engine(self.registry, embedder=None, grader=grader or RuleGrader())  # type: ignore[arg-type]
 
     def opening(self, persona_id: str) -> str | None:
         """The opening words the engine gives this persona (exports do not store them)."""

@@ -202,3 +202,32 @@ def test_state_update_is_bounded_scaled_and_decays(engine):
     assert update(sens, s, best, 0)[0].trust > update(calm, s, best, 0)[0].trust
     # unanswered cues add distress
     assert update(pack, s, neutral, 3)[0].distress > update(pack, s, neutral, 0)[0].distress
+
+
+def test_a_backend_that_writes_only_its_one_method_gets_the_protocol_defaults(engine):
+    """A remote grader or realiser needs only `grade` / `realise`: the engine calls the rest
+    (prefetch, reply_vector, realise_checked, warm) through the protocols' defaults."""
+    from server.engine.patient import Engine
+    from server.grading.base import Grader
+    from server.realise.base import Realiser
+    from server.realise.model import ModelRealiser
+
+    class Fixed(Grader):
+        version = "fixed-1"
+
+        def grade(self, text, ctx):
+            return Grade(grader_version=self.version)
+
+    class Echo(Realiser):
+        name = "echo"
+
+        def realise(self, pack, plan, state):
+            return "Right. I see."
+
+    plain = Engine(engine.registry, engine.embedder, Fixed(), Echo())
+    plain.warm()
+    _, (result,), _ = plain.play("chest-pain-anxiety", ["When did it start?"])
+    assert result.reply == "Right. I see." and result.realiser == "echo" and result.grade.grader_version == "fixed-1"
+    pack = engine.pack("chest-pain-anxiety")
+    assert list(Echo().stream(pack, result.plan, None)) == ["Right.", "I see."]
+    assert not Echo().streams and ModelRealiser.streams and Fixed().reply_vector("hi") is None

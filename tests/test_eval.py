@@ -31,7 +31,7 @@ from eval.simulate.runner import SimulationRequest, simulate
 from server.cli import main as bedside
 from server.config import REPO_ROOT
 from server.engine.summary import summarise
-from server.grading.base import Grade, GradeContext
+from server.grading.base import Grade, GradeContext, Grader
 from server.grading.rules import RuleGrader
 from server.store.export import export_lines, write_jsonl
 from server.store.sql import open_store
@@ -232,7 +232,7 @@ def test_xapi_statements_validate(metrics, cohort):
 
 
 # -- re-grading --------------------------------------------------------------------------
-class HarsherGrader:
+class HarsherGrader(Grader):
     """A different grader: one ECCS level lower than `base`, and 'jargon' on every question."""
 
     version = "harsher-test-1"

@@ -15,7 +15,7 @@ from ..engine.summary import summarise
 from ..engine.types import SessionState
 from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
-from ..realise.model import Realisation
+from ..realise.base import Realisation
 from ..speech.tts import split_for_speech
 from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
@@ -55,7 +55,7 @@ def turn_events(record: TurnRecord, *, replayed: bool = False, timings: dict[str
 
 def streams_replies(realiser) -> bool:
     """A model realiser (checked, streaming) is worth streaming; the template is instant."""
-    return hasattr(realiser, "realise_checked") and hasattr(realiser, "stream")
+    return realiser.streams
 
 
 def realisation_extra(realiser: str, reason: str | None, rejected: str | None, **more) -> dict:
@@ -295,7 +295,7 @@ class Conversation:
         pending = engine.begin_turn(self.state, text, interrupted=interrupted)
         planned = engine.planned_words(pending)
         streamed = StreamedReply(engine.realiser, pending, planned)
-        provisional = Realisation(planned, f"{getattr(engine.realiser, 'name', 'model')}(streaming)")
+        provisional = Realisation(planned, f"{engine.realiser.name}(streaming)")
         result, new_state = engine.complete_turn(pending, provisional)
         return streamed, result, new_state
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from ..engine.patient import PendingTurn
 from ..realise.base import split_sentences
-from ..realise.model import Realisation
+from ..realise.base import Realisation
 
 log = logging.getLogger(__name__)
 

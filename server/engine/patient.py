@@ -15,7 +15,7 @@ from ..grading.rules import rule_signals
 from ..persona.loader import PackRegistry
 from ..persona.schema import PersonaPack
 from ..realise.base import Realiser
-from ..realise.model import Realisation
+from ..realise.base import Realisation
 from ..realise.template import TemplateRealiser
 from . import state as emotional
 from .acts import classify
@@ -58,9 +58,7 @@ class Engine:
         """Embed every pack's questions (and load a model realiser) now, so the first learner turn is not slow."""
         for pack in self.registry.packs.values():
             self.index(pack)
-        warm = getattr(self.realiser, "warm", None)
-        if warm is not None:
-            warm()
+        self.realiser.warm()
 
     def start(self, persona_id: str) -> tuple[SessionState, str]:
         """A fresh session and the patient's opening words (with any opening cue)."""
@@ -76,8 +74,7 @@ class Engine:
                 s.pending_opportunity = opp.id
                 break
         text = " ".join(words)
-        if hasattr(self.grader, "prefetch"):
-            self.grader.prefetch(text)
+        self.grader.prefetch(text)
         s.last_patient_text = text
         s.history.append(("patient", text))
         return s, text
@@ -110,7 +107,7 @@ class Engine:
     def _shared_vector(self, text: str, patient_turn: str):
         """The learner turn's embedding from the grader, when grader and retrieval use the same
         model: the grader encodes the turn once (and keeps it for its own call), retrieval reuses it."""
-        if getattr(self.grader, "embedder_name", None) == getattr(self.embedder, "name", None) and hasattr(self.grader, "reply_vector"):
+        if self.grader.embedder_name is not None and self.grader.embedder_name == getattr(self.embedder, "name", None):
             return self.grader.reply_vector(text, patient_turn)
         return None
 
@@ -127,11 +124,8 @@ class Engine:
         """Run one learner turn. Returns the result and the new state; `s` is not modified."""
         pending = self.begin_turn(s, text, interrupted=interrupted)
         t4 = time.perf_counter()
-        checked = getattr(self.realiser, "realise_checked", None)
-        if checked is not None:  # a model realiser: generated, checked, else the template with a reason
-            out = checked(pending.pack, pending.plan, pending.state)
-        else:
-            out = Realisation(self.realiser.realise(pending.pack, pending.plan, pending.state), getattr(self.realiser, "name", "template"))
+        # a model realiser's words are generated and checked, else the template's with a reason
+        out = self.realiser.realise_checked(pending.pack, pending.plan, pending.state)
         out.timings_ms = {"realise": round((time.perf_counter() - t4) * 1000, 3),
                           **{f"realise_{k}": v for k, v in out.timings_ms.items()}}
         return self.complete_turn(pending, out)
@@ -189,8 +183,7 @@ class Engine:
         """Record the words the patient says (`out`) and return the turn's result and new state."""
         s, new = pending.before, pending.state.model_copy(deep=True)
         reply = out.text
-        if hasattr(self.grader, "prefetch"):
-            self.grader.prefetch(reply)  # the next turn is graded against these words
+        self.grader.prefetch(reply)  # the next turn is graded against these words
         new.last_patient_text = reply
         new.history.append(("patient", reply))
         new.history = new.history[-2 * HISTORY_TURNS:]

@@ -72,6 +72,20 @@ class Grade(BaseModel):
 
 @runtime_checkable
 class Grader(Protocol):
+    """Grades one learner turn. `grade` is all a grader must write; the rest has defaults for
+    one with nothing to prepare. A grader that encodes text overrides them: `prefetch` starts on
+    the patient's words as soon as they are said (the next turn is graded against them), and
+    when `embedder_name` is the engine's retrieval embedder, `reply_vector` hands retrieval the
+    learner turn's vector so it is encoded once."""
+
     version: str
+    embedder_name: str | None = None
 
     def grade(self, text: str, ctx: GradeContext) -> Grade: ...
+
+    def prefetch(self, patient_turn: str) -> None:
+        return None
+
+    def reply_vector(self, text: str, context: str = ""):
+        """The turn's embedding in `embedder_name`'s space (a numpy vector)."""
+        return None

@@ -71,7 +71,7 @@ def _json_from(content: str) -> dict:
     return json.loads(m.group(0))
 
 
-class JudgeGrader:
+class JudgeGrader(Grader):
     """Grades by asking a chat model; falls back to `fallback` on any failure."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None, fallback: Grader, *, timeout: float = 20.0,

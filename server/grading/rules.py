@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..engine.acts import question_type
 from ..engine.emotions import compatible, mentions_generic_feeling, named_emotions
 from . import phrases as P
-from .base import Epitome, Grade, GradeContext
+from .base import Epitome, Grade, GradeContext, Grader
 from .feedback import feedback_for
 
 RULES_VERSION = "rules-1.0"
@@ -52,7 +52,7 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
     return sig
 
 
-class RuleGrader:
+class RuleGrader(Grader):
     version = RULES_VERSION
 
     def grade(self, text: str, ctx: GradeContext) -> Grade:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .artefact import Artefact
-from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContext
+from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContext, Grader
 from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
@@ -103,7 +103,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-class TrainedGrader:
+class TrainedGrader(Grader):
     embedder_name = "all-MiniLM-L6-v2"
 
     def __init__(self, model_dir: Path | None = None, encoder: TextEncoder | None = None):

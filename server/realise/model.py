@@ -21,11 +21,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 from ..engine.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
-from .base import split_sentences
+from .base import Realisation, Realiser, split_sentences
 from .grounding import Grounding, clean_generation, tokens
 from .prompt import build_messages
 from .template import TemplateRealiser
@@ -35,21 +34,6 @@ log = logging.getLogger(__name__)
 
 class RealiserUnavailable(Exception):
     """The backend could not produce text (time-out, connection error, busy, bad response)."""
-
-
-@dataclass
-class Realisation:
-    text: str
-    realiser: str                        # "transformers", or "template(fallback:transformers)"
-    fallback_reason: str | None = None
-    rejected: str | None = None          # the generated text that was not spoken
-    raw: str = ""                        # what the model generated, before any check
-    tokens: int = 0
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def fell_back(self) -> bool:
-        return self.fallback_reason is not None
 
 
 class SentenceSplitter:
@@ -82,10 +66,11 @@ def token_budget(planned: str, cap: int) -> int:
     return max(8, min(cap, int(len(tokens(planned)) * 1.6) + 16))
 
 
-class ModelRealiser:
+class ModelRealiser(Realiser):
     """Base of the model-backed realisers; subclasses implement `_generate`."""
 
     name = "model"
+    streams = True
 
     def __init__(self, *, max_new_tokens: int = 120, timeout_s: float = 30.0, fallback: TemplateRealiser | None = None):
         self.max_new_tokens = max_new_tokens

@@ -7,12 +7,11 @@ it uses only short content-free phrases (greetings, thanks, "I'll try"), never f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from ..engine.emotions import ADJECTIVE
 from ..engine.types import ContentPlan, SessionState, answer_style
 from ..persona.schema import PersonaPack
-from .base import split_sentences
+from .base import Realiser, split_sentences
 
 # (guarded, neutral, open): interchangeable wordings of each content-free move; the reply takes
 # one the patient has not said lately (`choose`), so the patient does not sound like a loop.
@@ -109,7 +108,7 @@ def correction_line(pack: PersonaPack, named: str, actual: str) -> str:
     return f"I'm not {wrong}. I'm {right}."
 
 
-class TemplateRealiser:
+class TemplateRealiser(Realiser):
     name = "template"
 
     def labelled_parts(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> list[tuple[int, str, str]]:
@@ -185,6 +184,3 @@ class TemplateRealiser:
 
     def realise(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> str:
         return " ".join(t for _, _, t in self.kept_parts(pack, plan, state))
-
-    def stream(self, pack: PersonaPack, plan: ContentPlan, state: SessionState) -> Iterator[str]:
-        yield from split_sentences(self.realise(pack, plan, state))
