@@ -225,9 +225,9 @@ def summarise(res: dict) -> dict:
         "in character": pct(sum(not r["ooc"] for r in rows), n),
         "fallback": pct(sum(r["fallback"] for r in rows), n) if model else "-",
         "words (mean)": f"{statistics.mean(r['words'] for r in rows):.1f}",
-        "first sentence p50 ms": f"{statistics.median(r['first_sentence_ms'] for r in rows):.0f}",
+        "first sentence p50 ms": f"{percentile([r['first_sentence_ms'] for r in rows], 50):.0f}",
         "first sentence p95 ms": f"{percentile([r['first_sentence_ms'] for r in rows], 95):.0f}",
-        "full reply p50 ms": f"{statistics.median(r['realise_ms'] for r in rows):.0f}",
+        "full reply p50 ms": f"{percentile([r['realise_ms'] for r in rows], 50):.0f}",
         "tokens/s": "-",
     }
     toks = sum(r["tokens"] for r in rows)

@@ -70,8 +70,8 @@ def bench(synth, repeats: int) -> None:
             got += 1
         total.append(time.perf_counter() - t0)
     print(
-        f"  3-sentence reply ({got} chunks): time to first audio median {1000 * statistics.median(first):.1f} ms, "
-        f"all audio median {1000 * statistics.median(total):.1f} ms"
+        f"  3-sentence reply ({got} chunks): time to first audio p50 {1000 * percentile(first, 50):.1f} ms, "
+        f"all audio p50 {1000 * percentile(total, 50):.1f} ms"
     )
 
 
