@@ -438,3 +438,15 @@ def test_a_fact_far_ahead_of_every_other_item_answers_on_one_shared_lay_word(eng
     assert r.plan.facts == ["transport"], r.reply
     _, (r,) = play(engine, "older-indirect-burden", ["Have your trousers got looser lately?"])
     assert r.plan.facts == ["appetite_weight"], r.reply
+
+
+def test_the_first_fact_is_kept_over_budget_only_when_no_concern_takes_its_place():
+    from server.engine.planner import facts_within_budget
+
+    long_first = [("onset", 4), ("smoking", 1)]
+    # no concern: the question gets its answer however long, and nothing more fits
+    assert facts_within_budget(long_first, used=0, budget=3, first_always=True) == ["onset"]
+    # a concern already fills the turn: an over-budget fact is dropped, a short one still fits
+    assert facts_within_budget(long_first, used=2, budget=3, first_always=False) == ["smoking"]
+    # within budget both are kept either way
+    assert facts_within_budget([("a", 1), ("b", 1)], used=0, budget=3, first_always=False) == ["a", "b"]
