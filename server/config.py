@@ -9,7 +9,21 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_serializer, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+# A source checkout keeps its data, packs and web client at its top; an installed package
+# (`pip install .`) carries the packs and web client inside itself (server/persona_packs and
+# server/web_client, links to the top-level folders in a checkout) and keeps data in ./data.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "persona_packs").is_dir()
+
+
+def shipped(name: str) -> Path:
+    """A folder shipped with Bedside (`persona_packs`, `web_client`): the checkout's own, else the package's copy."""
+    return REPO_ROOT / name if IN_CHECKOUT else PACKAGE_DIR / name
+
+
+def default_data_dir() -> Path:
+    return REPO_ROOT / "data" if IN_CHECKOUT else Path.cwd() / "data"
 
 
 class Settings(BaseSettings):
@@ -24,10 +38,12 @@ class Settings(BaseSettings):
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins besides the server's own that may open /ws/session (comma-separated, "
         "e.g. https://bedside.example.org); '*' allows any. A request without an Origin header is always allowed.")
-    data_dir: Path = Field(REPO_ROOT / "data", description="Database, educator token, model cache, optional raw audio.")
+    data_dir: Path = Field(default_factory=default_data_dir, description="Database, educator token, model cache, optional "
+                           "raw audio. Default: data/ in the checkout, else ./data in the working directory.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/bedside.db")
-    persona_dir: Path = REPO_ROOT / "persona_packs"
-    models_dir: Path = Field(REPO_ROOT / "data" / "models", description="Prepared model files, shared by every data dir.")
+    persona_dir: Path = Field(default_factory=lambda: shipped("persona_packs"), description="Persona packs; default the shipped ones.")
+    models_dir: Path = Field(default_factory=lambda: default_data_dir() / "models",
+                             description="Prepared model files, shared by every data dir.")
     default_persona: str = "chest-pain-anxiety"
     educator_token: SecretStr | None = Field(None, description="Bearer token for educators; generated at first start if unset.")
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
 from .. import __version__
-from ..config import REPO_ROOT, Settings
+from ..config import Settings, shipped
 from ..engine.patient import Engine
 from ..store.base import SessionStore
 from ..store.records import SessionFilter
@@ -29,7 +29,7 @@ from .security_headers import SecurityHeaders
 from .services import Services
 from .ws import router as ws_router
 
-WEB_CLIENT = REPO_ROOT / "web_client"
+WEB_CLIENT = shipped("web_client")
 
 _AUTH_ERRORS = {401: {"model": ErrorBody, "description": "No bearer token"},
                 403: {"model": ErrorBody, "description": "Token not allowed here"}}
