@@ -108,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    """`bedside eval ...` and `bedside simulate`: added to bedside's commands through the entry
+    point in pyproject.toml (group bedside.commands), so the server never imports eval/."""
+    ev = sub.add_parser("eval", help="evaluate stored sessions: reports, CSV, xAPI, re-grading, agreement")
+    ev.set_defaults(plugin_run=run)
+    add_eval_commands(ev.add_subparsers(dest="eval_command", required=True))
+    add_simulate_command(sub)
+    sub.choices["simulate"].set_defaults(plugin_run=run)
+
+
 def run(args: argparse.Namespace) -> int:
     from . import commands
 

@@ -85,13 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--source", help="CTranslate2 Whisper directory (default: the prepared base model)")
     mc.add_argument("--out", help="checkpoint path (default: <data_dir>/models/whisper-base-openai.pt)")
 
-    from eval.cli import add_eval_commands, add_simulate_command
-    ev = sub.add_parser("eval", help="evaluate stored sessions: reports, CSV, xAPI, re-grading, agreement")
-    add_eval_commands(ev.add_subparsers(dest="eval_command", required=True))
-    add_simulate_command(sub)
+    add_plugin_commands(sub)
     from .grading.cli import add_parser as add_grade_parser
     add_grade_parser(sub)
     return parser
+
+
+PLUGIN_GROUP = "bedside.commands"
+
+
+def add_plugin_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands other packages add to `bedside` through the entry-point group `bedside.commands`:
+    each entry is a function that adds its parsers to `sub`, with `plugin_run` set to the
+    function that runs them. The evaluation tools (`bedside eval`, `bedside simulate`) come this
+    way from eval/, which the server itself never imports."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        entry.load()(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "session":
         from .store.cli import run_session_command
         return run_session_command(args, settings_from(args))
-    if args.command in ("eval", "simulate"):
-        from eval.cli import run as run_eval
-        return run_eval(args)
+    if getattr(args, "plugin_run", None) is not None:
+        return args.plugin_run(args)
     return 2
 
 

@@ -9,6 +9,8 @@ close it.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SERVER = Path(__file__).resolve().parents[1] / "server"
@@ -97,3 +99,20 @@ def test_server_has_no_import_cycles():
     problems = [" -> ".join(group) + "; closing imports: " + ", ".join(f"{a} imports {b}" for a in group for b in sorted(graph[a] & set(group)))
                 for group in cycles(graph)]
     assert not problems, "import cycles in server/:\n" + "\n".join(problems)
+
+
+def test_the_server_imports_neither_the_evaluation_tools_nor_training_libraries():
+    """eval/ adds its commands through an entry point (server/cli.py, add_plugin_commands), so no
+    server module names it; and a server process (the app, the engine, the trained grader) loads
+    no training library (scikit-learn, SciPy)."""
+    files = {module_name(p): p for p in SERVER.rglob("*.py")}
+    naming_eval = sorted(f"{name} imports {t}" for name, path in files.items()
+                         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                         if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0)
+                         for t in imported(name, path, node)[:1] if t == "eval" or t.startswith("eval."))
+    assert not naming_eval, naming_eval
+    probe = ("import sys, server.api.app, server.engine.factory, server.grading.trained; "
+             "print(sorted(m for m in ('sklearn', 'scipy', 'eval') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=SERVER.parent, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]", loaded.stdout

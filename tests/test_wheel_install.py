@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,27 @@ def run(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Compl
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+def source_copy(dest: Path) -> Path:
+    """The checkout's files (tracked, and new ones not ignored), links kept as links: the build
+    writes build/ and *.egg-info into its source, and an egg-info left in the checkout would
+    shadow the installed package's metadata (its entry points) for anything run from there."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src, out = REPO / rel, dest / rel
+        if not src.exists() and not src.is_symlink():
+            continue  # deleted in the working tree
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            out.symlink_to(os.readlink(src))
+        else:
+            shutil.copy2(src, out)
+    return dest
+
+
 def test_a_wheel_installed_outside_the_checkout_finds_its_packs_and_web_client_and_keeps_data_in_cwd(tmp_path):
-    built = run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q",
+    source = source_copy(tmp_path / "source")
+    built = run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q",
                  "-w", str(tmp_path / "dist")], cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     wheel, = (tmp_path / "dist").glob("bedside-*.whl")
@@ -56,3 +76,6 @@ def test_a_wheel_installed_outside_the_checkout_finds_its_packs_and_web_client_a
     assert got["packs"] == shipped
     validated = run([sys.executable, "-m", "server.cli", "persona", "validate"], cwd=work, env=env)
     assert validated.returncode == 0, validated.stdout + validated.stderr
+    # the evaluation commands arrive through the wheel's entry point, not an import in the server
+    evaluated = run([sys.executable, "-m", "server.cli", "eval", "--help"], cwd=work, env=env)
+    assert evaluated.returncode == 0 and "regrade" in evaluated.stdout, evaluated.stderr
