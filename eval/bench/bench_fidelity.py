@@ -11,8 +11,9 @@ Printed side by side for each realiser:
                        symptom, body part, test, person, event) that appears nowhere in the pack
   gated leaks          a gated fact or hidden concern not yet disclosed, whose distinctive
                        words (2+ words, or a number, found in no ungated pack line) appear
-  in character         no AI or instruction talk, no doctor's voice, no stage directions or
-                       role labels, no third-person narration (the patient's name, "he feels")
+  voice patterns       no AI or instruction talk, no doctor's voice, no stage directions or
+                       role labels, no third-person narration (the patient's name, "he feels"):
+                       the grounding check's own patterns, so not an independent judge
   fallback             the model reply was rejected and the template reply used
   words, first sentence, full reply time, tokens/s
 For model realisers the same judges are also applied to the raw model output, before the
@@ -222,7 +223,7 @@ def summarise(res: dict) -> dict:
         "probes": n,
         "contradicts/invents": pct(sum(bool(r["contradictions"]) for r in rows), n),
         "gated leaks": pct(sum(bool(r["leaks"]) for r in rows), n),
-        "in character": pct(sum(not r["ooc"] for r in rows), n),
+        "passes the check's own voice patterns (not independent)": pct(sum(not r["ooc"] for r in rows), n),
         "fallback": pct(sum(r["fallback"] for r in rows), n) if model else "-",
         "words (mean)": f"{statistics.mean(r['words'] for r in rows):.1f}",
         "first sentence p50 ms": f"{percentile([r['first_sentence_ms'] for r in rows], 50):.0f}",
@@ -238,7 +239,7 @@ def summarise(res: dict) -> dict:
         raws = [r for r in rows if r["raw"] is not None]
         s["raw: contradicts/invents"] = pct(sum(bool(r["raw_contradictions"]) for r in raws), len(raws))
         s["raw: gated leaks"] = pct(sum(bool(r["raw_leaks"]) for r in raws), len(raws))
-        s["raw: in character"] = pct(sum(not r["raw_ooc"] for r in raws), len(raws))
+        s["raw: passes the check's own voice patterns"] = pct(sum(not r["raw_ooc"] for r in raws), len(raws))
     return s
 
 
