@@ -445,8 +445,8 @@ def test_the_first_fact_is_kept_over_budget_only_when_no_concern_takes_its_place
 
     long_first = [("onset", 4), ("smoking", 1)]
     # no concern: the question gets its answer however long, and nothing more fits
-    assert facts_within_budget(long_first, used=0, budget=3, first_always=True) == ["onset"]
+    assert facts_within_budget(long_first, used=0, budget=3, first_always=True) == (["onset"], 4)
     # a concern already fills the turn: an over-budget fact is dropped, a short one still fits
-    assert facts_within_budget(long_first, used=2, budget=3, first_always=False) == ["smoking"]
-    # within budget both are kept either way
-    assert facts_within_budget([("a", 1), ("b", 1)], used=0, budget=3, first_always=False) == ["a", "b"]
+    assert facts_within_budget(long_first, used=2, budget=3, first_always=False) == (["smoking"], 3)
+    # within budget both are kept either way, and what they use is counted for the rest of the turn
+    assert facts_within_budget([("a", 1), ("b", 1)], used=0, budget=3, first_always=False) == (["a", "b"], 2)

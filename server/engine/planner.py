@@ -56,8 +56,9 @@ def _fires(trig: Trigger, s: SessionState) -> bool:
     return False
 
 
-def facts_within_budget(costed: list[tuple[str, int]], used: int, budget: int, *, first_always: bool) -> list[str]:
-    """The facts (id, sentences) that fit the sentence budget after `used`, in order. With
+def facts_within_budget(costed: list[tuple[str, int]], used: int, budget: int, *, first_always: bool) -> tuple[list[str], int]:
+    """The facts (id, sentences) that fit the sentence budget after `used`, in order, and the
+    sentences used with them (what comes later in the turn fits in the rest). With
     `first_always`, the first fact is kept even when its answer alone is over budget: a question
     is answered, at length if need be; a disclosed concern takes that place instead."""
     kept: list[str] = []
@@ -65,7 +66,7 @@ def facts_within_budget(costed: list[tuple[str, int]], used: int, budget: int, *
         if (first_always and not kept) or used + cost <= budget:
             kept.append(fid)
             used += cost
-    return kept
+    return kept, used
 
 
 def _n(text: str) -> int:
@@ -116,7 +117,7 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         plan.concern = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
     used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
         + (_n(getattr(pack.risk, plan.risk)) if plan.risk else 0)
-    plan.facts = facts_within_budget([(fid, _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))) for fid in plan.facts],
+    plan.facts, used = facts_within_budget([(fid, _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))) for fid in plan.facts],
                                      used, budget, first_always=not plan.concern)
 
     # an empathic turn can ask too ("What do you make of it?" after a cue): it still wants an answer
