@@ -13,7 +13,7 @@ help:
 	@echo "make setup   install system packages, .venv, Python deps and models (idempotent)"
 	@echo "make run     setup, then serve on http://\$$HOST:\$$PORT (default $(HOST):$(PORT))"
 	@echo "make test    setup, then run the test suite (scripts/test.sh; ARGS='-k x' to pass pytest args)"
-	@echo "make bench   setup, then run every eval/bench/*.py"
+	@echo "make bench   setup, then run every eval/bench/*.py; fails when any missed a target"
 
 setup:
 	@bash scripts/setup.sh
@@ -27,7 +27,9 @@ test: setup
 bench: setup
 	@shopt -s nullglob; files=(eval/bench/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "[bench] no eval/bench/*.py yet; nothing to run"; exit 0; fi; \
-	for f in "$${files[@]}"; do \
+	missed=(); for f in "$${files[@]}"; do \
 		echo "[bench] $$f"; \
-		$(PY) "$$f" || { echo "[bench] FAILED: $$f" >&2; exit 1; }; \
-	done
+		$(PY) "$$f" || missed+=("$$f"); \
+	done; \
+	if [ $${#missed[@]} -gt 0 ]; then echo "[bench] a target was missed (or the run failed) in: $${missed[*]}" >&2; exit 1; fi; \
+	echo "[bench] every target met"

@@ -7,7 +7,7 @@ times the full cohort evaluation exactly as `bedside eval` runs it: loading from
 (read-only), per-session metrics, the cohort report (its charts, not 1,000 session
 pages) and the CSV export. Target: under 60 s on the project machine.
 
-    .venv/bin/python eval/bench/bench_eval.py [--sessions 1000] [--turns 20] [--enforce]
+    .venv/bin/python eval/bench/bench_eval.py [--sessions 1000] [--turns 20] [--report-only]
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--turns", type=int, default=20)
-    ap.add_argument("--enforce", action="store_true", help=f"exit 1 if the evaluation takes {TARGET_S:.0f} s or more")
+    ap.add_argument("--report-only", dest="enforce", action="store_false", help=f"do not fail on a missed target (by default, exit 1 if the evaluation takes {TARGET_S:.0f} s or more)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bedside-bench-eval-") as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")

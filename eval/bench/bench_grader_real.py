@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from eval.agreement.stats import cohen_kappa  # noqa: E402
 from eval.bench.percentile import percentile  # noqa: E402
+from eval.bench.targets import Targets  # noqa: E402
 from server.grading.base import TEXT_FLAGS, GradeContext  # noqa: E402
 from server.grading.data_sources import (MECHANISMS, REAL_DIR, RealLabel, load_epitome, load_real_labels, real_rows,  # noqa: E402
                                          shared_dir)
@@ -67,6 +68,9 @@ def section_real(graders: dict, shared: Path) -> None:
         print(f"{name:10s} ECCS QWK {qwk(y, p):.3f} exact {np.mean(y == p):.3f} within-1 {np.mean(np.abs(y - p) <= 1):.3f} | "
               f"clinical (aci+mts) QWK {qwk(y[clin], p[clin]):.3f} exact {np.mean(y[clin] == p[clin]):.3f} | {per}")
         print(f"{'':10s} predicted level counts {np.bincount(p, minlength=7).tolist()} (labels {np.bincount(y, minlength=7).tolist()})")
+        if name == "trained":
+            targets.check("frozen real split ECCS QWK >= 0.70", qwk(y, p) >= 0.70, f"{qwk(y, p):.3f}")
+            targets.check("frozen real split ECCS exact >= 0.60", np.mean(y == p) >= 0.60, f"{np.mean(y == p):.3f}")
         f1s = []
         for f in TEXT_FLAGS:
             gold = np.array([f in r.flags for r in opp])
@@ -88,7 +92,7 @@ def section_real(graders: dict, shared: Path) -> None:
 
 # ------------------------------------------------------------------ 2. EPITOME CV of the grade
 
-def section_epitome(shared: Path, model_dir: Path) -> None:
+def section_epitome(shared: Path, model_dir: Path, targets: Targets) -> None:
     from server.grading.artefact import Artefact
     from server.grading.train import EmbeddingCache, RedditBlock, fit_reddit, grouped_folds, macro_f1, reddit_arrays
     from server.grading.trained import TrainedGrader
@@ -118,11 +122,13 @@ def section_epitome(shared: Path, model_dir: Path) -> None:
     y = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
     print("macro-F1 of TrainedGrader.grade().epitome (ER / IP / EX): "
           + " / ".join(f"{macro_f1(y[m], pred[m]):.3f}" for m in MECHANISMS) + "   (targets 0.70 / 0.60 / 0.70)")
+    for m, want in zip(MECHANISMS, (0.70, 0.60, 0.70)):
+        targets.check(f"EPITOME-dev CV macro-F1 {m} >= {want:.2f}", macro_f1(y[m], pred[m]) >= want, f"{macro_f1(y[m], pred[m]):.3f}")
 
 
 # ------------------------------------------------------------------ 3. ASR robustness
 
-def section_asr(grader, shared: Path) -> None:
+def section_asr(grader, shared: Path, targets: Targets) -> None:
     from eval.bench.bench_grader import asr_pairs
     print("\n== 3. ASR robustness: virtscribe doctor turns, human vs ASR transcript (same patient turn, opportunity assumed) ==")
     pairs = asr_pairs(shared).get("virtscribe humantrans vs asr", [])
@@ -138,11 +144,12 @@ def section_asr(grader, shared: Path) -> None:
     n = len(pairs)
     print(f"{n} aligned doctor turns: ECCS or a flag changed in {changed} ({changed / n:.1%}; target <= 20%), "
           f"ECCS alone in {eccs_changed} ({eccs_changed / n:.1%})")
+    targets.check("ASR transcript changes ECCS or a flag in <= 20% of turns", changed <= 0.20 * n, f"{changed / n:.1%}")
 
 
 # ------------------------------------------------------------------ 4. speed
 
-def section_speed(grader, runs: int) -> None:
+def section_speed(grader, runs: int, targets: Targets) -> None:
     from server.grading.data_sources import load_seed
     print(f"\n== 4. Speed: in-session grading, seed test replies, nearest-rank percentiles, median of {runs} runs (range) ==")
     rows = load_seed("test")
@@ -163,6 +170,7 @@ def section_speed(grader, runs: int) -> None:
         p95s.append(percentile(t, 95))
     print(f"{len(rows)} turns per run: p50 {statistics.median(p50s):.1f} ms ({min(p50s):.1f}-{max(p50s):.1f}), "
           f"p95 {statistics.median(p95s):.1f} ms ({min(p95s):.1f}-{max(p95s):.1f})   (target p95 <= 30 ms)")
+    targets.check("in-session grading p95 <= 30 ms (median of runs)", statistics.median(p95s) <= 30, f"{statistics.median(p95s):.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,19 +192,20 @@ def main(argv: list[str] | None = None) -> int:
         if ci:
             return 1
     grader = TrainedGrader()
+    targets = Targets()
     print(f"grader {grader.version}")
     if "1" in a.sections and (shared / "aci-bench").is_dir():
         graders = {"trained": grader, "rules": RuleGrader()}
         if a.compare:
             graders["previous"] = TrainedGrader(Path(a.compare), encoder=grader.encoder)
-        section_real(graders, shared)
+        section_real(graders, shared, targets)
     if "2" in a.sections:
-        section_epitome(shared, MODEL_DIR)
+        section_epitome(shared, MODEL_DIR, targets)
     if "3" in a.sections and (shared / "aci-bench").is_dir():
-        section_asr(grader, shared)
+        section_asr(grader, shared, targets)
     if "4" in a.sections:
-        section_speed(grader, a.runs)
-    return 0
+        section_speed(grader, a.runs, targets)
+    return targets.exit_code()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from eval.bench.targets import Targets  # noqa: E402
+
 
 def judge(line: dict, result, pack) -> str:
     plan = result.plan
@@ -107,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{tot['deflected'] / n:8.1%} {tot['wrong'] / n:6.1%}   (targets: relevant >= 90%, wrong <= 3%)")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
-    return 0
+    targets = Targets()
+    for pid, r in res.items():  # the targets hold on every pack
+        targets.check(f"{pid} relevant >= 90%", r["relevant_share"] >= 0.90, f"{r['relevant_share']:.1%}")
+        targets.check(f"{pid} wrong <= 3%", r["wrong_share"] <= 0.03, f"{r['wrong_share']:.1%}")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from eval.bench.targets import Targets  # noqa: E402
+
 CONTENT = ("facts", "concern", "opportunity", "patient_question", "risk", "uncovered", "correction", "deflected_facts")
 
 
@@ -106,7 +108,18 @@ def main(argv: list[str] | None = None) -> int:
           f"reuse of a 4+ word sentence {rep_total['reuse4'] / n:.1%} (<= 10%), content-free replies to an empathic "
           f"statement {rep_total['content_free']}/{rep_total['empathic']} "
           f"= {rep_total['content_free'] / max(1, rep_total['empathic']):.1%} (<= 10%)")
-    return 0
+    targets = Targets()
+    targets.check("courteous history within -0.05 trust / +0.10 distress, every pack", ok_courteous == len(packs),
+                  f"{ok_courteous}/{len(packs)}")
+    targets.check("dismissive script >= 0.3 below baseline trust, every pack", ok_dismissive == len(packs),
+                  f"{ok_dismissive}/{len(packs)}")
+    targets.check("a hidden concern revealed in the skilled script, every pack but one", concerns_packs >= len(packs) - 1,
+                  f"{concerns_packs}/{len(packs)}")
+    targets.check("verbatim repeats <= 1%", rep_total["verbatim"] <= 0.01 * n, f"{rep_total['verbatim'] / n:.1%}")
+    targets.check("reuse of a 4+ word sentence <= 10%", rep_total["reuse4"] <= 0.10 * n, f"{rep_total['reuse4'] / n:.1%}")
+    targets.check("content-free replies to an empathic statement <= 10%",
+                  rep_total["content_free"] <= 0.10 * max(1, rep_total["empathic"]), f"{rep_total['content_free']}/{rep_total['empathic']}")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":

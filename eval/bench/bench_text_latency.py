@@ -8,7 +8,7 @@ directory, plays text sessions across every loaded persona, and prints:
   * the server's resident memory (VmRSS, and peak VmHWM, from /proc/<pid>/status)
 Nothing is hard-coded: every figure printed is measured in this run.
 
-    .venv/bin/python eval/bench/bench_text_latency.py [--turns 200] [--clients 1] [--enforce]
+    .venv/bin/python eval/bench/bench_text_latency.py [--turns 200] [--clients 1] [--report-only]
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def main() -> int:
     ap.add_argument("--think-ms", type=float, default=400.0,
                     help="pause between a reply and the learner's next line (default 400; 0 plays turns back to back)")
     ap.add_argument("--json", action="store_true", help="also print one JSON line of the figures")
-    ap.add_argument("--enforce", action="store_true", help=f"exit 1 if server p95 >= {TARGET_P95_MS:.0f} ms")
+    ap.add_argument("--report-only", dest="enforce", action="store_false", help=f"do not fail on a missed target (by default, exit 1 if server p95 >= {TARGET_P95_MS:.0f} ms)")
     args = ap.parse_args()
     if args.turns < 1 or args.clients < 1:
         ap.error("--turns and --clients must be at least 1")
