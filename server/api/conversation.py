@@ -20,6 +20,7 @@ from ..speech.tts import split_for_speech
 from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
+from ..timing import Laps
 from .limits import AudioPace, TurnRate, check_session_age
 from .protocol import (
     GradeTurn,
@@ -252,7 +253,7 @@ class Conversation:
         sid = self.session.id
         async with self.services.live.lock(sid):
             self._check_owner()
-            t0 = time.perf_counter()
+            laps = Laps()
             if client_turn_id:
                 seen = await asyncio.to_thread(store.find_client_turn, sid, client_turn_id)
                 if seen is not None:
@@ -262,7 +263,7 @@ class Conversation:
                 streamed, result, new_state = await asyncio.to_thread(self._begin_streamed, text, interrupted)
             else:
                 result, new_state = await asyncio.to_thread(engine.respond, self.state, text, interrupted=interrupted)
-            t1 = time.perf_counter()
+            laps.lap("respond")
             extra = {**(extra or {}), "plan": result.plan.model_dump(mode="json"), "barged_in": interrupted}
             if streamed is not None:
                 extra["reply_status"] = "streaming"
@@ -280,10 +281,10 @@ class Conversation:
                 self.state = await asyncio.to_thread(store.latest_state, sid)
                 raise ProtocolError("turn_conflict", f"turn {exc.existing.turn_index} was already stored from another "
                                     "connection; your state has been reloaded, send the turn again") from None
-            t2 = time.perf_counter()
+            laps.lap("commit")
             self.state = new_state
         timings = dict(record.timings_ms)
-        timings.update(commit=round((t2 - t1) * 1000, 3), server_total=round((t2 - t0) * 1000, 3))
+        timings.update(commit=laps.ms["commit"], server_total=laps.total())
         events = turn_events(record, timings=timings)
         if streamed is not None:
             self._streams[record.turn_index] = streamed

@@ -24,6 +24,7 @@ from ..speech.tts import Synthesizer, split_for_speech
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
 from ..store.audio import new_turn_wav
+from ..timing import now_ms
 from . import protocol as P
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ STALL_TIMEOUT_S = 2.0  # a client that stops sending mid-turn: end the turn afte
 async def _each(items: Iterable[str]) -> AsyncIterator[str]:
     for item in items:
         yield item
-
-
-def now_ms() -> float:
-    return time.monotonic() * 1000.0
 
 
 class AudioError(Exception):

@@ -7,16 +7,15 @@ session can be persisted and resumed from its last state.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from ..grading.base import Grade, GradeContext, Grader
 from ..grading.rules import rule_signals
 from ..persona.loader import PackRegistry
 from ..persona.schema import PersonaPack
-from ..realise.base import Realiser
-from ..realise.base import Realisation
+from ..realise.base import Realisation, Realiser
 from ..realise.template import TemplateRealiser
+from ..timing import Laps
 from . import state as emotional
 from .acts import classify
 from .embedding import Embedder
@@ -123,11 +122,10 @@ class Engine:
     def respond(self, s: SessionState, text: str, *, interrupted: bool = False) -> tuple[TurnResult, SessionState]:
         """Run one learner turn. Returns the result and the new state; `s` is not modified."""
         pending = self.begin_turn(s, text, interrupted=interrupted)
-        t4 = time.perf_counter()
+        laps = Laps()
         # a model realiser's words are generated and checked, else the template's with a reason
         out = self.realiser.realise_checked(pending.pack, pending.plan, pending.state)
-        out.timings_ms = {"realise": round((time.perf_counter() - t4) * 1000, 3),
-                          **{f"realise_{k}": v for k, v in out.timings_ms.items()}}
+        out.timings_ms = {"realise": laps.lap("realise"), **{f"realise_{k}": v for k, v in out.timings_ms.items()}}
         return self.complete_turn(pending, out)
 
     def begin_turn(self, s: SessionState, text: str, *, interrupted: bool = False) -> "PendingTurn":
@@ -137,12 +135,11 @@ class Engine:
         realiser) can commit the graded turn first and speak checked sentences as they come.
         """
         pack = self.pack(s.persona_id)
-        clock = time.perf_counter
-        t0 = clock()
+        laps = Laps()
         vector = self._shared_vector(text, s.last_patient_text)
         about = pack.fact(s.disclosed_facts[-1]).topic if s.disclosed_facts else None
         found = self.index(pack).search(text, vector=vector, about=about, about_id=s.disclosed_facts[-1] if s.disclosed_facts else None)
-        t1 = clock()
+        laps.lap("understand")
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)
         if ctx.opportunity_id is None and s.unanswered_cues and grade.nurse:
@@ -152,7 +149,7 @@ class Engine:
             if (late.eccs or 0) >= 3:
                 ctx, grade = late_ctx, late
         act, _ = classify(text, empathic=counts_as_empathic(grade, ctx) or acknowledges_feeling(text, grade, ctx))
-        t2 = clock()
+        laps.lap("grade")
 
         new = s.model_copy(deep=True)
         new.turn_index += 1
@@ -167,13 +164,10 @@ class Engine:
             if grade.eccs >= 3 and ctx.opportunity_id in new.unanswered_cues:
                 new.unanswered_cues.remove(ctx.opportunity_id)
         new.emotional, signal = emotional.update(pack, s.emotional, grade, len(new.unanswered_cues), act.value)
-        t3 = clock()
+        laps.lap("state")
         plan = plan_turn(pack, new, act, grade, found, signal)
-        t4 = clock()
-        ms = lambda a, b: round((b - a) * 1000, 3)
-        return PendingTurn(pack=pack, before=s, state=new, text=text, act=act, grade=grade, plan=plan,
-                           timings_ms={"understand": ms(t0, t1), "grade": ms(t1, t2), "state": ms(t2, t3),
-                                       "plan": ms(t3, t4)})
+        laps.lap("plan")
+        return PendingTurn(pack=pack, before=s, state=new, text=text, act=act, grade=grade, plan=plan, timings_ms=laps.ms)
 
     def planned_words(self, pending: "PendingTurn") -> str:
         """The template wording of the plan: what is said if a model's words are not used."""
