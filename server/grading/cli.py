@@ -65,7 +65,14 @@ def run(args: argparse.Namespace, settings) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from ..extras import MissingExtra, require
     from .artefact import MODEL_DIR
+
+    try:
+        require("sklearn", "train", "bedside grade train")
+    except MissingExtra as exc:
+        print(f"bedside grade train: {exc}", file=sys.stderr)
+        return 1
     from .train import DEFAULT_CACHE, train
 
     out = Path(args.model_out) if args.model_out else MODEL_DIR

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..config import reveal
+from ..extras import require
 
 SAMPLE_RATE = 16_000
 OPENAI_WHISPER_CHECKPOINT = "whisper-base-openai.pt"
@@ -175,8 +176,8 @@ class OpenAIWhisperTranscriber:
 
     def __init__(self, checkpoint_path: Path, cpu_threads: int | None = None):
         import torch
-        import whisper
 
+        whisper = require("whisper", "openai-whisper", "the openai-whisper ASR backend")
         self.checkpoint_path = Path(checkpoint_path)
         if not self.checkpoint_path.is_file():
             raise FileNotFoundError(
