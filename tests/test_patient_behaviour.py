@@ -450,3 +450,20 @@ def test_the_first_fact_is_kept_over_budget_only_when_no_concern_takes_its_place
     assert facts_within_budget(long_first, used=2, budget=3, first_always=False) == (["smoking"], 3)
     # within budget both are kept either way, and what they use is counted for the rest of the turn
     assert facts_within_budget([("a", 1), ("b", 1)], used=0, budget=3, first_always=False) == (["a", "b"], 2)
+
+
+def test_apart_from_names_what_the_question_is_not_about(engine):
+    def first(pid, question):
+        return [m.id for m in engine.index(engine.pack(pid)).search(question).matches][:1]
+
+    assert first("older-indirect-burden", "Other than your tummy, any other health problems?") == ["past_history"]
+    assert first("chest-pain-anxiety", "Besides the pain in your chest, have you had any other symptoms with it?") == \
+        ["associated_symptoms"]
+
+
+def test_anything_else_with_a_subject_is_not_a_prompt_for_the_story():
+    from server.engine.planner import _STORY
+
+    assert _STORY.search("anything else?") and _STORY.search("is there anything else you'd like to tell me?")
+    assert not _STORY.search("is there anything else you're being treated for?")
+    assert not _STORY.search("what else do you take for it?")

@@ -25,7 +25,11 @@ OPENS_UP = ("social", "ideas", "other", "family")  # what a listened-to patient 
 # the answer to its guarded wording (as `gate.before: guarded` does for any other fact).
 CORE_CATEGORIES = frozenset({"medication", "history", "family"})
 _STORY = re.compile(r"\b(what brings you|what's (been )?(going on|the problem|happening|up)|what is the problem|how can i help|what can i do for you|"
-                    r"tell me (a (bit|little) )?(more|about (it|this|that|what|how))|talk me through|what happened|anything else|go on|what else)\b")
+                    r"tell me (a (bit|little) )?(more|about (it|this|that|what|how))|talk me through|what happened|go on|"
+                    # "Anything else?", "Anything else you'd like to tell me?", not "anything else you're treated for?"
+                    r"(anything|what) else(?=\s*(?:[?.!,]|$|(?:that )?(?:you(?:'d| would)? (?:like|want) to|i should|we should|to) "
+                    r"(?:tell|mention|add|say|know|share|talk)|(?:is |has been )?(?:going on|happening|on your mind|bothering you|"
+                    r"worrying you)|you(?:'ve| have) noticed)))\b")
 _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|down|low|worr\w*|scar\w*|afraid|fright\w*|mood|upset|"
                       r"stress\w*|angry|anger|sad\w*|guilt\w*|lonely|alone|overwhelm\w*|on your mind|going through)\b")
 _ASK_ME = re.compile(r"\b(any (other |more |further )?questions|anything (else )?(you'd|you would|you) (like|want) to (ask|know)|"

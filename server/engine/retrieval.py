@@ -83,6 +83,8 @@ _POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
                         r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
+# "Apart from the pain, ...": a lead-in naming what the question is not about.
+_APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
 _ASKS = re.compile(r"(?i)^(?:any|do|does|did|are|is|have|has|how|what|when|where|who|which|can|could|would|will|tell|describe|say|"
                    r"explain|talk|go on|walk me)\b")
@@ -272,6 +274,13 @@ class PackIndex:
         points back ("How old was he then?"); the visit reason when absent. `about_id`: that fact."""
         if not self.keys:
             return SearchResult([], 0.0)
+        if (lead := _APART_FROM.match(text.strip())) is not None and lead.end() < len(text.strip()):
+            # "Apart from the chest pain, any other symptoms?": the rest is the question, and the
+            # item the lead-in names is what it is not asking about
+            named = self._best(self.matrix @ self.embedder.embed([lead.group("what")])[0])
+            excluded = max(named.items(), key=lambda kv: kv[1])[0] if named else None
+            found = self.search(text.strip()[lead.end():], limit=limit, about=about, about_id=about_id)
+            return SearchResult([m for m in found.matches if (m.kind, m.id) != excluded], found.best_fact_score)
         v = self.embedder.embed([text])[0] if vector is None else vector
         parts = clauses(text)
         words = self._concepts(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
