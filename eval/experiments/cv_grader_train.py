@@ -7,6 +7,7 @@ Writes every held-out grade with the pair model's raw level probabilities (--dum
 rules can be compared without retraining.
 
     .venv/bin/python eval/experiments/cv_grader_train.py --shared ../shared/data [--extra labels.jsonl] [--dump out.jsonl]
+        [--models DIR [--reuse]] [--cuts 0.5]
 """
 
 from __future__ import annotations
@@ -37,6 +38,38 @@ def fold_of(row_id: str) -> int:
     return int(hashlib.sha1(f"cv:{dialogue}".encode()).hexdigest()[:8], 16) % FOLDS
 
 
+def held_out_levels(real, models: str | None) -> dict[str, tuple[np.ndarray, int, int]]:
+    """Each opportunity's level distribution from the model of the fold that held it out."""
+    if not models:
+        raise SystemExit("--cuts needs --models (every fold's model, trained or reused)")
+    out = {}
+    for k in range(FOLDS):
+        saved = Path(models) / f"fold{k}"
+        arrays, pmeta = dict(np.load(f"{saved}.npz")), json.loads(Path(f"{saved}.json").read_text())
+        held = [r for r in real if fold_of(r.id) == k and r.eccs is not None]
+        model = PairModel(arrays, pmeta["flags"], pmeta["nurse"], TrainedGrader().encoder.embedder)
+        for r, q in zip(held, model.predict([r.context for r in held], [r.response for r in held])):
+            out[r.id] = (np.asarray(q["eccs"], dtype=np.float64), r.eccs, k)
+    return out
+
+
+def fit_cuts(levels: np.ndarray, gold: np.ndarray, weight: float) -> list[float]:
+    """Cut points on the expected level maximising QWK + weight x exact, by coordinate search;
+    each cut stays between its two levels, so a model sure of a level gives that level."""
+    expected = levels @ np.arange(levels.shape[1]) / levels.sum(1)
+    score = lambda c: qwk(gold, np.searchsorted(np.sort(c), expected)) + weight * np.mean(gold == np.searchsorted(np.sort(c), expected))
+    cuts = np.arange(0.5, levels.shape[1] - 1, 1.0)
+    best = score(cuts)
+    for _ in range(4):
+        for i in range(len(cuts)):
+            for v in np.arange(max(cuts[i] - 0.6, i + 0.01), min(cuts[i] + 0.6, i + 0.99), 0.02):
+                trial = cuts.copy()
+                trial[i] = v
+                if (got := score(trial)) > best:
+                    best, cuts = got, trial
+    return [round(float(c), 2) for c in cuts]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", required=True)
@@ -46,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", default=None)
     ap.add_argument("--models", default=None, help="keep each fold's pair model here (npz + json) to re-grade without retraining")
     ap.add_argument("--reuse", action="store_true", help="load the fold models from --models instead of training")
+    ap.add_argument("--cuts", type=float, default=None, metavar="WEIGHT",
+                    help="decide the level by cut points, each fold's fitted on the other folds' held-out levels "
+                         "(maximising QWK + WEIGHT x exact); needs every fold's model in --models")
     a = ap.parse_args(argv)
     shared = shared_dir(a.shared)
     labels = load_real_labels("train")
@@ -58,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = grader.artefact.meta
     out = open(a.dump, "w") if a.dump else None
     ys, ps = [], []
+    held_levels = held_out_levels(real, a.models) if a.cuts is not None else {}
     for k in map(int, a.folds):
         train = [r for r in real if fold_of(r.id) != k]
         held = [r for r in real if fold_of(r.id) == k and r.eccs is not None]
@@ -72,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                 np.savez(f"{saved}.npz", **arrays)
                 Path(f"{saved}.json").write_text(json.dumps(pmeta))
         grader.pair = PairModel(arrays, pmeta["flags"], pmeta["nurse"], grader.encoder.embedder)
+        if a.cuts is not None:
+            others = [(lv, g) for rid, (lv, g, f) in held_levels.items() if f != k]
+            pmeta = {**pmeta, "eccs_rule": "cutpoints",
+                     "eccs_cuts": fit_cuts(np.array([lv for lv, _ in others]), np.array([g for _, g in others]), a.cuts)}
+            print(f"fold {k} cuts {pmeta['eccs_cuts']}", flush=True)
         meta.pair = pmeta
         grader._pair_readings.clear()
         raw = grader.pair.predict([r.context for r in held], [r.response for r in held])

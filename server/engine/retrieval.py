@@ -190,13 +190,7 @@ class PackIndex:
         one word each). A question with no content word at all supports every item."""
         if not words:
             return dict(best)
-        near = self._near_words([w for w, _ in words])
-
-        def shared(key: tuple[str, str]) -> set[str]:
-            own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
-            return {w for w, stems in words if stems & own or near[w] & raw}
-
-        share = {k: shared(k) for k, s in best.items() if s >= NEAR_THRESHOLD}  # below it, nothing matches
+        share = {k: self._shared_words(k, words) for k, s in best.items() if s >= NEAR_THRESHOLD}  # below it, nothing matches
         over = {k: w for k, w in share.items() if w and best[k] >= MATCH_THRESHOLD[k[0]]}
         together = set().union(*over.values())
         enough = SUPPORT_SHARE * len(words)
@@ -207,15 +201,12 @@ class PackIndex:
         return {k: s for k, s in best.items()
                 if s >= SURE_MATCH or len(share.get(k, ())) > enough or (k in over and len(together) > enough and own_word(k))}
 
-    def _all_shared(self, key: tuple[str, str], words: list[tuple[str, frozenset[str]]]) -> bool:
+    def _shared_words(self, key: tuple[str, str], words: list[tuple[str, frozenset[str]]]) -> set[str]:
+        """The question's content words that are the item's own: the same stem, the same
+        clinical word, or a word MiniLM puts next to one of the item's words."""
         own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
         near = self._near_words([w for w, _ in words])
-        return all(stems & own or near[w] & raw for w, stems in words)
-
-    def _shares_any(self, key: tuple[str, str], words: list[tuple[str, frozenset[str]]]) -> bool:
-        own, raw = self.vocab.get(key, set()), self.raw_vocab.get(key, set())
-        near = self._near_words([w for w, _ in words])
-        return any(stems & own or near[w] & raw for w, stems in words)
+        return {w for w, stems in words if stems & own or near[w] & raw}
 
     def _short(self, question: str) -> bool:
         """Short enough to lean on what came before: "How much would that be, on a typical night?"."""
@@ -325,7 +316,7 @@ class PackIndex:
             # a little under the threshold, but the nearest item of all, and every content word of
             # the question (two or more) is its own ("Came on your own today?")
             (key, sim), = sorted(self._best(self.matrix @ v).items(), key=lambda kv: -kv[1])[:1] or [(("", ""), 0.0)]
-            if key[0] == "fact" and sim >= WORDS_MATCH and self._all_shared(key, words):
+            if key[0] == "fact" and sim >= WORDS_MATCH and len(self._shared_words(key, words)) == len(words):
                 ranked = [(key, sim)]
                 best_fact = max(best_fact, sim)
         if not ranked and words and parts and asks_something(parts[-1]):
@@ -333,7 +324,7 @@ class PackIndex:
             # shares at least one ("How did you travel in this morning?", "Opening your bowels
             # all right?")
             (k1, s1), (_, s2) = (sorted(raw.items(), key=lambda kv: -kv[1]) + [(("", ""), 0.0)] * 2)[:2]
-            if k1[0] == "fact" and s1 >= MATCH_THRESHOLD["fact"] and s1 - s2 >= CLEAR_MARGIN and self._shares_any(k1, words):
+            if k1[0] == "fact" and s1 >= MATCH_THRESHOLD["fact"] and s1 - s2 >= CLEAR_MARGIN and self._shared_words(k1, words):
                 ranked = [(k1, s1)]
                 best_fact = max(best_fact, s1)
         if not ranked and about_id is not None and parts and asks_something(parts[-1]):
