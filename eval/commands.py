@@ -120,7 +120,7 @@ def cmd_xapi(args: argparse.Namespace) -> int:
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:
-    from server.engine.factory import build_grader
+    from server.grading.factory import build_grader
 
     from .regrade.run import regrade_store, write_regrade
 
@@ -149,7 +149,7 @@ def _thresholds(items: list[str]) -> dict[str, float]:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from server.engine.factory import build_grader
+    from server.grading.factory import build_grader
 
     from .agreement.run import run_agreement, text_summary, write_agreement
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from server.engine.types import EmotionalState
+from server.core.types import EmotionalState
 from server.grading.base import Grade
 
 

@@ -134,7 +134,7 @@ def test_engine_is_deterministic_and_pure(engine):
 
 # every reply sentence must come from the pack or the template's content-free phrases
 def _allowed_sentences(pack) -> set[str]:
-    from server.realise.base import split_sentences
+    from server.core.text import split_sentences
     texts = [pack.visit.opening_line]
     for f in pack.facts:
         texts += [f.answers.guarded, f.answers.neutral, f.answers.open]
@@ -154,7 +154,7 @@ PROBES = EMPATHIC + DISMISSIVE + [
 
 
 def test_replies_contain_only_pack_content_in_every_pack(engine):
-    from server.realise.base import split_sentences
+    from server.core.text import split_sentences
     correction = re.compile(r"^(I'm not \w+\.|I'm \w+\.|Oh, I wouldn't say \w+\.|I am just a little \w+, I suppose\.)$")
     for pid, pack in engine.registry.packs.items():
         allowed = _allowed_sentences(pack)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from server.engine.acts import classify
-from server.engine.types import DialogueAct
+from server.core.types import DialogueAct
 from server.grading.base import GradeContext
 
 pytestmark = pytest.mark.slow

@@ -430,7 +430,7 @@ def test_judge_falls_back_on_timeout_connection_error_and_bad_json(stub, grader,
 
 def test_factory_honours_settings(monkeypatch):
     from server.config import Settings
-    from server.engine.factory import build_grader
+    from server.grading.factory import build_grader
     from server.grading.judge import JudgeGrader
     from server.grading.rules import RuleGrader
     from server.grading.trained import TrainedGrader

@@ -116,3 +116,36 @@ def test_the_server_imports_neither_the_evaluation_tools_nor_training_libraries(
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=SERVER.parent, capture_output=True, text=True, timeout=300)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]", loaded.stdout
+
+
+# Which top-level parts of `server` each part may import: the core under everything, grading and
+# realise under the engine, the engine under the API (a `-` entry lists what is forbidden).
+LAYERS = {
+    "core": {"core"},
+    "grading": "-engine api speech store",
+    "realise": "-engine api speech store grading",
+}
+
+
+def package_imports(graph: dict[str, set[str]], part: str) -> set[tuple[str, str]]:
+    """(module, imported module) for every import from `server.<part>` into another part."""
+    return {(a, b) for a, targets in graph.items() if a.split(".")[1:2] == [part]
+            for b in targets if b.split(".")[1:2] != [part] and b != "server"}
+
+
+def test_the_core_imports_nothing_else_and_grading_and_realise_do_not_import_the_engine():
+    graph = import_graph()
+    assert any(m.startswith("server.core.") for m in graph), "server/core is missing"
+    problems = []
+    for part, rule in LAYERS.items():
+        for a, b in sorted(package_imports(graph, part)):
+            target = b.split(".")[1]
+            allowed = target in rule if isinstance(rule, set) else target not in rule[1:].split()
+            if not allowed:
+                problems.append(f"{a} imports {b}")
+    assert not problems, "layering broken (server.core imports nothing else; grading and realise do not import the engine):\n" + "\n".join(problems)
+
+
+def test_the_layering_check_catches_an_upward_import():
+    graph = {"server.core.text": {"server.engine.patient"}, "server.engine.patient": set()}
+    assert package_imports(graph, "core") == {("server.core.text", "server.engine.patient")}

@@ -13,7 +13,7 @@ from server.engine.acts import classify
 from server.engine.factory import build_engine
 from server.engine.planner import plan_turn
 from server.engine.retrieval import SearchResult
-from server.engine.types import DialogueAct
+from server.core.types import DialogueAct
 from server.grading.base import Grade
 from server.persona.loader import validate_paths
 
@@ -195,7 +195,7 @@ def test_a_fact_referred_back_to_keeps_its_names_capitalised(engine):
 
 
 def test_reflecting_a_worry_names_no_feeling():
-    from server.engine.emotions import named_emotions
+    from server.core.emotions import named_emotions
 
     assert named_emotions("It sounds like you worry about being in the way.") == []
     assert named_emotions("You sound worried.") == [("worried", "fear")]
@@ -420,7 +420,7 @@ def test_a_question_s_form_says_what_it_asks_for(engine):
 
 
 def test_asking_whether_they_worry_about_something_names_no_feeling():
-    from server.engine.emotions import named_emotions
+    from server.core.emotions import named_emotions
 
     assert named_emotions("Do you ever worry you're a nuisance to them?") == []
     assert named_emotions("Are you worried?") == [("worried", "fear")]

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from server.engine.factory import build_realiser
-from server.engine.types import ContentPlan
-from server.realise.base import split_sentences
+from server.core.types import ContentPlan
+from server.core.text import split_sentences
 from server.realise.grounding import Grounding, check_reply, clean_generation
 from server.realise.model import SentenceSplitter
 from server.realise.template import TemplateRealiser

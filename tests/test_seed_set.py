@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.config import REPO_ROOT
-from server.engine.emotions import compatible
+from server.core.emotions import compatible
 from server.grading.base import ALL_FLAGS, ALL_NURSE, Flag, NurseType
 from server.persona.loader import load_pack_file
 from server.persona.schema import Emotion

@@ -17,7 +17,7 @@ from server.api.conversation import Conversation
 from server.api.protocol import SessionStart
 from server.api.services import Services
 from server.engine.patient import Engine
-from server.realise.base import split_sentences
+from server.core.text import split_sentences
 from server.store.sql import open_store
 from tests.test_realisers import ONSET, Script, Slow, bundled_dir, tiny, tiny_dir  # noqa: F401 (fixtures)
 

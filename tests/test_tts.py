@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from server.engine.types import EmotionalState
+from server.core.types import EmotionalState
 from server.persona.schema import Voice
 from server.speech import tts
 from server.speech.tts import (

@@ -45,7 +45,7 @@ from eval.bench.percentile import percentile  # noqa: E402
 from server.config import get_settings  # noqa: E402
 from server.engine.factory import build_engine, build_realiser  # noqa: E402
 from server.realise import grounding as G  # noqa: E402
-from server.realise.base import split_sentences  # noqa: E402
+from server.core.text import split_sentences  # noqa: E402
 from server.realise.template import TemplateRealiser  # noqa: E402
 
 PROBES = REPO / "eval" / "probes"

@@ -158,7 +158,7 @@ def section_annomi(shared: Path) -> None:
     """The question-type rule (shared by every backend) against AnnoMI's expert codes."""
     from collections import Counter, defaultdict
 
-    from server.engine.acts import question_type
+    from server.core.questions import question_type
 
     path = shared / "annomi" / "AnnoMI-full.csv"
     if not path.exists():

@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from eval.bench.percentile import percentile
-from server.engine.types import EmotionalState
+from server.core.types import EmotionalState
 from server.persona.schema import Voice
 from server.speech.tts import PiperSynthesizer, Pyttsx3Synthesizer, prosody_for, split_for_speech
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from server.engine.acts import question_type
+from server.core.questions import question_type
 from server.grading.base import ALL_FLAGS, ALL_NURSE
 from server.store.records import SCHEMA_VERSION
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from server.engine.summary import SessionSummary, summarise
-from server.engine.types import ContentPlan, DialogueAct, EmotionalState, SessionState, TurnResult
+from server.core.types import ContentPlan, DialogueAct, EmotionalState, SessionState, TurnResult
 from server.persona.schema import PersonaPack
 
 from ..records import EvalSession

@@ -11,7 +11,7 @@ the stored grade.
 from __future__ import annotations
 
 from server.engine.patient import Engine
-from server.engine.types import SessionState
+from server.core.types import SessionState
 from server.grading.base import Grade, GradeContext, Grader
 from server.persona.schema import PersonaPack
 from server.store.records import SessionRecord, TurnRecord

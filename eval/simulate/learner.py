@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from server.engine.emotions import ADJECTIVE
+from server.core.emotions import ADJECTIVE
 
 from .scripts import SCRIPTS, StyleScript
 

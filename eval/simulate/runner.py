@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from server.engine.patient import Engine
 from server.engine.summary import summarise
-from server.engine.types import TurnResult
+from server.core.types import TurnResult
 from server.store.base import SessionStore
 from server.store.records import SessionFilter
 

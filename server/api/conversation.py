@@ -11,8 +11,8 @@ import asyncio
 import logging
 import time
 
+from ..core.types import SessionState
 from ..engine.summary import summarise
-from ..engine.types import SessionState
 from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
 from ..realise.base import Realisation

@@ -10,8 +10,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
+from ..core.types import EmotionalState, Style
 from ..engine.summary import SessionSummary
-from ..engine.types import EmotionalState, Style
 from ..grading.base import Grade
 from .schemas import PersonaInfo
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..core.types import EmotionalState
 from ..engine.summary import SessionSummary
-from ..engine.types import EmotionalState
 from ..grading.base import Grade
 from ..persona.loader import Problem
 from ..persona.schema import PersonaPack

@@ -14,8 +14,8 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 
+from ..core.text import split_sentences
 from ..engine.patient import PendingTurn
-from ..realise.base import split_sentences
 from ..realise.base import Realisation
 
 log = logging.getLogger(__name__)

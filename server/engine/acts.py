@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
+from ..core.questions import question_type
+from ..core.types import DialogueAct
 from ..grading.phrases import PLAN as _PLAN
 from ..grading.phrases import SUMMARY as _SUMMARY
 from ..grading.phrases import is_courtesy
 from .phrasings import OPENING  # opening questions ask for the presenting complaint
-from .types import DialogueAct
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|my name is|i'm dr|i am dr)\b")
 _CHECKING = re.compile(r"\b((does|would|will) (that|this) (sound|work|seem|be)( (ok|okay|all right|alright|reasonable|good|fair|sensible))?|"
@@ -22,11 +23,6 @@ _CLOSING = re.compile(r"\b(goodbye|bye|see you (next|soon|in)|take care|that's a
 _TEACH_BACK = re.compile(r"\b(in your own words|explain (it )?back|tell me what you('ll| will) (do|tell)|to make sure i explained|what will you tell|can you repeat back|what's your understanding of the plan)\b")
 _REASSURE = re.compile(r"\b(don't worry|do not worry|no need to worry|nothing to worry|probably nothing|i'm sure it's (nothing|fine|ok|okay)|you'll be (fine|ok|okay|alright)|everything (will|is going to) be (fine|ok|okay|alright)|it's going to be (fine|ok|okay|alright)|it'll be (fine|ok|okay)|i promise it's|it's nothing serious)\b")
 _ADVICE = re.compile(r"\b(you should|you need to|you have to|you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))|i recommend|i'd recommend|i would recommend|i suggest|i'd suggest|try to|make sure you|it's important that you|i want you to|start taking|stop taking|you ought to)\b")
-_OPEN_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(what|how|why|tell me|describe|could you tell me|can you tell me|would you tell me|can you describe|could you describe|talk me through|walk me through|help me understand)\b")
-_CLOSED_WH = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(how (long|many|much|often|old|far|bad)|what (time|dose|day|year|number)|when|where|which|who)\b")
-_AUX_Q = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+|right,?\s+)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|any|anything|ever)\b")
-_INDIRECT_Q = re.compile(r"^\s*(and\s+|so\s+)?(i was wondering|i wonder|i'd like to (know|ask|hear)|i would like to (know|ask|hear)|"
-                         r"i need to (know|ask)|i want to (know|ask)|can i ask|could i ask|may i ask|i'm curious|i was going to ask)\b")
 _EXPLAIN = re.compile(r"\b(this means|that means|is caused by|the (test|result|scan|ecg|blood test)s? (show|shows|showed)|what happens is|the reason is|because your|it's called|we call it|is a condition)\b")
 
 
@@ -72,29 +68,3 @@ def classify(text: str, *, empathic: bool = False) -> tuple[DialogueAct, str]:
     if _EXPLAIN.search(low) or len(low.split()) > 8:
         return DialogueAct.explanation, qtype
     return DialogueAct.other, qtype
-
-
-def question_type(text: str) -> str:
-    """Open or closed by the last question in the turn (AnnoMI / MI coding convention)."""
-    low = text.lower().replace("’", "'")
-    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", low) if s.strip()]
-    questions = [s for s in sentences if s.endswith("?")]
-    if not questions:
-        questions = [s for s in sentences if re.search(r"(^|[,;:]\s*|\b(so|and|okay|right|now|first|then)\s+)"
-                                                       r"(tell me|describe|talk me through|walk me through|help me understand)\b", s)]
-        if not questions:
-            # an indirect question ("I was wondering how you're managing") asks all the same
-            indirect = [s for s in sentences if _INDIRECT_Q.match(s)]
-            if not indirect:
-                return "none"
-            return "open" if re.search(r"\b(how|what|why)\b", indirect[-1]) else "closed"
-    q = questions[-1]
-    # the question proper is the last clause that opens like one ("Hello, what brings you in?")
-    for clause in reversed([c.strip() for c in re.split(r"[,;:]\s+|\s+-\s+", q) if c.strip()]):
-        if _CLOSED_WH.match(clause):
-            return "closed"
-        if _OPEN_Q.match(clause):
-            return "open"
-        if _AUX_Q.match(clause):
-            return "closed"
-    return "closed"

@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
-from ..config import Settings, reveal
+from ..config import Settings
+from ..grading.factory import build_grader
 from ..persona.loader import PackRegistry
 from .patient import Engine
-
-log = logging.getLogger(__name__)
-
-
-def build_grader(settings: Settings):
-    """settings.grader: "rules", "trained" or "judge" (an OpenAI-compatible chat model,
-    falling back to the trained grader turn by turn). The trained grader falls back to the
-    rules, with a warning, only when its artefact is missing."""
-    from ..grading import artefact
-    from ..grading.rules import RuleGrader
-
-    if settings.grader == "rules":
-        return RuleGrader()
-    if artefact.exists():
-        from ..grading.trained import TrainedGrader
-        base = TrainedGrader()
-    else:
-        log.warning("trained grader artefact missing in %s; grading with the rules (run `bedside grade train`)", artefact.MODEL_DIR)
-        base = RuleGrader()
-    if settings.grader == "judge":
-        if not (settings.openai_base_url and settings.openai_model):
-            log.warning("grader=judge needs BEDSIDE_OPENAI_BASE_URL and BEDSIDE_OPENAI_MODEL; using %s", base.version)
-            return base
-        from ..grading.judge import JudgeGrader
-        return JudgeGrader(settings.openai_base_url, settings.openai_model, reveal(settings.openai_api_key), base,
-                           timeout=settings.judge_timeout_s)
-    return base
 
 
 def build_realiser(settings: Settings):
@@ -51,6 +23,6 @@ def build_realiser(settings: Settings):
 
 
 def build_engine(settings: Settings, registry: PackRegistry | None = None) -> Engine:
-    from .embedding import default_embedder
+    from ..core.embedding import default_embedder
     registry = registry or PackRegistry(settings.persona_dir)
     return Engine(registry, default_embedder(), build_grader(settings), build_realiser(settings))

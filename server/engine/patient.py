@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.embedding import Embedder
+from ..core.emotions import voiced_emotions
+from ..core.types import ContentPlan, DialogueAct, SessionState, TurnResult
 from ..grading.base import Grade, GradeContext, Grader
 from ..grading.rules import rule_signals
 from ..persona.loader import PackRegistry
@@ -18,11 +21,8 @@ from ..realise.template import TemplateRealiser
 from ..timing import Laps
 from . import state as emotional
 from .acts import classify
-from .embedding import Embedder
-from .emotions import voiced_emotions
 from .planner import plan_turn
 from .retrieval import PackIndex
-from .types import ContentPlan, DialogueAct, SessionState, TurnResult
 
 HISTORY_TURNS = 12
 EARLIER_TURNS = 8  # the patient's turns before the last one that the grader reads as their complaint and context

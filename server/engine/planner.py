@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 
+from ..core.text import split_sentences
+from ..core.types import ContentPlan, DialogueAct, SessionState, answer_style
 from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
-from ..realise.base import split_sentences
 from .phrasings import WORRY as _WORRY
 from .retrieval import NEAR_THRESHOLD, SearchResult
 from .risk import risk_kind
-from .types import ContentPlan, DialogueAct, SessionState, answer_style
 
 RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is at least this
 RAISE_AGAIN_AFTER = 3        # ... and it was last raised this many turns ago or more
@@ -231,5 +231,5 @@ def _tell_next(pack: PersonaPack, s: SessionState, plan: ContentPlan) -> int:
 
 def _last_question(grade: Grade, s: SessionState) -> str:
     text = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
-    qs = [q for q in re.split(r"(?<=[.?!])\s+", text.lower()) if q.strip().endswith("?")]
+    qs = [q for q in split_sentences(text.lower()) if q.endswith("?")]
     return qs[-1] if qs else text.lower()

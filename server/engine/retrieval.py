@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.embedding import Embedder
+from ..core.text import STOP_WORDS
 from ..persona.schema import PersonaPack
-from .embedding import Embedder
 from .phrasings import FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
 
@@ -37,17 +38,17 @@ CLEAR_MARGIN = 0.15       # a fact this far ahead of every other item needs only
 WORD_SAME = 0.75         # two single words this close in MiniLM count as one ("woken"/"waking", "kids"/"children")
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
-_FUNCTION = frozenset("""a about above after again all also am an and any anybody anyone anything are as at away back be been before
-being but by can could d did do does doing done don't else ever every for from get gets getting go goes going gone got had has have
-having he her here hers him his how i i'd i'll i'm i've if in into is it it's its just kind know let like ll lot m many may me
-might mine more most much must my myself no nor not now of off on once one only or other our out over own quite re really right s
-said say see she should since so some something still such t tell than that that's the their them then there these they thing
-things think this those through to too up us ve very was way we well were what what's when where which while who who's why will
-with would yes you you'd you'll you're you've your yours yourself okay ok so sorry thanks thank please happen happened any
-bit little lately recently at all ask wondering wonder mind could would problem problems trouble troubles issue issues
-health feel feeling felt notice noticed experience experienced having been
-usually usual normally generally currently nowadays around moment
-typical typically roughly behind sort particular particularly otherwise forgive mention mentioned able seen""".split())
+_FUNCTION = STOP_WORDS | frozenset("""
+above after again am anybody anyone anything away back before being d doing done else ever every gets
+getting go goes going gone having hers him i'd i'll i've into kind know let ll lot m many may might mine
+most much must myself nor now off once only other over own quite re right s said say see should since
+something still such t tell that's these thing things think those through ve way well what's where which
+while who's yes you'd you'll you're you've yours yourself okay ok sorry thanks thank please happen
+happened bit little lately recently ask wondering wonder mind problem problems trouble troubles issue
+issues health feel feeling felt notice noticed experience experienced usually usual normally generally
+currently nowadays around moment typical typically roughly behind sort particular particularly otherwise
+forgive mention mentioned able seen
+""".split())
 _FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
 # Lay words and their clinical equivalents, so a content word can be shared across registers (the
 # project's own list from history-taking practice, not from any pack or bank).

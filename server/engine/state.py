@@ -21,10 +21,10 @@ punish history-taking); dismissals and the flagged patterns cost trust.
 
 from __future__ import annotations
 
+from ..core.types import EmotionalState, Style
 from ..grading.base import Grade
 from ..grading.constraints import NOT_IN_A_PLAN  # a summary or a plan is not advice, reassurance or a change of subject
 from ..persona.schema import PersonaPack
-from .types import EmotionalState, Style
 
 # A missed opening (a history question over a cue: ECCS 0-2 with no dismissal) is a small
 # trust cost; the cue's distress does the rest (rule 3).

@@ -8,9 +8,9 @@ from statistics import mean
 
 from pydantic import BaseModel, Field
 
+from ..core.types import SessionState, TurnResult
 from ..grading.feedback import better_option
 from ..persona.schema import PersonaPack
-from .types import SessionState, TurnResult
 
 CARE_ITEMS = (
     "making me feel at ease",

@@ -86,7 +86,7 @@ BATCH = 64  # rows graded together; the trained grader encodes them in padded ba
 
 
 def _grade_file(args: argparse.Namespace, settings) -> int:
-    from ..engine.factory import build_grader
+    from .factory import build_grader
 
     grader = build_grader(settings.with_overrides(grader=args.grader))
     src = sys.stdin if args.inp == "-" else open(args.inp, encoding="utf-8")

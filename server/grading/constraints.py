@@ -8,7 +8,7 @@ could have given. Feedback is written last, from the final fields.
 
 from __future__ import annotations
 
-from ..engine.emotions import compatible
+from ..core.emotions import compatible
 from .base import ALL_FLAGS, ALL_NURSE, Grade, GradeContext
 from .feedback import feedback_for
 

@@ -21,7 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..engine.emotions import compatible
+from ..core.emotions import compatible
+from ..core.text import STOP_WORDS, sentence_spans, split_sentences
 from .base import GradeContext
 from .rules import rule_signals
 from .token_pool import pool_probabilities
@@ -33,11 +34,10 @@ REPLY_MAX_TOKENS = 256  # long Reddit replies; a spoken turn is far shorter
 # EPITOME-dev cross-validation; it comes out of the reply's one forward pass.
 SENT_LAYER = 4
 # Torch threads for passes outside a live session (the cold packed pass, batched file grading).
-# In a session the server keeps torch on one thread (engine.embedding.EMBED_THREADS), because a
+# In a session the server keeps torch on one thread (core.embedding.EMBED_THREADS), because a
 # second thread fights the speech work for the two cores; offline both cores are free, and the
 # cold pass (about 60 tokens) measured p95 22 ms on two threads against 35 ms on one.
 OFFLINE_THREADS = 2
-_SENT = re.compile(r"(?<=[.?!])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9']+")
 
 RULE_BOOLS = ("understand", "respect", "support", "explore", "legitimise", "shared", "sympathy", "false_understanding",
@@ -47,21 +47,8 @@ RULE_NAMES = (*RULE_BOOLS, "q_open", "q_closed", "q_none", "overlap", "named_wro
 
 
 def sentences(text: str) -> list[str]:
-    parts = [s.strip() for s in _SENT.split(text.strip()) if s.strip()]
-    return parts or [text.strip() or "."]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans in `text` of the pieces `sentences` returns (a text without any: [])."""
-    out, pos = [], 0
-    for m in [*_SENT.finditer(text), None]:
-        end = m.start() if m else len(text)
-        piece = text[pos:end]
-        if piece.strip():
-            out.append((pos + len(piece) - len(piece.lstrip()), pos + len(piece.rstrip())))
-        if m:
-            pos = m.end()
-    return out
+    """The reply's sentences; a text without any counts as one sentence."""
+    return split_sentences(text) or [text.strip() or "."]
 
 
 def words(text: str) -> list[str]:
@@ -107,7 +94,7 @@ class TextEncoder:
 
     def __init__(self, embedder=None, cache_size: int = 256, offline_threads: int = OFFLINE_THREADS):
         if embedder is None:
-            from ..engine.embedding import default_embedder
+            from ..core.embedding import default_embedder
             embedder = default_embedder()
         self.embedder = embedder
         self.tokenizer = embedder.tokenizer
@@ -318,17 +305,13 @@ class Tfidf:
 
 # Content words a reply shares with the seeker's post, in the sentences where the responder speaks
 # of themself (shared experience: interpretations) or asks (a specific question: explorations).
-_STOP = frozenset(
-    "the a an and or but to of in on at for with is are was were be been it this that i you he she they we me my your our "
-    "his her their them us so if as not no do does did have has had just like get got can could would will really very all "
-    "what when how why who there here about from by up out one more some any than then too also its it's i'm don't can't".split())
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|myself)\b")
 RELATION_NAMES = ("first_person_sentences", "first_person_share", "first_person_shared_words", "shared_words",
                   "questions", "longest_question", "question_content_words", "question_shared_words")
 
 
 def _content(text: str) -> set[str]:
-    return {w for w in words(text) if w not in _STOP and len(w) > 2}
+    return {w for w in words(text) if w not in STOP_WORDS and len(w) > 2}
 
 
 def relation_vector(text: str, post: str) -> np.ndarray:

@@ -3,7 +3,7 @@ wording where the turn fell short (shared by every grader backend)."""
 
 from __future__ import annotations
 
-from ..engine.emotions import ADJECTIVE
+from ..core.emotions import ADJECTIVE
 from .base import Grade, GradeContext
 
 

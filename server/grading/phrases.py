@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from ..core.text import STOP_WORDS
+
 
 def _rx(*alts: str) -> re.Pattern:
     return re.compile(r"\b(" + "|".join(alts) + r")\b")
@@ -86,11 +88,11 @@ JARGON = _rx(r"myocardial infarction", r"\bmi\b", r"acute coronary syndrome", r"
              r"cardiac enzymes", r"ejection fraction", r"stenosis", r"thrombo(sis|lysis|embolism)", r"statins?", r"beta[- ]blockers?", r"anticoagula(nt|tion)", r"insulin resistance",
              r"biopsy", r"sepsis", r"nosocomial", r"iatrogenic", r"gfr")
 
-_STOP = set("the a an and or but if of to in on at for with about from by is are was were be been being have has had do does did i you he she it we they "
-            "me my your his her its our their this that these those there here what how why when where who which can could will would should may might "
-            "just so very really not no yes okay ok right well oh um uh like then than too also some any all more much many "
-            "i'm it's that's don't i've you're you've can't didn't doesn't isn't wasn't i'd i'll we're they're what's there's "
-            "get got know think want said tell feel felt way thing things something one even still ".split())
+_STOP = STOP_WORDS | frozenset("""
+being these those where which should may might yes okay ok right well oh um uh much many that's i've
+you're you've didn't doesn't isn't wasn't i'd i'll we're they're what's there's know think want said
+tell feel felt way thing things something even still
+""".split())
 
 
 def content_words(text: str) -> set[str]:

@@ -7,8 +7,8 @@ understanding are capped at level 2 as the manuals direct.
 
 from __future__ import annotations
 
-from ..engine.acts import question_type
-from ..engine.emotions import compatible, mentions_generic_feeling, named_emotions
+from ..core.emotions import compatible, mentions_generic_feeling, named_emotions
+from ..core.questions import question_type
 from . import phrases as P
 from .base import Epitome, Grade, GradeContext, Grader
 from .feedback import feedback_for

@@ -6,20 +6,13 @@ sentences so speech synthesis can start before the reply is complete.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from ..engine.types import ContentPlan, SessionState
+from ..core.text import split_sentences
+from ..core.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-
 
 @dataclass
 class Realisation:

@@ -28,11 +28,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..engine.emotions import ADJECTIVE, COMPATIBLE, FAMILY_WORDS
-from ..engine.types import ContentPlan, SessionState
+from ..core.emotions import ADJECTIVE, COMPATIBLE, FAMILY_WORDS
+from ..core.text import STOP_WORDS, split_sentences
+from ..core.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
 from . import template as T
-from .base import split_sentences
 
 # -- words -------------------------------------------------------------------------------
 
@@ -176,18 +176,16 @@ _DRUG_SUFFIXES = ("pril", "sartan", "statin", "olol", "cillin", "mycin", "prazol
                   "dipine", "azole", "semide", "thiazide", "olone", "sone", "zumab", "ximab", "tinib")
 
 # words that carry no case content: function words and conversational filler
-_STOP = set("""
-a an the and or but so if then than that this these those there here it its it's i me my mine myself we us our ours you
-your yours he him his she her hers they them their theirs who whom whose which what when where why how is am are was
-were be been being do does did doing have has had having will would shall should can could may might must not no nor
-to of in on at by for with from up down out over under about into onto off as just only also too very really quite
-rather some any all both each every few more most much many other another such own same again ever never always
-still yet already now well oh ah um uh er hmm okay ok right sure like get got getting go going gone went come comes
-came coming make made let say said tell told think thought know knew see saw seem seems feel felt feeling thing things
-something anything nothing everything someone anyone nobody somebody everybody one bit lot lots little kind sort way
-time times maybe perhaps probably actually honestly really just guess suppose mean yeah yes please thank thanks sorry
-doctor dr mr mrs ms miss sir madam hello hi hey bye goodbye good morning afternoon evening night today tomorrow then
-back around away again because while though although even enough else whatever whoever anyway anyhow somehow
+_STOP = STOP_WORDS | frozenset("""
+these those mine myself ours yours him hers theirs whom whose which where am being doing having shall
+should may might must nor down over under into onto off only quite rather both each every few most much
+many other another such own same again ever never always still yet already now well oh ah um uh er hmm
+okay ok right sure getting go going gone went come comes came coming make made let say said tell told
+think thought know knew see saw seem seems feel felt feeling thing things something anything nothing
+everything someone anyone nobody somebody everybody bit lot lots little kind sort way time times maybe
+perhaps probably actually honestly guess suppose mean yeah yes please thank thanks sorry doctor dr mr
+mrs ms miss sir madam hello hi hey bye goodbye good morning afternoon evening night today tomorrow back
+around away because while though although even enough else whatever whoever anyway anyhow somehow
 anywhere everywhere somewhere nowhere
 """.split())
 _FILLER = set("""

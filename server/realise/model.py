@@ -22,9 +22,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from ..engine.types import ContentPlan, SessionState
+from ..core.text import split_sentences
+from ..core.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
-from .base import Realisation, Realiser, split_sentences
+from .base import Realisation, Realiser
 from .grounding import Grounding, clean_generation, tokens
 from .prompt import build_messages
 from .template import TemplateRealiser

@@ -10,8 +10,8 @@ which doubles as worked examples; two neutral examples come first for the openin
 
 from __future__ import annotations
 
-from ..engine.emotions import ADJECTIVE
-from ..engine.types import ContentPlan, SessionState
+from ..core.emotions import ADJECTIVE
+from ..core.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
 
 HISTORY_EXCHANGES = 3

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from ..engine.emotions import ADJECTIVE
-from ..engine.types import ContentPlan, SessionState, answer_style
+from ..core.emotions import ADJECTIVE
+from ..core.text import split_sentences
+from ..core.types import ContentPlan, SessionState, answer_style
 from ..persona.schema import PersonaPack
-from .base import Realiser, split_sentences
+from .base import Realiser
 
 # (guarded, neutral, open): interchangeable wordings of each content-free move; the reply takes
 # one the patient has not said lately (`choose`), so the patient does not sound like a loop.

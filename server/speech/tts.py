@@ -30,7 +30,7 @@ from ..persona.schema import Voice
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..engine.types import EmotionalState
+    from ..core.types import EmotionalState
 
 log = logging.getLogger(__name__)
 

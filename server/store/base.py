@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from ..engine.types import SessionState, TurnResult
+from ..core.types import SessionState, TurnResult
 from .records import Mode, SessionFilter, SessionRecord, TurnRecord
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..engine.types import ContentPlan, DialogueAct, EmotionalState, SessionState, TurnResult
+from ..core.types import ContentPlan, DialogueAct, EmotionalState, SessionState, TurnResult
 from ..grading.base import Grade
 
 SCHEMA_VERSION = 1

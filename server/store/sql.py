@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..engine.types import SessionState, TurnResult
+from ..core.types import SessionState, TurnResult
 from ..private_files import create_private
 from .base import StoreError, TurnConflict, UnknownSession
 from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord

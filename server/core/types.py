@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..grading.base import Grade
+from .grade import Grade
 
 Style = Literal["guarded", "neutral", "open"]
 

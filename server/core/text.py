@@ -1,0 +1,48 @@
+"""Text utilities every part of the server shares: one sentence splitter and one stop-word list.
+
+One definition each, so that the grader, the patient's retrieval, the realiser's checker and
+speech all agree on where a sentence ends and on which words carry no content.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? or … (closing quotes or brackets stay with it) before whitespace, or
+# at a line break. "Dr." and the like do not end one.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n")
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx"})
+
+# Words that carry no content in any reading the server makes of a turn: articles, pronouns,
+# auxiliaries, prepositions, conjunctions, question words, negation and the commonest fillers.
+# Modules that need more (the grounding checker's conversational words, retrieval's function
+# words in every form) extend this set under their own name, never copy it.
+STOP_WORDS = frozenset(
+    "the a an and or but to of in on at for with is are was were be been it this that i you he she they we me my your our "
+    "his her their them us so if as not no do does did have has had just like get got can could would will really very all "
+    "what when how why who there here about from by up out one more some any than then too also its it's i'm don't can't".split())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences in `text`, surrounding whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in [*_END.finditer(text), None]:
+        end = m.end() if m else len(text)
+        if m and m.group() != "\n" and _is_abbreviation(text[start:m.start()]):
+            continue
+        piece = text[start:end]
+        if piece.strip():
+            spans.append((start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())))
+        start = end
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text`, stripped; [] for a text without any."""
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def _is_abbreviation(before: str) -> bool:
+    word = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
+    return word.rstrip(".") in _ABBREVIATIONS
