@@ -139,8 +139,12 @@ def test_a_fact_triggered_cue_that_did_not_fit_fires_later(engine):
     state.raised_opportunities += ["minimising", "dad_cue"]
     state.history.append(("learner", "Okay."))
     grade = Grade(grader_version="t", question_type="none")
-    plan = plan_turn(pack, state, DialogueAct.other, grade, SearchResult([], 0.0), 0.0)
+    before = state.model_dump()
+    plan, after = plan_turn(pack, state, DialogueAct.other, grade, SearchResult([], 0.0), 0.0)
     assert plan.opportunity == "phone_call_cue"
+    assert state.model_dump() == before, "plan_turn changed the state it was given"
+    assert after.pending_opportunity == "phone_call_cue" and "phone_call_cue" in after.raised_opportunities
+    assert after.times_raised["phone_call_cue"] == 1 and after.raised_at["phone_call_cue"] == state.turn_index
 
 
 def test_a_courteous_history_leaves_the_patient_near_baseline(engine):

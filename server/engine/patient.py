@@ -165,7 +165,7 @@ class Engine:
                 new.unanswered_cues.remove(ctx.opportunity_id)
         new.emotional, signal = emotional.update(pack, s.emotional, grade, len(new.unanswered_cues), act.value)
         laps.lap("state")
-        plan = plan_turn(pack, new, act, grade, found, signal)
+        plan, new = plan_turn(pack, new, act, grade, found, signal)
         laps.lap("plan")
         return PendingTurn(pack=pack, before=s, state=new, text=text, act=act, grade=grade, plan=plan, timings_ms=laps.ms)
 

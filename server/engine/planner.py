@@ -77,12 +77,34 @@ def _n(text: str) -> int:
     return len(split_sentences(text))
 
 
-def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, found: SearchResult, signal: float) -> ContentPlan:
-    """Build the plan and record in `s` (the new session state) what it discloses and raises.
+def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, found: SearchResult,
+              signal: float) -> tuple[ContentPlan, SessionState]:
+    """The turn's plan, and the session state after it: `s` with what the plan discloses, raises
+    and asks recorded. `s` itself is left as it was.
 
     Content is budgeted in sentences (the persona's max_reply_sentences) here, not in the
     realiser, so what the state records as disclosed or raised is exactly what is said.
     """
+    asked = _learner_turn(s)
+    invites_questions = bool(_ASK_ME.search(asked.lower().replace("’", "'")))
+    plan, used = _answer(pack, s, act, grade, found, invites_questions)
+    after = _disclosed(s, plan)
+    used = _raise_opportunity(pack, after, plan, used)
+    after = _raised(after, plan)
+    _ask_back(pack, after, plan, used, invites_questions)
+    if invites_questions and not plan.patient_question and not (plan.facts or plan.concern or plan.risk):
+        plan.act = "questions_invited"  # nothing left to ask: "No, I think that's everything."
+    if signal >= 0.4:
+        plan.acknowledgement = "warm"
+    elif signal <= -0.3:
+        plan.acknowledgement = "cool"
+    return plan, after
+
+
+def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, found: SearchResult,
+            invites_questions: bool) -> tuple[ContentPlan, int]:
+    """What the reply says to the turn itself (facts, a concern, a risk answer, a deflection or
+    "I'm not sure"), and the sentences that takes."""
     plan = ContentPlan(style=s.emotional.style, emotion=s.emotional.emotion, act=act.value, turn_index=s.turn_index)
     budget = pack.emotion.max_reply_sentences
     matches = found.matches
@@ -93,12 +115,11 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
         opp = pack.opportunity(s.pending_opportunity) if s.pending_opportunity else None
         plan.correction_to = opp.emotion.value if opp else pack.emotion.primary.value
 
-    asked = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+    asked = _learner_turn(s)
     plan.risk = risk_kind(asked) or next((m.id for m in matches if m.kind == "risk"), None)
     matches = [m for m in matches if m.kind != "risk" and not (plan.risk and m.kind == "fact")]  # the risk answer replaces facts
     if (grade.question_type == "none" or act == DialogueAct.summary) and not plan.risk:
         matches = []  # statements do not ask for facts, nor does a summary's "Is that right?"; questions (and "tell me ...") do
-    invites_questions = bool(_ASK_ME.search(asked.lower().replace("’", "'")))
     if invites_questions and not plan.risk:
         matches = []  # "Anything else you'd like to ask?" is not "Anything else?" about the case
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
@@ -170,53 +191,61 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     elif engaged and nothing and asked_something:
         plan.uncovered = "unsure"  # asked warmly about something the case does not hold
         used += 1
+    return plan, used
 
 
+def _disclosed(s: SessionState, plan: ContentPlan) -> SessionState:
+    """`s` with the plan's facts and concern recorded as said (a fact said before is a repeat)."""
     plan.repeated_facts = [f for f in plan.facts if f in s.disclosed_facts]
-    for fid in plan.facts:
-        if fid not in s.disclosed_facts:
-            s.disclosed_facts.append(fid)
-    if plan.concern:
-        s.revealed_concerns.append(plan.concern)
+    return s.model_copy(deep=True, update={
+        "disclosed_facts": [*s.disclosed_facts, *(f for f in plan.facts if f not in s.disclosed_facts)],
+        "revealed_concerns": [*s.revealed_concerns, *([plan.concern] if plan.concern else [])]})
 
-    # an opportunity to raise: a trigger firing now, else an unacknowledged cue under high distress
-    if not plan.closing:
-        for opp in pack.empathic_opportunities:
-            if opp.id not in s.raised_opportunities and _fires(opp.trigger, s):
-                if used + _n(opp.line) <= budget:
-                    plan.opportunity = opp.id
-                break  # one that fires but does not fit waits for a later turn
-        if plan.opportunity is None and s.unanswered_cues and s.emotional.distress >= RAISE_AGAIN_DISTRESS:
-            again = [o for o in s.unanswered_cues if s.times_raised.get(o, 1) < MAX_RAISES]
-            oid = again[0] if again else None
-            fits = oid is not None and used + _n(pack.opportunity(oid).line) <= budget
-            if fits and s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None:
-                plan.opportunity = oid
-        if plan.opportunity:
-            used += _n(pack.opportunity(plan.opportunity).line)
-    if plan.opportunity:
-        if plan.opportunity not in s.raised_opportunities:
-            s.raised_opportunities.append(plan.opportunity)
-        if plan.opportunity not in s.unanswered_cues:
-            s.unanswered_cues.append(plan.opportunity)
-        s.raised_at[plan.opportunity] = s.turn_index
-        s.times_raised[plan.opportunity] = s.times_raised.get(plan.opportunity, 0) + 1
-    s.pending_opportunity = plan.opportunity
 
-    if not plan.closing and plan.opportunity is None:
-        for q in pack.patient_questions:
-            if q.id not in s.asked_questions and (_fires(q.trigger, s) or invites_questions) and used + _n(q.text) <= budget:
-                plan.patient_question = q.id
-                s.asked_questions.append(q.id)
-                break
+def _raise_opportunity(pack: PersonaPack, s: SessionState, plan: ContentPlan, used: int) -> int:
+    """Choose an opportunity to raise, if it fits: a trigger firing now (facts said this turn
+    count), else an unacknowledged cue under high distress. Returns the sentences used."""
+    if plan.closing:
+        return used
+    budget = pack.emotion.max_reply_sentences
+    for opp in pack.empathic_opportunities:
+        if opp.id not in s.raised_opportunities and _fires(opp.trigger, s):
+            if used + _n(opp.line) <= budget:
+                plan.opportunity = opp.id
+            break  # one that fires but does not fit waits for a later turn
+    if plan.opportunity is None and s.unanswered_cues and s.emotional.distress >= RAISE_AGAIN_DISTRESS:
+        again = [o for o in s.unanswered_cues if s.times_raised.get(o, 1) < MAX_RAISES]
+        oid = again[0] if again else None
+        fits = oid is not None and used + _n(pack.opportunity(oid).line) <= budget
+        if fits and s.turn_index - s.raised_at.get(oid, 0) >= RAISE_AGAIN_AFTER and plan.concern is None:
+            plan.opportunity = oid
+    return used + (_n(pack.opportunity(plan.opportunity).line) if plan.opportunity else 0)
 
-    if invites_questions and not plan.patient_question and not (plan.facts or plan.concern or plan.risk):
-        plan.act = "questions_invited"  # nothing left to ask: "No, I think that's everything."
-    if signal >= 0.4:
-        plan.acknowledgement = "warm"
-    elif signal <= -0.3:
-        plan.acknowledgement = "cool"
-    return plan
+
+def _raised(s: SessionState, plan: ContentPlan) -> SessionState:
+    """`s` with the plan's opportunity recorded as raised, unanswered and pending."""
+    new = s.model_copy(deep=True, update={"pending_opportunity": plan.opportunity})
+    oid = plan.opportunity
+    if oid:
+        if oid not in new.raised_opportunities:
+            new.raised_opportunities.append(oid)
+        if oid not in new.unanswered_cues:
+            new.unanswered_cues.append(oid)
+        new.raised_at[oid] = new.turn_index
+        new.times_raised[oid] = new.times_raised.get(oid, 0) + 1
+    return new
+
+
+def _ask_back(pack: PersonaPack, s: SessionState, plan: ContentPlan, used: int, invites_questions: bool) -> None:
+    """A question the patient asks in turn, when one is due (or invited) and fits; recorded in
+    `s`, the state this turn produces."""
+    if plan.closing or plan.opportunity is not None:
+        return
+    for q in pack.patient_questions:
+        if q.id not in s.asked_questions and (_fires(q.trigger, s) or invites_questions) and used + _n(q.text) <= pack.emotion.max_reply_sentences:
+            plan.patient_question = q.id
+            s.asked_questions.append(q.id)
+            return
 
 
 def _tell_next(pack: PersonaPack, s: SessionState, plan: ContentPlan) -> int:
@@ -229,7 +258,11 @@ def _tell_next(pack: PersonaPack, s: SessionState, plan: ContentPlan) -> int:
     return _n(getattr(nxt.answers, plan.style))
 
 
+def _learner_turn(s: SessionState) -> str:
+    return s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+
+
 def _last_question(grade: Grade, s: SessionState) -> str:
-    text = s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+    text = _learner_turn(s)
     qs = [q for q in split_sentences(text.lower()) if q.endswith("?")]
     return qs[-1] if qs else text.lower()
