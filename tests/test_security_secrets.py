@@ -169,7 +169,7 @@ async def test_saved_learner_audio_is_private(tmp_path):
     from server.api.voice import VoiceChannel
 
     folder = tmp_path / "data" / "audio" / "session-1"
-    channel = VoiceChannel(hooks=None, transcriber=None, synthesizer=None, audio_dir=folder)
+    channel = VoiceChannel(port=None, outbox=None, transcriber=None, synthesizer=None, audio_dir=folder)
     try:
         path = channel._save_audio(np.zeros(1600, dtype=np.float32))
     finally:
@@ -185,7 +185,7 @@ async def test_a_new_connection_never_overwrites_a_saved_recording(tmp_path):
     from server.api.voice import VoiceChannel
 
     folder = tmp_path / "audio" / "session-1"
-    first, resumed = (VoiceChannel(hooks=None, transcriber=None, synthesizer=None, audio_dir=folder) for _ in range(2))
+    first, resumed = (VoiceChannel(port=None, outbox=None, transcriber=None, synthesizer=None, audio_dir=folder) for _ in range(2))
     try:
         a = first._save_audio(np.full(1600, 0.25, dtype=np.float32))
         kept = a.read_bytes()

@@ -14,10 +14,11 @@ import time
 import pytest
 
 from server.api.conversation import Conversation
+from server.api.outbox import CollectingOutbox
 from server.api.protocol import SessionStart
 from server.api.services import Services
-from server.engine.patient import Engine
 from server.core.text import split_sentences
+from server.engine.patient import Engine
 from server.store.sql import open_store
 from tests.test_realisers import ONSET, Script, Slow, bundled_dir, tiny, tiny_dir  # noqa: F401 (fixtures)
 
@@ -32,18 +33,11 @@ def make_conversation(engine, settings, tmp_path):
         store = open_store(f"sqlite:///{tmp_path / 'stream.db'}")
         stores.append(store)
         eng = Engine(engine.registry, engine.embedder, engine.grader, realiser)
-        sent: list[dict] = []
-
-        async def send_json(event):
-            sent.append(event)
-
-        async def send_bytes(_):
-            pass
-
-        conv = Conversation(Services(settings=settings, engine=eng, store=store, educator_token="x"), send_json, send_bytes)
+        outbox = CollectingOutbox()
+        conv = Conversation(Services(settings=settings, engine=eng, store=store, educator_token="x"), outbox)
         await conv.handle(SessionStart(type="session.start", persona_id="chest-pain-anxiety", learner_id="stream-test"))
         conv.state.emotional.trust = 0.5  # the onset fact's gate is open
-        return conv, store, sent
+        return conv, store, outbox.events
 
     yield make
     for s in stores:
@@ -71,7 +65,7 @@ async def test_sentences_are_spoken_while_the_rest_is_generated(make_conversatio
     assert row.extra["realisation"]["first_sentence_ms"] > 0
     assert row.session_state.last_patient_text == SAID and row.session_state.history[-1] == ("patient", SAID)
     assert conv.state.last_patient_text == SAID
-    assert sent[-1] == {"type": "patient.text", "turn_id": 1, "text": SAID}
+    assert sent[-1].model_dump() == {"type": "patient.text", "turn_id": 1, "text": SAID}
 
 
 async def test_barge_in_stops_generation_and_keeps_what_was_said(make_conversation, tiny_dir):
@@ -90,7 +84,7 @@ async def test_barge_in_stops_generation_and_keeps_what_was_said(make_conversati
     row = store.turns(conv.session.id)[0]
     assert first == split_sentences(SAID)[0] and row.reply == first
     assert row.fallback_reason == "cancelled by barge-in" and row.extra["reply_status"] == "complete"
-    assert sent[-1]["type"] == "patient.text" and sent[-1]["text"] == first
+    assert sent[-1].type == "patient.text" and sent[-1].text == first
     # the next turn is graded against what the patient actually said
     assert conv.state.last_patient_text == first
 

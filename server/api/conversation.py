@@ -1,8 +1,9 @@
 """One websocket's side of a session: turns client messages into committed turns and events.
 
-Transport-free: `handle` takes a parsed message and returns the events to send, so the
-rule "commit first, then tell the client" is visible in one place (`_turn`). All engine
-and store calls run in worker threads; the event loop only shuffles messages.
+Transport-free: every event, from a typed turn or a voice turn, goes out through the `Outbox`
+it is given, after the turn it reports is committed (`commit_turn` returns the events; its
+callers send them). It is also the voice channel's `VoicePort`. All engine and store calls run
+in worker threads; the event loop only shuffles messages.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
 from ..timing import Laps
 from .limits import AudioPace, TurnRate, check_session_age
+from .outbox import Outbox
 from .protocol import (
     GradeTurn,
     LearnerText,
@@ -67,7 +69,7 @@ def realisation_extra(realiser: str, reason: str | None, rejected: str | None, *
 
 
 class Conversation:
-    def __init__(self, services: Services, send_json=None, send_bytes=None, client: str = "local"):
+    def __init__(self, services: Services, outbox: Outbox, client: str = "local"):
         self.services = services
         self.client = client  # the peer's address, for the per-client session cap
         settings = services.settings
@@ -79,38 +81,35 @@ class Conversation:
         self.token: str | None = None
         self.closed = False
         self.voice = None  # a VoiceChannel in voice mode
-        self._send_json, self._send_bytes = send_json, send_bytes
+        self.outbox = outbox
+        self._pack_of_voice: PersonaPack | None = None
         self._streams: dict[int, StreamedReply] = {}  # committed voice turns whose words are being generated
 
     # -- voice -----------------------------------------------------------------------------
     def _open_voice(self, pack: PersonaPack) -> None:
-        from ..store.audio import session_audio_dir
-        from .voice import VoiceChannel, VoiceHooks
-
-        services = self.services
-        audio_dir = session_audio_dir(services.settings.data_dir, self.session.id) if services.settings.store_audio else None
-
-        async def send_json(event) -> None:
-            await self._send_json(event if isinstance(event, dict) else event.model_dump(mode="json"))
-
-        async def voice_turn(text: str, interrupted: bool, extra: dict):
-            return await self.commit_turn(text, interrupted=interrupted, extra=extra, mark_previous=False, stream=True)
-
-        async def annotate(turn_index: int, extra: dict, interrupted: bool | None = None) -> None:
-            await asyncio.to_thread(services.store.annotate_turn, self.session.id, turn_index, extra, interrupted=interrupted)
-
-        def voice_and_state():
-            return pack.voice, self.state.emotional, pack.identity.language
-
-        hooks = VoiceHooks(send_json=send_json, send_bytes=self._send_bytes, commit_turn=voice_turn,
-                           annotate_turn=annotate, voice_and_state=voice_and_state,
-                           reply_sentences=self.reply_sentences)
         from ..speech.turns import TurnConfig
+        from ..store.audio import session_audio_dir
+        from .voice import VoiceChannel
 
-        config = TurnConfig(silence_ms=services.settings.vad_silence_ms, barge_in_ms=services.settings.barge_in_ms)
-        self.voice = VoiceChannel(hooks, services.transcriber(), services.synthesizer(), config=config, audio_dir=audio_dir)
+        settings = self.services.settings
+        audio_dir = session_audio_dir(settings.data_dir, self.session.id) if settings.store_audio else None
+        self._pack_of_voice = pack
+        config = TurnConfig(silence_ms=settings.vad_silence_ms, barge_in_ms=settings.barge_in_ms)
+        self.voice = VoiceChannel(self, self.outbox, self.services.transcriber(), self.services.synthesizer(),
+                                  config=config, audio_dir=audio_dir)
 
-    async def on_audio(self, data: bytes) -> list:
+    # the VoicePort the voice channel calls
+    async def commit_voice_turn(self, text: str, interrupted: bool, extra: dict) -> tuple[TurnRecord, list]:
+        return await self.commit_turn(text, interrupted=interrupted, extra=extra, mark_previous=False, stream=True)
+
+    async def annotate_turn(self, turn_index: int, extra: dict, interrupted: bool | None = None) -> None:
+        await asyncio.to_thread(self.services.store.annotate_turn, self.session.id, turn_index, extra, interrupted=interrupted)
+
+    def voice_and_state(self):
+        pack = self._pack_of_voice
+        return pack.voice, self.state.emotional, pack.identity.language
+
+    async def on_audio(self, data: bytes) -> None:
         """A binary frame: learner audio for a voice session."""
         from .voice import AudioError
 
@@ -124,7 +123,6 @@ class Conversation:
             await self.voice.on_audio(data)
         except AudioError as exc:
             raise ProtocolError(exc.code, exc.message) from None
-        return []
 
     async def close_voice(self) -> None:
         if self.voice is not None:
@@ -132,7 +130,12 @@ class Conversation:
             self.voice = None
 
     # -- dispatch --------------------------------------------------------------------------
-    async def handle(self, msg) -> list:
+    async def handle(self, msg) -> None:
+        """Act on one client message and send its events."""
+        for event in await self._events_of(msg):
+            await self.outbox.send(event)
+
+    async def _events_of(self, msg) -> list:
         if isinstance(msg, SessionStart):
             return await self._start(msg)
         if isinstance(msg, SessionResume):
@@ -328,8 +331,7 @@ class Conversation:
                                     realiser=result.realiser, state=new_state, extra=extra)
             if self.state is not None and self.state.turn_index == record.turn_index:
                 self.state = new_state
-        if self._send_json is not None:
-            await self._send_json(PatientText(turn_id=record.turn_index, text=result.reply).model_dump(mode="json"))
+        await self.outbox.send(PatientText(turn_id=record.turn_index, text=result.reply))
 
     async def _end(self) -> list:
         await self.close_voice()

@@ -12,20 +12,21 @@ import asyncio
 import logging
 import time
 import wave
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
-from ..speech.tts import Synthesizer, split_for_speech
+from ..speech.tts import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
 from ..store.audio import new_turn_wav
 from ..timing import now_ms
 from . import protocol as P
+from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,6 @@ MAX_FRAME_BYTES = 64 * 1024
 SEND_CHUNK_BYTES = 8 * 1024
 PLAYBACK_LEAD_S = 1.0  # audio is sent at most this far ahead of playback, so a barge-in stops the rest
 STALL_TIMEOUT_S = 2.0  # a client that stops sending mid-turn: end the turn after this
-
-
-async def _each(items: Iterable[str]) -> AsyncIterator[str]:
-    for item in items:
-        yield item
 
 
 class AudioError(Exception):
@@ -76,22 +72,26 @@ class ReplyPlayback:
         return time.monotonic() < self.started_at + self.audio_s
 
 
-@dataclass
-class VoiceHooks:
-    """What the voice channel needs from its conversation (kept narrow for tests)."""
+class VoicePort(Protocol):
+    """What the voice channel needs from its conversation (server/api/conversation.py); its
+    events go out through the same `Outbox` as a typed turn's."""
 
-    send_json: Callable[[Any], Awaitable[None]]
-    send_bytes: Callable[[bytes], Awaitable[None]]
-    commit_turn: Callable[..., Awaitable[tuple[Any, list]]]   # (text, interrupted, extra) -> (record, events)
-    annotate_turn: Callable[..., Awaitable[None]]              # (turn_index, extra, interrupted=None)
-    voice_and_state: Callable[[], tuple[Any, Any, str]]        # -> (Voice, EmotionalState, language)
-    # record -> the sentences to speak, streamed from a model realiser (None: split record.reply)
-    reply_sentences: Callable[[Any], AsyncIterator[str]] | None = None
+    async def commit_voice_turn(self, text: str, interrupted: bool, extra: dict) -> tuple[Any, list]:
+        """Run and commit one transcribed turn; returns (record, events to send)."""
+
+    async def annotate_turn(self, turn_index: int, extra: dict, interrupted: bool | None = None) -> None: ...
+
+    def voice_and_state(self) -> tuple[Any, Any, str]:
+        """(Voice, EmotionalState, language) of the session now."""
+
+    def reply_sentences(self, record) -> AsyncIterator[str]:
+        """The sentences to speak for a committed turn (streamed from a model realiser, or the stored reply split)."""
 
 
 @dataclass
 class VoiceChannel:
-    hooks: VoiceHooks
+    port: VoicePort
+    outbox: Outbox
     transcriber: Transcriber
     synthesizer: Synthesizer
     config: TurnConfig = field(default_factory=TurnConfig)
@@ -127,25 +127,25 @@ class VoiceChannel:
     async def _on_event(self, e: Event) -> None:
         if e.kind == "speech_started":
             self._speech_ms = 0.0
-            await self.hooks.send_json(P.VadSpeechStarted(during_patient=e.during_patient))
+            await self.outbox.send(P.VadSpeechStarted(during_patient=e.during_patient))
         elif e.kind == "speech_stopped":
-            await self.hooks.send_json(P.VadSpeechStopped())
+            await self.outbox.send(P.VadSpeechStopped())
         elif e.kind == "barge_in":
             await self._barge_in()
         elif e.kind == "tentative":
             # start ASR during the endpointing wait; used only if no more speech follows
-            state_lang = self.hooks.voice_and_state()[2]
+            state_lang = self.port.voice_and_state()[2]
             task = asyncio.create_task(asyncio.to_thread(self.transcriber.transcribe, e.audio, state_lang))
             self._speculative = (e.speech_end_ms, task)
         elif e.kind == "backchannel":
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":
             if e.reason == "too_long":
-                await self.hooks.send_json(P.ErrorMessage(code="turn_too_long", message=
+                await self.outbox.send(P.ErrorMessage(code="turn_too_long", message=
                                             f"you spoke for over {self.config.max_turn_ms / 1000:.0f} s without a pause; the turn "
                                             "was cut there and sent to the patient. Pause now and then to let them answer"))
             elif e.reason == "stalled":
-                await self.hooks.send_json(P.ErrorMessage(code="audio_timeout", message=
+                await self.outbox.send(P.ErrorMessage(code="audio_timeout", message=
                                             f"no audio arrived for {STALL_TIMEOUT_S:.0f} s in the middle of your turn; the turn "
                                             "was ended with what arrived. Check the microphone connection"))
             previous = self._turn_task
@@ -163,8 +163,8 @@ class VoiceChannel:
         pb.cancelled = True
         self.interruptions += 1
         self.interrupt_next = True
-        await self.hooks.send_json(P.PlaybackClear(turn_id=pb.turn_id))
-        await self.hooks.annotate_turn(pb.turn_id, {"patient_interrupted": True}, interrupted=True)
+        await self.outbox.send(P.PlaybackClear(turn_id=pb.turn_id))
+        await self.port.annotate_turn(pb.turn_id, {"patient_interrupted": True}, interrupted=True)
 
     async def _watch_stalls(self) -> None:
         while True:
@@ -202,7 +202,7 @@ class VoiceChannel:
 
     async def _tell(self, event) -> None:
         try:
-            await self.hooks.send_json(event)
+            await self.outbox.send(event)
         except Exception:  # the socket may be gone already
             log.debug("could not send %r", event)
 
@@ -210,7 +210,7 @@ class VoiceChannel:
         t_detect = now_ms()
         speech_end = e.speech_end_ms or t_detect
         audio = e.audio if e.audio is not None else np.zeros(0, np.float32)
-        voice, state, language = self.hooks.voice_and_state()
+        voice, state, language = self.port.voice_and_state()
         if early is not None:
             transcript = await early  # started during the endpointing wait on the same speech
         else:
@@ -218,7 +218,7 @@ class VoiceChannel:
         t_asr = now_ms()
         if is_probably_hallucination(transcript, speech_ratio, no_speech_threshold=self.no_speech_threshold):
             log.info("discarded non-speech turn: %r (no_speech %.2f)", transcript.text, transcript.no_speech_prob or -1)
-            await self.hooks.send_json(P.VadDiscarded(reason="no speech recognised"))
+            await self.outbox.send(P.VadDiscarded(reason="no speech recognised"))
             return
         text = transcript.text.strip()
         interrupted, self.interrupt_next = self.interrupt_next, False
@@ -232,13 +232,13 @@ class VoiceChannel:
         }
         if self.audio_dir is not None:
             extra["voice"]["audio_file"] = str(self._save_audio(audio))
-        record, events = await self.hooks.commit_turn(text, interrupted, extra)
+        record, events = await self.port.commit_voice_turn(text, interrupted, extra)
         t_reply = now_ms()
         turn_id = record.turn_index
-        await self.hooks.send_json(P.LearnerTranscript(text=text, turn_id=turn_id))
+        await self.outbox.send(P.LearnerTranscript(text=text, turn_id=turn_id))
         for ev in events:
-            await self.hooks.send_json(ev)
-        sentences = self.hooks.reply_sentences(record) if self.hooks.reply_sentences else _each(split_for_speech(record.reply))
+            await self.outbox.send(ev)
+        sentences = self.port.reply_sentences(record)
         first_audio, first_sentence = await self._speak(turn_id, sentences, voice, record.state_after)
         stages = {
             "speech_end_to_endpoint_ms": round(t_detect - speech_end, 1),
@@ -252,8 +252,8 @@ class VoiceChannel:
         timeline = {"speech_end": 0.0, "transcript_ready": round(t_asr - speech_end, 1),
                     "reply_text_ready": round(t_reply - speech_end, 1),
                     "first_audio_sent": round(first_audio - speech_end, 1) if first_audio else None}
-        await self.hooks.annotate_turn(turn_id, {"voice_timings_ms": timeline, "stages_ms": stages})
-        await self.hooks.send_json(P.MetricsTurn(turn_id=turn_id, stages_ms=stages, asr_backend=transcript.backend,
+        await self.port.annotate_turn(turn_id, {"voice_timings_ms": timeline, "stages_ms": stages})
+        await self.outbox.send(P.MetricsTurn(turn_id=turn_id, stages_ms=stages, asr_backend=transcript.backend,
                                                  audio_duration_s=extra["voice"]["audio_duration_s"],
                                                  no_speech_prob=transcript.no_speech_prob))
 
@@ -267,7 +267,7 @@ class VoiceChannel:
         finally:
             await sentences.aclose()  # a cancelled stream stops generating and records what was said
         if pb.sample_rate is not None:
-            await self.hooks.send_json(P.PatientAudioEnd(turn_id=turn_id, interrupted=pb.cancelled))
+            await self.outbox.send(P.PatientAudioEnd(turn_id=turn_id, interrupted=pb.cancelled))
         return pb.first_audio_at, pb.first_sentence_at
 
     async def _speak_sentences(self, pb: "ReplyPlayback", sentences: AsyncIterator[str], voice, state, turn_id: int) -> None:
@@ -284,13 +284,13 @@ class VoiceChannel:
                 continue
             if rate is None:
                 rate = pb.sample_rate = audio.sample_rate
-                await self.hooks.send_json(P.PatientAudioStart(sample_rate=rate, turn_id=turn_id))
+                await self.outbox.send(P.PatientAudioStart(sample_rate=rate, turn_id=turn_id))
             bytes_per_s = 2 * audio.sample_rate
             for i in range(0, len(audio.pcm16), SEND_CHUNK_BYTES):
                 if pb.cancelled:
                     break
                 chunk = audio.pcm16[i:i + SEND_CHUNK_BYTES]
-                await self.hooks.send_bytes(chunk)
+                await self.outbox.send_audio(chunk)
                 if pb.first_audio_at is None:
                     pb.first_audio_at = now_ms()
                     pb.started_at = time.monotonic()
