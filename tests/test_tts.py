@@ -11,18 +11,13 @@ import pytest
 from server.config import Settings
 from server.core.types import EmotionalState
 from server.persona.schema import Voice
-from server.speech import tts
-from server.speech.tts import (
-    NullSynthesizer,
-    PiperSynthesizer,
-    Pyttsx3Synthesizer,
-    SpeechAudio,
-    Synthesizer,
-    TTSUnavailable,
-    build_synthesizer,
-    prosody_for,
-    split_for_speech,
-)
+from server.speech.tts.base import SpeechAudio, Synthesizer, TTSUnavailable
+from server.speech.tts.factory import build_synthesizer
+from server.speech.tts.null_backend import NullSynthesizer
+from server.speech.tts.piper_backend import PiperSynthesizer
+from server.speech.tts.prosody import prosody_for, volume_for
+from server.speech.tts.pyttsx3_backend import Pyttsx3Synthesizer
+from server.speech.tts.sentences import MAX_CHARS, split_for_speech
 
 TEN_WORDS = "I have had this tight pain in my chest since yesterday."
 VOICE = Voice(espeak_voice="en-us", rate_wpm=160, pitch=50)
@@ -89,7 +84,7 @@ def test_prosody_mapping_is_the_documented_formula():
     assert prosody_for(VOICE, state(0.5, "Loneliness")) == prosody_for(VOICE, state(0.5, "sadness"))
     angry_rate, angry_pitch = prosody_for(VOICE, state(0.5, "anger"))
     assert angry_rate > 160 and angry_pitch < 50
-    assert tts.volume_for(state(0.5, "anger")) > 100 == tts.volume_for(state(0.5, "calm"))
+    assert volume_for(state(0.5, "anger")) > 100 == volume_for(state(0.5, "calm"))
     # fear rises: at distress 0.7 rate 160 * 1.05 * 1.04 = 174.7 and pitch 50 + 4 + 4, both
     # above a calm patient's at the same distress (160 * 1.05, 50 + 4)
     assert prosody_for(VOICE, state(0.7, "fear")) == (175, 58)
@@ -119,7 +114,7 @@ def test_split_sentences():
     assert split_for_speech("   ") == []
     long = "It started " + "and then it came back, " * 15 + "so here I am."
     parts = split_for_speech(long)
-    assert len(parts) > 1 and all(len(p) <= tts.MAX_CHARS for p in parts)
+    assert len(parts) > 1 and all(len(p) <= MAX_CHARS for p in parts)
     assert " ".join(parts) == long
 
 

@@ -17,7 +17,10 @@ import time
 from eval.bench.percentile import percentile
 from server.core.types import EmotionalState
 from server.persona.schema import Voice
-from server.speech.tts import PiperSynthesizer, Pyttsx3Synthesizer, prosody_for, split_for_speech
+from server.speech.tts.piper_backend import PiperSynthesizer
+from server.speech.tts.prosody import prosody_for
+from server.speech.tts.pyttsx3_backend import Pyttsx3Synthesizer
+from server.speech.tts.sentences import split_for_speech
 
 SENTENCES = [
     "I have had this tight pain in my chest since yesterday.",

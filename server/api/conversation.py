@@ -17,7 +17,7 @@ from ..engine.summary import summarise
 from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
 from ..realise.base import Realisation
-from ..speech.tts import split_for_speech
+from ..speech.tts.sentences import split_for_speech
 from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches

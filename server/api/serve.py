@@ -17,7 +17,7 @@ def _preload_voice(settings: Settings) -> None:
     """Load ASR, VAD and TTS now, so the first voice session does not wait for them."""
     try:
         from ..speech.asr import build_transcriber
-        from ..speech.tts import build_synthesizer
+        from ..speech.tts.factory import build_synthesizer
         from ..speech.vad import SileroVAD
 
         build_transcriber(settings)

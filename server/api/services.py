@@ -29,5 +29,5 @@ class Services:
         return build_transcriber(self.settings)
 
     def synthesizer(self):
-        from ..speech.tts import build_synthesizer
+        from ..speech.tts.factory import build_synthesizer
         return build_synthesizer(self.settings)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
-from ..speech.tts import Synthesizer
+from ..speech.tts.base import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
 from ..store.audio import new_turn_wav
