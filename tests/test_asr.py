@@ -21,10 +21,12 @@ import pytest
 from fastapi import Request  # module level: the stub's handler annotation must resolve here
 
 from server.config import REPO_ROOT, Settings
-from server.speech import asr
-from server.speech.asr import (OpenAITranscriptionClient, OpenAIWhisperTranscriber, Transcript,
-                               TranscriptionError, build_transcriber, is_probably_hallucination,
-                               normalise_text, read_audio_16k, whisper_language)
+from server.speech.asr.audio import SAMPLE_RATE, read_audio_16k, wav_bytes
+from server.speech.asr.base import Transcript, TranscriptionError, normalise_text, whisper_language
+from server.speech.asr.factory import build_transcriber, clear_transcriber_cache
+from server.speech.asr.hallucination import is_probably_hallucination
+from server.speech.asr.openai_api_backend import OpenAITranscriptionClient
+from server.speech.asr.openai_whisper_backend import OpenAIWhisperTranscriber, openai_whisper_checkpoint
 from tests.ci import unless_ci
 from tests.thread_server import AppThread
 
@@ -47,7 +49,7 @@ def espeak(text: str, tmp: Path, voice: str = "en", speed: int = 150, pad_s: flo
     wav = tmp / "speech.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
                    capture_output=True)
-    pad = np.zeros(int(pad_s * asr.SAMPLE_RATE), dtype=np.float32)
+    pad = np.zeros(int(pad_s * SAMPLE_RATE), dtype=np.float32)
     return np.concatenate([pad, read_audio_16k(wav), pad])
 
 
@@ -93,7 +95,7 @@ def test_wav_bytes_round_trip():
     import soundfile as sf
 
     tone = (0.5 * np.sin(np.linspace(0, 200 * np.pi, 16000))).astype(np.float32)
-    back, sr = sf.read(io.BytesIO(asr.wav_bytes(tone)), dtype="float32")
+    back, sr = sf.read(io.BytesIO(wav_bytes(tone)), dtype="float32")
     assert sr == 16000 and back.shape == tone.shape
     assert np.max(np.abs(back - tone)) < 1e-3
 
@@ -241,7 +243,7 @@ def test_build_transcriber_loads_each_model_once(settings, faster):
 def test_converted_checkpoint_has_base_dims_and_same_words(settings, reference, faster, chest_pain):
     import torch
 
-    ckpt = asr.openai_whisper_checkpoint(settings.models_dir)
+    ckpt = openai_whisper_checkpoint(settings.models_dir)
     saved = torch.load(ckpt, map_location="cpu", weights_only=True, mmap=True)
     assert saved["dims"] == {"n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 512, "n_audio_head": 8,
                              "n_audio_layer": 6, "n_vocab": 51865, "n_text_ctx": 448, "n_text_state": 512,
@@ -351,4 +353,4 @@ def test_remote_backend_through_settings(settings, faster, chest_pain):
             "asr_backend": "openai", "openai_base_url": srv.url, "openai_model": "whisper-1"}))
         assert isinstance(remote, OpenAITranscriptionClient)
         assert CHEST_PAIN_KEYWORDS <= words(remote.transcribe(chest_pain, "en").text)
-    asr.clear_transcriber_cache()
+    clear_transcriber_cache()

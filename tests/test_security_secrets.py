@@ -108,7 +108,7 @@ def test_secret_settings_never_appear_in_repr():
 def test_secret_settings_reach_the_places_that_send_them(tmp_path):
     """Each reader unwraps the SecretStr where it is used; a forgotten one would send '**********'."""
     from server.realise.openai_backend import OpenAIRealiser
-    from server.speech import asr
+    from server.speech.asr.factory import build_transcriber, clear_transcriber_cache
 
     s = Settings(data_dir=tmp_path, openai_base_url="http://127.0.0.1:9/v1", openai_api_key="sk-openai-111",
                  educator_token="edu-333", asr_backend="openai")
@@ -116,10 +116,10 @@ def test_secret_settings_reach_the_places_that_send_them(tmp_path):
     s2 = s.with_overrides(realiser_openai_api_key="sk-realiser-222")
     assert OpenAIRealiser.from_settings(s2)._headers()["Authorization"] == "Bearer sk-realiser-222"
     try:
-        client = asr.build_transcriber(s)
+        client = build_transcriber(s)
         assert client._client.headers["Authorization"] == "Bearer sk-openai-111"
     finally:
-        asr.clear_transcriber_cache()
+        clear_transcriber_cache()
     assert ensure_educator_token(s) == ("edu-333", False)
     assert not token_path(s).exists()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server.speech.asr import read_audio_16k
+from server.speech.asr.audio import read_audio_16k
 
 RATE = 16000
 CHUNK_MS = 20

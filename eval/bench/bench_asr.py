@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from server.config import REPO_ROOT, Settings
-from server.speech.asr import SAMPLE_RATE, normalise_text, read_audio_16k
+from server.speech.asr.audio import SAMPLE_RATE, read_audio_16k
+from server.speech.asr.base import normalise_text
 
 JFK_REFERENCE = ("And so my fellow Americans, ask not what your country can do for you, "
                  "ask what you can do for your country.")
@@ -116,7 +117,7 @@ def piper_voice():
 
 
 def piper_clip(voice, text: str, path: Path) -> None:
-    from server.speech.asr import resample_to_16k
+    from server.speech.asr.audio import resample_to_16k
 
     pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text))
     audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
@@ -166,12 +167,12 @@ def run_worker(backend: str, manifest: Path, threads: int, checkpoint: str | Non
     start = time.perf_counter()
     if backend.startswith("faster-whisper"):
         from server.speech.model_files import whisper_ct2_dir
-        from server.speech.asr import FasterWhisperTranscriber
+        from server.speech.asr.faster_whisper_backend import FasterWhisperTranscriber
 
         engine = FasterWhisperTranscriber(whisper_ct2_dir(Settings().models_dir), compute_type="int8",
                                           cpu_threads=threads, short_context=backend.endswith("short"))
     else:
-        from server.speech.asr import OpenAIWhisperTranscriber
+        from server.speech.asr.openai_whisper_backend import OpenAIWhisperTranscriber
 
         engine = OpenAIWhisperTranscriber(Path(checkpoint), cpu_threads=threads)
     load_s = time.perf_counter() - start
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print("espeak-ng is not installed; nothing to measure", file=sys.stderr)
         return 1
 
-    from server.speech.asr import openai_whisper_checkpoint
+    from server.speech.asr.openai_whisper_backend import openai_whisper_checkpoint
 
     checkpoint = str(openai_whisper_checkpoint(Settings().models_dir))  # converted once, outside the timings
     with tempfile.TemporaryDirectory(prefix="bench-asr-") as tmp:

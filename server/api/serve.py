@@ -16,7 +16,7 @@ log = logging.getLogger("bedside")
 def _preload_voice(settings: Settings) -> None:
     """Load ASR, VAD and TTS now, so the first voice session does not wait for them."""
     try:
-        from ..speech.asr import build_transcriber
+        from ..speech.asr.factory import build_transcriber
         from ..speech.tts.factory import build_synthesizer
         from ..speech.vad import SileroVAD
 

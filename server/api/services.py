@@ -25,7 +25,7 @@ class Services:
 
     def transcriber(self):
         """The ASR backend, loaded once per process (serve.py preloads it)."""
-        from ..speech.asr import build_transcriber
+        from ..speech.asr.factory import build_transcriber
         return build_transcriber(self.settings)
 
     def synthesizer(self):

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..speech.asr import Transcriber, TranscriptionError, is_probably_hallucination
+from ..speech.asr.base import Transcriber, TranscriptionError
+from ..speech.asr.hallucination import is_probably_hallucination
 from ..speech.tts.base import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
