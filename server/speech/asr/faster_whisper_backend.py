@@ -7,13 +7,13 @@ keeps faster-whisper and ctranslate2 on the major versions this was written agai
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ...core.text import split_sentences
 from .audio import SAMPLE_RATE, as_mono_float32
 from .base import Transcript, normalise_text, summarise_segments, whisper_language
 
@@ -91,7 +91,7 @@ class FasterWhisperTranscriber:
 
 def _collapse_loops(text: str) -> str:
     """Drop sentences that repeat the one before, and a trailing start of another repeat."""
-    sentences = [p for p in re.split(r"(?<=[.?!])\s+", text) if p]
+    sentences = split_sentences(text)
     kept: list[str] = []
     for sentence in sentences:
         norm = normalise_text(sentence)

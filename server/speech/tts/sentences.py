@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-_ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
+from ...core.text import split_sentences
+
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
 MIN_WORDS = 3  # fragments shorter than this ride along with a neighbour
 MAX_CHARS = 220  # longer sentences are cut at clause breaks so first audio comes sooner
@@ -21,25 +21,13 @@ def split_for_speech(text: str) -> list[str]:
 
     Each call costs a fixed overhead and a gap at playback, so tiny pieces ("Oh." "Yes.")
     are joined to the next sentence (or the previous one at the end); very long sentences
-    are cut at commas/semicolons. Titles such as "Dr." do not end a sentence.
+    are cut at commas/semicolons. Sentences are `server.core.text`'s (titles such as "Dr." do
+    not end one).
     """
     text = strip_controls(text or "")
     if not text.strip():
         return []
-    pieces: list[str] = []
-    carry = ""
-    for raw in _SENTENCE_END.split(text):
-        raw = raw.strip()
-        if not raw:
-            continue
-        carry = f"{carry} {raw}".strip() if carry else raw
-        last_word = carry.rsplit(" ", 1)[-1].rstrip(".").lower()
-        if carry.endswith(".") and last_word in _ABBREVIATIONS:
-            continue  # "Dr." - the sentence goes on
-        pieces.append(carry)
-        carry = ""
-    if carry:
-        pieces.append(carry)
+    pieces = split_sentences(text)
 
     merged: list[str] = []
     pending = ""
