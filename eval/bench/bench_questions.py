@@ -3,7 +3,9 @@
 Each bank line (eval/question_banks/<pack>.jsonl, written blind: without reading the pack's
 example questions) is played in a fresh session of its pack through `Engine.respond`, the
 path `bedside chat` and the websocket take; a "followup" line is played after the line before
-it, in the same session. Judged on the turn's plan (what the reply discloses):
+it, in the same session. Lines with a "session" key are a history script instead: every line of
+that session is played in order in one session, and where its trust and distress end is reported
+against the pack's baseline. Judged on the turn's plan (what the reply discloses):
 
   relevant      a covered question gets one of its expected facts (or concerns); a question the
                 case does not cover gets a "no" or "not sure" and no fact; a risk question gets
@@ -63,14 +65,20 @@ def run(banks: Path, packs: Path, grader: str = "trained", split: str | None = "
         pack_id = bank.stem
         lines = [json.loads(x) for x in bank.read_text(encoding="utf-8").splitlines() if x.strip()]
         pack = engine.pack(pack_id)
-        verdicts, rows = Counter(), []
+        verdicts, rows, scripts = Counter(), [], {}
         for i, line in enumerate(lines):
             if split and line.get("split", "test") != split:
                 continue
-            state, _ = engine.start(pack_id)
-            if line.get("kind") == "followup" and i:
-                _, state = engine.respond(state, lines[i - 1]["q"])
-            result, _ = engine.respond(state, line["q"])
+            script = line.get("session")
+            if script:
+                state = scripts[script] if script in scripts else engine.start(pack_id)[0]
+            else:
+                state, _ = engine.start(pack_id)
+                if line.get("kind") == "followup" and i:
+                    _, state = engine.respond(state, lines[i - 1]["q"])
+            result, after = engine.respond(state, line["q"])
+            if script:
+                scripts[script] = after
             v = judge(line, result, pack)
             verdicts[v] += 1
             rows.append({"q": line["q"], "kind": line.get("kind"), "expect": line.get("expect"), "verdict": v,
@@ -79,7 +87,10 @@ def run(banks: Path, packs: Path, grader: str = "trained", split: str | None = "
         out[pack_id] = {"n": n, **{k: verdicts[k] for k in ("relevant", "gated", "deflected", "wrong")},
                         "relevant_share": round(verdicts["relevant"] / n, 3),
                         "relevant_or_gated_share": round((verdicts["relevant"] + verdicts["gated"]) / n, 3),
-                        "wrong_share": round(verdicts["wrong"] / n, 3), "rows": rows}
+                        "wrong_share": round(verdicts["wrong"] / n, 3), "rows": rows,
+                        "scripts": {sid: {"trust_change": round(st.emotional.trust - pack.emotion.baseline.trust, 3),
+                                          "distress_change": round(st.emotional.distress - pack.emotion.baseline.distress, 3)}
+                                    for sid, st in scripts.items()}}
     return out
 
 
@@ -107,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     n = tot["n"]
     print(f"{'all':28s} {n:4d} {tot['relevant'] / n:9.1%} {(tot['relevant'] + tot['gated']) / n:7.1%} "
           f"{tot['deflected'] / n:8.1%} {tot['wrong'] / n:6.1%}   (targets: relevant >= 90%, wrong <= 3%)")
+    for pid, r in res.items():
+        for sid, ch in r["scripts"].items():
+            print(f"script {sid}: trust {ch['trust_change']:+.2f}, distress {ch['distress_change']:+.2f} from baseline "
+                  "(courteous history: within -0.05 / +0.10)")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
     targets = Targets()
