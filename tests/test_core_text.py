@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.core.text import STOP_WORDS, sentence_spans, split_sentences
+from server.core.text import STOP_WORDS, sentence_spans, split_sentences, written
 
 
 def test_sentences_end_at_stops_questions_exclamations_ellipses_and_line_breaks():
@@ -28,3 +28,11 @@ def test_spans_point_at_the_trimmed_sentences():
 def test_stop_words_are_function_words_not_content():
     assert {"the", "and", "you", "what"} <= STOP_WORDS
     assert not {"pain", "chest", "worried", "daughter"} & STOP_WORDS
+
+
+def test_spoken_contractions_are_written_out():
+    assert written("D'you smoke, then?") == "do you smoke, then?"
+    assert written("How long's it been like that?") == "How long has it been like that?"
+    assert written("What d'ya think's causing it?") == "What do you think is causing it?"
+    assert written("Whereabouts does it hurt?") == "where does it hurt?"
+    assert written("It's been a long day, hasn't it?") == "It's been a long day, hasn't it?"

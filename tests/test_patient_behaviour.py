@@ -89,6 +89,19 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("Would you rather not go on the waiting list?", None),
     ("Is it worth the drive to that pharmacy?", None),
     ("Did you wake up with it this morning?", None),
+    ("You wouldn't go and do something daft, would you?", "self_harm"),
+    ("Are you worried you might do something you'd regret?", "self_harm"),
+    ("When it's bad, do you see any way forward at all?", "self_harm"),
+    ("Has it all been getting too much to keep going?", "self_harm"),
+    ("Would your family be better off if you weren't here, do you think?", "self_harm"),
+    ("D'you ever feel completely hopeless?", "self_harm"),
+    ("Did you do something daft with the dosage?", None),
+    ("Is the pain unbearable at night?", None),
+    ("Do you feel hopeless about the diet?", None),
+    ("Would it be easier if you weren't on nights?", None),
+    ("Can you see a way to get to the pharmacy?", None),
+    ("Do you see any point in going on?", "self_harm"),
+    ("Do you see any point in the new tablets?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind

@@ -23,6 +23,25 @@ STOP_WORDS = frozenset(
     "what when how why who there here about from by up out one more some any than then too also its it's i'm don't can't".split())
 
 
+# Spoken contractions a learner (or the speech recogniser) writes that the written forms the
+# patterns and the embedder know do not cover: "d'you", "how long's it been", "whereabouts".
+_SPOKEN = [(re.compile(p, re.I), w) for p, w in (
+    (r"\bd'?you\b", "do you"), (r"\bd'ya\b", "do you"), (r"\bdya\b", "do you"),
+    (r"\b(how long|how much|how often|what|who|where|when|how)'s (it|that|this|he|she|they|there|you) been\b", r"\1 has \2 been"),
+    (r"\b(how long|how much|how often|what|who|where|when|how)'ve\b", r"\1 have"),
+    (r"\b(think|reckon|suppose)'s\b", r"\1 is"), (r"\bwhereabouts\b", "where"), (r"\bya\b", "you"),
+)]
+
+
+def written(text: str) -> str:
+    """The turn with spoken contractions written out ("d'you reckon" as "do you reckon"), so a
+    question's form is read the same however it was typed or transcribed."""
+    text = text.replace("’", "'")
+    for pattern, repl in _SPOKEN:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences in `text`, surrounding whitespace trimmed."""
     spans: list[tuple[int, int]] = []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.embedding import Embedder
-from ..core.text import STOP_WORDS
+from ..core.text import STOP_WORDS, written
 from ..persona.schema import PersonaPack
 from .phrasings import FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
@@ -80,7 +80,10 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "boss": "work", "firm": "work", "business": "work", "employer": "work", "colleagues": "work",
          "crushing": "pain", "stabbing": "pain", "throbbing": "pain", "aching": "pain", "ache": "pain", "sore": "pain",
          "concentrate": "concentration", "concentrating": "concentration", "focus": "concentration"}
-_POINTS_BACK = re.compile(r"\b(it|that|this|they|them|he|she|him|her)\b")
+# A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
+# it up" point nowhere.
+_POINTS_BACK = re.compile(r"\b(it(?! up\b)|that(?! (kind|sort|type|much|many|long|often|far|bad|way)\b)|"
+                          r"this(?! (year|week|month|morning|afternoon|evening|time|visit|kind|sort|type)\b)|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
                         r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
@@ -266,6 +269,7 @@ class PackIndex:
         points back ("How old was he then?"); the visit reason when absent. `about_id`: that fact."""
         if not self.keys:
             return SearchResult([], 0.0)
+        text = written(text)
         if (lead := _APART_FROM.match(text.strip())) is not None and lead.end() < len(text.strip()):
             # "Apart from the chest pain, any other symptoms?": the rest is the question, and the
             # item the lead-in names is what it is not asking about
@@ -297,6 +301,12 @@ class PackIndex:
             # "And roughly how many a day?" right after an answer: about what was just said, even
             # when its few words happen to fit another item a little
             found = self._own_best(f"{parts[0]} ({about})", words_of=parts[0] + " " + about)
+            if found is not None and found[0] == ("fact", about_id):
+                # the fact just said again, when the question alone finds another fact: "You
+                # chased it up since, I take it?" after the first visit asks about the chasing
+                alone = self.search(text, limit=limit, vector=v)
+                if alone.matches and alone.matches[0].kind == "fact" and alone.matches[0].id != about_id:
+                    return alone
             if found is not None:
                 return SearchResult([Match(found[0][0], found[0][1], round(found[1], 4))],
                                     round(found[1] if found[0][0] == "fact" else 0.0, 4))

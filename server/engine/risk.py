@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..core.text import written
+
 RiskKind = str  # "self_harm" | "harm_to_others" | "safeguarding"
 
 _SELF = re.compile(
@@ -28,7 +30,15 @@ _SELF = re.compile(
     r"(do|did|have) you (ever )?(think|thought) (about|of) (dying|death)|safe (from|with) yourself|keep yourself safe|"
     r"(plans?|intent\w*) to (harm|hurt|kill|end)|don't want to wake up|not wake up|"
     r"(can't|cannot|can not|couldn't|could not) (carry|go) on(?= *(like this|any ?more|with (life|living|it all)|[.?!,]|$))|"
-    r"(can't|cannot) (face|cope with) (life|living|going on)|no way out|disappear for good|(wish|wished) you (were|was) dead)")
+    r"(can't|cannot) (face|cope with) (life|living|going on)|no way out|disappear for good|(wish|wished) you (were|was) dead|"
+    # euphemisms clinicians use, and hopelessness asked about ("anything silly", "can't see a way through")
+    r"(do|doing|done|did) (anything|something) (silly|stupid|daft|drastic|rash)(?= *(to yourself|[.?!,]|$|are you|or|like that))|"
+    r"(something|anything) you('d| might| may| could| would) regret(?= *(to yourself|[.?!,]|$))|"
+    r"(see|seeing) (a|any|no) (way (through|out|forward|ahead)|point|future)(?! (in|to|for|of) (the|your|that|this|getting)\b)|"
+    r"(too much|too hard) to (carry on|go on|keep going)|(it|it's|everything|life|things)( is| are|'s)?( all)? (too much|unbearable)(?= *[.?!,]|$| to bear)|"
+    r"(easier|better)( off)?( for (everyone|everybody|them|your family))? if you (weren't|were not|wasn't|was not) (around|here|alive|there)|"
+    r"(feel|feeling|felt|get|getting|got) (so|that) (low|down|desperate|hopeless) (that )?you|"
+    r"(feel|feeling|felt) (completely |totally |utterly )?hopeless( about (the future|everything|life))?(?= *[.?!,]|$))")
 _OTHERS = re.compile(
     r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|them|him|her)( else)?|"
     r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people)|"
@@ -56,7 +66,7 @@ _ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i
 
 def risk_kind(text: str) -> RiskKind | None:
     """The risk a turn asks about, or None."""
-    low = text.lower().replace("’", "'")
+    low = written(text).lower()
     if not _ASKS.search(low):
         return None
     if _OTHERS.search(low):
