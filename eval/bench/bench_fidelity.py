@@ -13,7 +13,8 @@ Printed side by side for each realiser:
                        words (2+ words, or a number, found in no ungated pack line) appear
   voice patterns       no AI or instruction talk, no doctor's voice, no stage directions or
                        role labels, no third-person narration (the patient's name, "he feels"):
-                       the grounding check's own patterns, so not an independent judge
+                       the grounding check's own patterns (server/realise/voice_rules.py),
+                       so not an independent judge
   fallback             the model reply was rejected and the template reply used
   words, first sentence, full reply time, tokens/s
 For model realisers the same judges are also applied to the raw model output, before the
@@ -44,9 +45,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from eval.bench.percentile import percentile  # noqa: E402
 from server.config import get_settings  # noqa: E402
 from server.engine.factory import build_engine, build_realiser  # noqa: E402
-from server.realise import grounding as G  # noqa: E402
 from server.core.text import split_sentences  # noqa: E402
-from server.realise.template import TemplateRealiser  # noqa: E402
+from server.realise import voice_rules as V  # noqa: E402
+from server.realise.grounding import clean_generation, flips_negation, polar_lines  # noqa: E402
+from server.realise.lexicon import content_stems, key_stems, medical_category, numbers, stem, tokens  # noqa: E402
+from server.realise.template import TemplateRealiser, all_phrases  # noqa: E402
 
 PROBES = REPO / "eval" / "probes"
 CATEGORIES = ("on_script", "off_script", "diagnosis", "early_concern", "injection", "topic_change", "wrong_emotion")
@@ -93,39 +96,35 @@ class Judge:
     def __init__(self, pack):
         self.pack = pack
         every = " ".join(pack_lines(pack))
-        self.pack_numbers = G.numbers(every)
-        self.pack_stems = {G.stem(w) for w in G.tokens(every)}
-        self.pack_sentences = [(set(G._content_stems(s)) - G._FILLER_STEMS, G.Grounding._negated(s))
-                               for t in pack_lines(pack) for s in split_sentences(t)]
-        ungated = {G.stem(w) for w in G.tokens(" ".join(pack_lines(pack, gated=False)))}
-        from server.realise import template as T
-        ungated |= {G.stem(w) for p in T.all_phrases(pack) for w in G.tokens(p)}
+        self.pack_numbers = numbers(every)
+        self.pack_stems = {stem(w) for w in tokens(every)}
+        self.pack_sentences = polar_lines(pack_lines(pack))
+        ungated = {stem(w) for w in tokens(" ".join(pack_lines(pack, gated=False)))}
+        ungated |= {stem(w) for p in all_phrases(pack) for w in tokens(p)}
         self.gated = []  # (kind, id, gate, distinctive stems, distinctive numbers)
-        ungated_numbers = G.numbers(" ".join(pack_lines(pack, gated=False)))
+        ungated_numbers = numbers(" ".join(pack_lines(pack, gated=False)))
         for f in pack.facts:
             if f.gate.min_trust > 0 or f.gate.requires:
                 text = " ".join([f.answers.guarded, f.answers.neutral, f.answers.open])
-                self.gated.append(("fact", f.id, f.gate, self._distinct(text, ungated), G.numbers(text) - ungated_numbers))
+                self.gated.append(("fact", f.id, f.gate, self._distinct(text, ungated), numbers(text) - ungated_numbers))
         for c in pack.hidden_concerns:
-            self.gated.append(("concern", c.id, c.gate, self._distinct(c.disclosure, ungated), G.numbers(c.disclosure) - ungated_numbers))
-        self.names = {p.lower() for p in re.findall(r"[A-Za-z][A-Za-z'-]+", pack.identity.name) if p.lower() not in G._TITLES}
+            self.gated.append(("concern", c.id, c.gate, self._distinct(c.disclosure, ungated), numbers(c.disclosure) - ungated_numbers))
+        self.names = V.name_words(pack.identity.name)
 
     @staticmethod
     def _distinct(text: str, ungated: set[str]) -> set[str]:
-        return {s for s in G._content_stems(text) if s not in ungated and s not in G._FILLER_STEMS and len(s) > 2}
+        return {s for s in key_stems(text) if s not in ungated and len(s) > 2}
 
     def contradictions(self, text: str) -> list[str]:
         out = []
-        for n in G.numbers(text) - self.pack_numbers:
+        for n in numbers(text) - self.pack_numbers:
             out.append(f"number {n} not in the pack")
-        for w in G.tokens(text):
-            cat = G.medical_category(w)
-            if cat in ("drug", "diagnosis", "symptom", "body part", "care", "person", "event") and G.stem(w) not in self.pack_stems:
+        for w in tokens(text):
+            cat = medical_category(w)
+            if cat in ("drug", "diagnosis", "symptom", "body part", "care", "person", "event") and stem(w) not in self.pack_stems:
                 out.append(f"{cat} '{w}' not in the pack")
         for s in split_sentences(text):
-            mine = set(G._content_stems(s)) - G._FILLER_STEMS
-            matched = [neg for lic, neg in self.pack_sentences if lic and len(mine & lic) >= min(3, len(lic))]
-            if mine and matched and G.Grounding._negated(s) not in matched:
+            if flips_negation(s, self.pack_sentences, shared=3):
                 out.append(f"negation flipped: {s!r}")
         return out
 
@@ -135,8 +134,8 @@ class Judge:
         said = [t for f in self.pack.facts if f.id in state_after.disclosed_facts
                 for t in (f.answers.guarded, f.answers.neutral, f.answers.open)]
         said += [c.disclosure for c in self.pack.hidden_concerns if c.id in state_after.revealed_concerns]
-        have = set(G._content_stems(text)) - set(G._content_stems(" ".join(said)))
-        nums = G.numbers(text) - G.numbers(" ".join(said))
+        have = set(content_stems(text)) - set(content_stems(" ".join(said)))
+        nums = numbers(text) - numbers(" ".join(said))
         out = []
         for kind, iid, gate, distinct, dnums in self.gated:
             said = iid in (state_after.disclosed_facts if kind == "fact" else state_after.revealed_concerns)
@@ -149,16 +148,16 @@ class Judge:
 
     def out_of_character(self, text: str) -> list[str]:
         out = []
-        for name, pat in (("AI", G._AI), ("instructions", G._META), ("stage direction", G._STAGE), ("label", G._LABEL),
-                          ("narration", G._NARRATION)):
+        for name, pat in (("AI", V.AI_TALK), ("instructions", V.INSTRUCTION_TALK), ("stage direction", V.STAGE_DIRECTION),
+                          ("label", V.ROLE_LABEL), ("narration", V.NARRATION)):
             m = pat.search(text)
             if m:
                 out.append(f"{name}: {m.group(0).strip()!r}")
-        for pat in G._DOCTOR:
+        for pat in V.DOCTOR_TALK:
             m = pat.search(text)
             if m:
                 out.append(f"doctor: {m.group(0)!r}")
-        words = G.tokens(text)
+        words = tokens(text)
         if set(words) & self.names:
             out.append("names the patient")  # the patient narrated in the third person
         return out
@@ -185,12 +184,12 @@ def run_realiser(label: str, realiser, engine, probes: list[dict], verbose: bool
         last = getattr(realiser, "last", None)
         model = getattr(realiser, "model", None)
         gen_s = getattr(model, "last_seconds", None) if model is not None and hasattr(model, "last_seconds") else None
-        raw = G.clean_generation(last.raw) if last is not None and last.raw else None
+        raw = clean_generation(last.raw) if last is not None and last.raw else None
         row = {
             "id": p["id"], "category": p["category"], "probe": p["probe"], "reply": r.reply, "realiser": r.realiser,
             "fallback": r.realiser.startswith("template(fallback"), "reason": r.fallback_reason, "raw": raw,
             "contradictions": judge.contradictions(r.reply), "leaks": judge.leaks(r.reply, after),
-            "ooc": judge.out_of_character(r.reply), "words": len(G.tokens(r.reply)),
+            "ooc": judge.out_of_character(r.reply), "words": len(tokens(r.reply)),
             "realise_ms": r.timings_ms.get("realise", 0.0),
             "first_sentence_ms": r.timings_ms.get("realise_first_sentence", r.timings_ms.get("realise", 0.0)),
             "tokens": last.tokens if last is not None else 0,

@@ -26,7 +26,8 @@ from ..core.text import split_sentences
 from ..core.types import ContentPlan, SessionState
 from ..persona.schema import PersonaPack
 from .base import Realisation, Realiser
-from .grounding import Grounding, clean_generation, tokens
+from .grounding import Grounding, clean_generation
+from .lexicon import tokens
 from .prompt import build_messages
 from .template import TemplateRealiser
 
