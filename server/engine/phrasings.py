@@ -79,6 +79,8 @@ OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i 
                      r"how (have|are) things( been)?( going)?( with you)?( since [\w ]+)?(?=\W*$)|"
                      r"what (would|do) you (most )?(like|want|need) (to|us to) (talk about|cover|discuss|focus on|look at)( today)?(?=\W*$)|"
                      r"what would be (most )?helpful (to talk about|to cover|today)|"
+                     # spoken openings asked whole: "So what's happened?", "How's it been going?"
+                     r"what('s| has)? happened( to you)?( today| tonight)?(?=\W*$)|how('s| is| has) (it|everything|things) (been )?going( then)?(?=\W*$)|"
                      r"(anything|something) (in particular |specific )?(that )?you('d| would)? (want|like) to (make sure we )?(cover|talk about|discuss))\b", re.I)
 
 # Asking for the presenting complaint: indexed under the fact the visit reason is most about.
