@@ -85,8 +85,9 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
 _POINTS_BACK = re.compile(r"\b(it(?! up\b)|that(?! (kind|sort|type|much|many|long|often|far|bad|way)\b)|"
                           r"this(?! (year|week|month|morning|afternoon|evening|time|visit|kind|sort|type)\b)|they|them|he|she|him|her)\b")
 # A short follow-up that names no subject: "And how much, roughly?", "How long does each one last?"
-_FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
-                        r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
+_DETAIL = re.compile(r"\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
+                     r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
+_FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|" + _DETAIL.pattern)
 # "Apart from the pain, ...": a lead-in naming what the question is not about.
 _APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
@@ -301,9 +302,10 @@ class PackIndex:
             # "And roughly how many a day?" right after an answer: about what was just said, even
             # when its few words happen to fit another item a little
             found = self._own_best(f"{parts[0]} ({about})", words_of=parts[0] + " " + about)
-            if found is not None and found[0] == ("fact", about_id):
+            if found is not None and found[0] == ("fact", about_id) and not _DETAIL.search(parts[0].lower()):
                 # the fact just said again, when the question alone finds another fact: "You
                 # chased it up since, I take it?" after the first visit asks about the chasing
+                # (but "And roughly how many a day?" asks for the detail of the fact just said)
                 alone = self.search(text, limit=limit, vector=v)
                 if alone.matches and alone.matches[0].kind == "fact" and alone.matches[0].id != about_id:
                     return alone
