@@ -52,7 +52,7 @@ def context_of(row) -> GradeContext:
 
 # ------------------------------------------------------------------ 1. frozen real split
 
-def section_real(graders: dict, shared: Path) -> None:
+def section_real(graders: dict, shared: Path, targets: Targets) -> None:
     print("\n== 1. Frozen real-dialogue test split (never trained on, no choice made on it) ==")
     labels = load_real_labels("test")
     rows = real_rows(labels, shared)
