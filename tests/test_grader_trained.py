@@ -315,11 +315,13 @@ def _write_small_epitome(folder, rows):
 
 
 def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
-    """`features.reddit_probabilities` (run time, from the artefact's arrays) must give the numbers
-    `train.RedditModel.proba` gave in training, for every part of every EPITOME-dev head, the
+    """`epitome_heads.epitome_probabilities` (run time, from the artefact's arrays) must give the numbers
+    `epitome_train.EpitomeModel.proba` gave in training, for every part of every EPITOME-dev head, the
     layer-4 sentence-embedding part of interpretations included."""
     from server.grading.data_sources import MECHANISMS, load_epitome
-    from server.grading.train import EmbeddingCache, RedditBlock, fit_reddit, train
+    from server.grading.embedding_cache import EmbeddingCache
+    from server.grading.epitome_train import EpitomeBlock, fit_epitome
+    from server.grading.train import train
     from server.grading.trained import TrainedGrader
 
     rows = load_seed("train")
@@ -331,14 +333,14 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
     _, meta, version = train(seed=0, shared=tmp_path / "shared", out=tmp_path / "model", cache_dir=cache, pair=False)
     assert meta.data["epitome_dev"] == len(small)
     runtime = TrainedGrader(tmp_path / "model", encoder=None)
-    assert "reddit_interpretations.msent.W" in runtime.artefact.arrays
-    assert "reddit_emotional_reactions.msent.W" not in runtime.artefact.arrays
-    assert "reddit_interpretations.pool.W" in runtime.artefact.arrays
-    assert "reddit_explorations.pool.W" not in runtime.artefact.arrays
+    assert "epitome_interpretations.msent.W" in runtime.artefact.arrays
+    assert "epitome_emotional_reactions.msent.W" not in runtime.artefact.arrays
+    assert "epitome_interpretations.pool.W" in runtime.artefact.arrays
+    assert "epitome_explorations.pool.W" not in runtime.artefact.arrays
 
     pairs = load_epitome(tmp_path / "shared")
-    block = RedditBlock(pairs, EmbeddingCache(cache))
-    fitted = fit_reddit(block, np.arange(len(pairs)), seed=0)
+    block = EpitomeBlock(pairs, EmbeddingCache(cache))
+    fitted = fit_epitome(block, np.arange(len(pairs)), seed=0)
     probe = [r for r in rows if r not in small][:12]
     replies = [r.response for r in probe]
     from server.grading.features import relation_vector
@@ -350,7 +352,7 @@ def test_run_time_epitome_heads_equal_the_trained_ones(tmp_path):
     toks = [runtime._encode(r.response, r.context)[4] for r in probe]
     for m in MECHANISMS:
         want = fitted.proba(m, replies, dense, svecs, toks)
-        np.testing.assert_allclose(np.stack([g[f"reddit_{m}"] for g in got]), want, atol=1e-4)
+        np.testing.assert_allclose(np.stack([g[f"epitome_{m}"] for g in got]), want, atol=1e-4)
         assert np.ptp(want[:, 0]) > 0.05  # the probabilities vary, so equality means something
 
 
@@ -449,7 +451,7 @@ def test_pair_model_training_is_reproducible_and_loads(tmp_path):
     """The pair model's fine-tuning is seeded: the same rows and seed give the same weights, and
     the run-time model built from the stored arrays gives a probability for every head."""
     from server.grading.base import ALL_NURSE, TEXT_FLAGS
-    from server.grading.features import TextEncoder
+    from server.grading.encoder import TextEncoder
     from server.grading.pair_model import PairModel
     from server.grading.pair_train import PairTrainer
 
@@ -471,7 +473,7 @@ def test_pair_model_bottom_is_the_reply_pass_and_prefetch_changes_nothing():
     """Each text's frozen bottom is what the reply pass holds at layer FROZEN (one MiniLM, two
     readers), and a patient turn prefetched when it was said grades exactly as a cold one."""
     from server.grading.pair_model import FROZEN
-    from server.grading.features import SENT_LAYER, TextEncoder
+    from server.grading.encoder import SENT_LAYER, TextEncoder
     from server.grading.trained import TrainedGrader
 
     g = TrainedGrader()
@@ -519,7 +521,7 @@ def test_pair_model_layers_equal_minilm_before_fine_tuning():
     pair model is MiniLM, whatever the transformers version's calling conventions)."""
     import torch
 
-    from server.grading.features import TextEncoder
+    from server.grading.encoder import TextEncoder
     from server.grading.pair_model import bert_layer, layer_params
 
     m = TextEncoder().embedder.model
@@ -536,7 +538,7 @@ def test_pair_model_layers_equal_minilm_before_fine_tuning():
 def test_pair_layers_round_trip_through_int8_deltas():
     """Packing the fine-tuned layers as int8 changes from MiniLM loses little: a weight comes back
     within about half a quantisation step (the scale itself is float16)."""
-    from server.grading.features import TextEncoder
+    from server.grading.encoder import TextEncoder
     from server.grading.pair_model import FrozenBottom, pack_top_layers, unpack_top_layers
 
     base = [{k: v.numpy() for k, v in layer.items()} for layer in FrozenBottom(TextEncoder().embedder).minilm_top]

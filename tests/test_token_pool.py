@@ -59,6 +59,6 @@ def test_training_is_reproducible_and_run_time_numbers_are_the_stored_ones():
     tokens, rationale, y = _synthetic(60, seed=2)
     a, b = fit_token_pool(tokens, rationale, y, seed=0), fit_token_pool(tokens, rationale, y, seed=0)
     assert np.array_equal(a.W, b.W) and np.array_equal(a.u, b.u)
-    arrays = a.arrays("reddit_interpretations.pool.")
-    assert set(arrays) == {f"reddit_interpretations.pool.{k}" for k in ("u", "ub", "W", "b")}
-    np.testing.assert_allclose(pool_probabilities(arrays, "reddit_interpretations.pool.", tokens[:5]), a.proba(tokens[:5]))
+    arrays = a.arrays("epitome_interpretations.pool.")
+    assert set(arrays) == {f"epitome_interpretations.pool.{k}" for k in ("u", "ub", "W", "b")}
+    np.testing.assert_allclose(pool_probabilities(arrays, "epitome_interpretations.pool.", tokens[:5]), a.proba(tokens[:5]))

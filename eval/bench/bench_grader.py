@@ -51,9 +51,11 @@ def rss_mb() -> float:
 
 def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
     from server.grading.rules import RuleGrader
-    from server.grading.features import SENT_LAYER
-    from server.grading.train import (REDDIT_C, REDDIT_INNER_FOLDS, REDDIT_OFFSET_GRID, REDDIT_SENT_EMBED, EmbeddingCache, RedditBlock,
-                                      fit_reddit, grouped_folds)
+    from server.grading.embedding_cache import EmbeddingCache
+    from server.grading.encoder import SENT_LAYER
+    from server.grading.epitome_train import (EPITOME_C, EPITOME_INNER_FOLDS, EPITOME_OFFSET_GRID, EPITOME_SENT_EMBED, EpitomeBlock,
+                                              fit_epitome)
+    from server.grading.linear_fit import grouped_folds
 
     print(f"\n== 1. EPITOME-dev: 5-fold CV grouped by seeker post (fold seed {fold_seeds[0]}"
           + (f"; then seeds {', '.join(map(str, fold_seeds[1:]))} and the mean)" if len(fold_seeds) > 1 else ")") + " ==")
@@ -61,19 +63,19 @@ def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
     if not pairs:
         print(f"SKIPPED: no epitome-dev under {shared}")
         return
-    block = RedditBlock(pairs, EmbeddingCache())
+    block = EpitomeBlock(pairs, EmbeddingCache())
     rules = RuleGrader()
     rule_pred = {m: [] for m in MECHANISMS}
     for p in pairs:
         g = rules.grade(p.response_post, GradeContext(patient_turn=p.seeker_post))
         for m in MECHANISMS:
             rule_pred[m].append(getattr(g.epitome, m))
-    print(f"{len(pairs)} pairs, {len(set(p.sp_id for p in pairs))} seeker posts; model (train.fit_reddit, as shipped): mean of a "
-          f"reply TF-IDF LR (C={REDDIT_C['lex']}), a MiniLM+rules+relation LR (C={REDDIT_C['dense']}) and a sentence TF-IDF LR "
-          f"(C={REDDIT_C['sent']}), plus for {', '.join(sorted(REDDIT_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR "
-          f"(C={REDDIT_C['msent']}) and an attention pooling of its layer-{SENT_LAYER} token states (token_pool, trained with "
-          f"the rationale tokens as an auxiliary target), class-balanced; per-class log offsets (grid {REDDIT_OFFSET_GRID[0]:g}..{REDDIT_OFFSET_GRID[-1]:g}) "
-          f"chosen for macro-F1 on {REDDIT_INNER_FOLDS}-fold out-of-fold probabilities inside each training fold; "
+    print(f"{len(pairs)} pairs, {len(set(p.sp_id for p in pairs))} seeker posts; model (epitome_train.fit_epitome, as shipped): mean of a "
+          f"reply TF-IDF LR (hashed n-grams) (C={EPITOME_C['lex']}), a MiniLM+rules+relation LR (C={EPITOME_C['dense']}) and a sentence TF-IDF LR "
+          f"(C={EPITOME_C['sent']}), plus for {', '.join(sorted(EPITOME_SENT_EMBED))} a MiniLM layer-{SENT_LAYER} sentence LR "
+          f"(C={EPITOME_C['msent']}) and an attention pooling of its layer-{SENT_LAYER} token states (token_pool, trained with "
+          f"the rationale tokens as an auxiliary target), class-balanced; per-class log offsets (grid {EPITOME_OFFSET_GRID[0]:g}..{EPITOME_OFFSET_GRID[-1]:g}) "
+          f"chosen for macro-F1 on {EPITOME_INNER_FOLDS}-fold out-of-fold probabilities inside each training fold; "
           "hyperparameters fixed, vocabularies refit inside each fold")
     y = {m: np.array([p.levels[m] for p in pairs]) for m in MECHANISMS}
 
@@ -82,7 +84,7 @@ def section_epitome(shared: Path, fold_seeds: list[int]) -> None:
         plain = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
         offsets = {m: [] for m in MECHANISMS}
         for tr, te in grouped_folds([p.sp_id for p in pairs], 5, seed=fold_seed):
-            model = fit_reddit(block, tr, seed=0)
+            model = fit_epitome(block, tr, seed=0)
             for m in MECHANISMS:
                 pred[m][te] = np.argmax(model.proba(m, *block.inputs(te)), axis=1)
                 plain[m][te] = np.argmax(model.proba(m, *block.inputs(te), offsets=False), axis=1)
@@ -132,7 +134,7 @@ def section_seed(grader) -> None:
               f"exact {accuracy_score(y, p):.3f} within-1 {np.mean(np.abs(np.array(y) - np.array(p)) <= 1):.3f}"
               + ("   (target QWK >= 0.75)" if name == "trained" else ""))
     print(f"{'flag':26s} {'n':>3s} {'P':>5s} {'R':>5s} | {'rules P':>7s} {'rules R':>7s}")
-    from server.grading.train import TEXT_FLAGS
+    from server.grading.base import TEXT_FLAGS
     for f in TEXT_FLAGS:
         yt = [f in r.flags for r in rows]
         cells = []

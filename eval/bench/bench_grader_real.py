@@ -94,7 +94,9 @@ def section_real(graders: dict, shared: Path, targets: Targets) -> None:
 
 def section_epitome(shared: Path, model_dir: Path, targets: Targets) -> None:
     from server.grading.artefact import Artefact
-    from server.grading.train import EmbeddingCache, RedditBlock, fit_reddit, grouped_folds, macro_f1, reddit_arrays
+    from server.grading.embedding_cache import EmbeddingCache
+    from server.grading.epitome_train import EpitomeBlock, epitome_arrays, fit_epitome
+    from server.grading.linear_fit import grouped_folds, macro_f1
     from server.grading.trained import TrainedGrader
 
     print("\n== 2. EPITOME-dev: 5-fold CV (grouped by seeker post) of the grade's own epitome field ==")
@@ -102,13 +104,13 @@ def section_epitome(shared: Path, model_dir: Path, targets: Targets) -> None:
     if not pairs:
         print(f"SKIPPED: no epitome-dev under {shared}")
         return
-    block = RedditBlock(pairs, EmbeddingCache())
+    block = EpitomeBlock(pairs, EmbeddingCache())
     pred = {m: np.zeros(len(pairs), int) for m in MECHANISMS}
     base = Artefact.load(model_dir)
     for k, (tr, te) in enumerate(grouped_folds(block.groups, 5, 0)):
-        fitted = fit_reddit(block, tr, 0)
+        fitted = fit_epitome(block, tr, 0)
         meta = base.meta.model_copy(deep=True)
-        arrays = dict(base.arrays, **reddit_arrays(fitted, meta.vocab))
+        arrays = dict(base.arrays, **epitome_arrays(fitted))
         with tempfile.TemporaryDirectory() as d:
             from server.grading.artefact import save
             save(arrays, meta, Path(d))

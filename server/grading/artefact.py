@@ -40,7 +40,8 @@ class ArtefactMeta(BaseModel):
     encoder: str
     reply_max_tokens: int
     rule_names: list[str]
-    vocab: dict[str, list[str]] = Field(description="TF-IDF vocabulary per block, in column order.")
+    vocab: dict[str, list[str]] = Field(description="TF-IDF vocabulary per block, in column order: the seed block only "
+                                        "(the EPITOME blocks' columns are hash buckets, arrays <block>.buckets).")
     heads: dict[str, HeadMeta]
     data: dict[str, int] = Field(description="Rows used from each training source.")
     notes: list[str] = Field(default_factory=list)

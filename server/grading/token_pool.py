@@ -48,7 +48,7 @@ class TokenPool:
 
 def pool_probabilities(arrays: dict, prefix: str, tokens: Sequence[np.ndarray]) -> np.ndarray:
     """Class probabilities, one row per reply; `tokens[i]` is reply i's (n_tokens, dim) states,
-    special tokens included, as `features.TextEncoder` returns them."""
+    special tokens included, as `encoder.TextEncoder` returns them."""
     u, ub, W, b = (np.asarray(arrays[f"{prefix}{k}"], dtype=np.float32) for k in POOL_ARRAYS)
     out = np.zeros((len(tokens), len(b)), dtype=np.float64)
     for i, h in enumerate(tokens):

@@ -21,7 +21,10 @@ from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
 from .phrases import STORY_INVITE, SUMMARY, content_words, is_courtesy, is_plan_or_summary
-from .features import RULE_NAMES, TextEncoder, Tfidf, dense_block, reddit_probabilities, rule_vector
+from .encoder import TextEncoder
+from .epitome_heads import epitome_probabilities
+from .features import RULE_NAMES, dense_block, rule_vector
+from .ngram_tfidf import load_tfidf
 from .rules import rule_signals
 
 # Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
@@ -113,8 +116,7 @@ class TrainedGrader(Grader):
             raise ValueError("the artefact was trained with other rule features; retrain with `bedside grade train`")
         self.version = self.artefact.version
         self.encoder = encoder or TextEncoder()
-        self.tfidf = {block: Tfidf({t: i for i, t in enumerate(words)}, self.artefact.arrays[f"{block}.idf"])
-                      for block, words in meta.vocab.items()}
+        self.tfidf = load_tfidf(self.artefact.arrays, meta.vocab)
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
         self._prefetcher = ThreadPoolExecutor(1, thread_name_prefix="grader-prefetch")
         self._prefetching: OrderedDict[str, Future] = OrderedDict()
@@ -230,9 +232,9 @@ class TrainedGrader(Grader):
         if "epitome" in self.tfidf:
             lex = self.tfidf["epitome"].transform([text])[0]
             for m in MECHANISMS:
-                if f"reddit_{m}" in heads:
-                    out[f"reddit_{m}"] = reddit_probabilities(self.artefact.arrays, self.tfidf, m, text, ctx.patient_turn, lex, dense,
-                                                              sent_vecs, tokens)
+                if f"epitome_{m}" in heads:
+                    out[f"epitome_{m}"] = epitome_probabilities(self.artefact.arrays, self.tfidf, m, text, ctx.patient_turn, lex, dense,
+                                                                sent_vecs, tokens)
         if not seed_heads:
             return out
         lex = self.tfidf["seed"].transform([text])[0]
@@ -250,8 +252,8 @@ class TrainedGrader(Grader):
         """The EPITOME-dev heads' decision (what the EPITOME cross-validation scores); the seed
         set's mechanism heads only when the artefact was trained without EPITOME-dev."""
         meta = self.artefact.meta.heads
-        if all(f"reddit_{m}" in p for m in MECHANISMS):
-            return Epitome(**{m: int(np.argmax(p[f"reddit_{m}"])) for m in MECHANISMS})
+        if all(f"epitome_{m}" in p for m in MECHANISMS):
+            return Epitome(**{m: int(np.argmax(p[f"epitome_{m}"])) for m in MECHANISMS})
         return Epitome(**{m: int(meta[f"ep_{m}"].classes[int(np.argmax(p[f"ep_{m}"]))]) for m in MECHANISMS})
 
     def grade(self, text: str, ctx: GradeContext) -> Grade:
