@@ -563,3 +563,26 @@ def test_cutpoints_spread_a_model_that_leans_to_the_middle_level():
     # every level stays reachable, and the cuts never go past the top level
     ends = [np.eye(7)[k] for k in range(7)]
     assert [int(decide_level(e, "cutpoints", ECCS_CUTS)) for e in ends] == list(range(7))
+
+
+def test_the_layer_cache_is_not_reused_across_sentence_splitters(tmp_path, monkeypatch):
+    """Cached sentence vectors are cut by the sentence splitter of their day; a changed splitter
+    (as when server.core.text replaced the grader's own) must encode again, not read them."""
+    from server.grading import embedding_cache
+
+    calls = []
+
+    class Encoder:
+        def encode_replies(self, texts):
+            calls.append(list(texts))
+            vecs = [np.ones((len(embedding_cache.sentence_spans(t)), 384), np.float32) for t in texts]
+            return None, None, vecs, [np.ones((3, 384), np.float32) for _ in texts]
+
+    cache = embedding_cache.EmbeddingCache(tmp_path, encoder=Encoder())
+    replies = ["I see. Tell me more, Dr. Smith."]
+    cache.sentence_vectors(replies)
+    cache.sentence_vectors(replies)
+    assert len(calls) == 1
+    monkeypatch.setattr(embedding_cache, "sentence_spans", lambda t: [(0, len(t))])
+    assert [len(v) for v in cache.sentence_vectors(replies)] == [1]
+    assert len(calls) == 2

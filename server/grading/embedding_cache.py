@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..core.text import sentence_spans
 from .encoder import REPLY_MAX_TOKENS, SENT_LAYER, TextEncoder
 from .features import dense_block
 
@@ -51,8 +52,11 @@ class EmbeddingCache:
         return self._layer(replies)[1]
 
     def _layer(self, replies: Sequence[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Both per-reply layer-SENT_LAYER outputs of one forward pass, cached in one file."""
-        key = hashlib.sha1("\x1e".join(["minilm-layer", str(SENT_LAYER), str(REPLY_MAX_TOKENS), *replies]).encode()).hexdigest()[:16]
+        """Both per-reply layer-SENT_LAYER outputs of one forward pass, cached in one file, keyed
+        by the replies' sentence spans too: vectors cut by another sentence splitter are not reused."""
+        spans = [repr(sentence_spans(r)) for r in replies]
+        key = hashlib.sha1("\x1e".join(["minilm-layer", str(SENT_LAYER), str(REPLY_MAX_TOKENS), *replies, "\x1d", *spans]).encode()
+                           ).hexdigest()[:16]
         path = self.cache_dir / f"layer-{key}.npz" if self.cache_dir else None
         if path and path.exists():
             z = np.load(path)
