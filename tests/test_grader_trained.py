@@ -184,13 +184,15 @@ def test_batched_grading_matches_one_at_a_time(grader):
     # the pair model grades each pair alone either way: its fields are identical
     assert [(g.eccs, g.nurse, g.flags, g.space) for g in batched] == [(g.eccs, g.nurse, g.flags, g.space) for g in single]
     # the EPITOME heads read a padded batch encoding, equal to a single one only to float rounding
-    # (checked here), so a reply on a decision boundary may fall either side: a few in 40 at most
+    # (checked here), so a reply on a decision boundary may fall either side: a few in 40 at most.
+    # How many depends on which path encoded the patient turns first (the session-wide embedder's
+    # cache: 0 alone, 4 after the whole suite); a broken batch path changes most of them
     texts = [text for text, _ in pairs]
     whole_b, _, _, toks_b = grader.encoder.encode_replies(texts)
     for i in (0, 17, 39):
         whole_1, _, _, toks_1 = grader.encoder.encode_replies([texts[i]])
         assert np.abs(whole_b[i] - whole_1[0]).max() < 1e-4 and np.abs(toks_b[i] - toks_1[0]).max() < 1e-3
-    assert sum(a.epitome != b.epitome for a, b in zip(batched, single)) <= 3
+    assert sum(a.epitome != b.epitome for a, b in zip(batched, single)) <= 5
 
 
 def test_packed_pass_gives_each_text_its_own_embedding(grader):
@@ -248,7 +250,8 @@ def test_cold_grades_equal_in_session_grades(grader):
     # the EPITOME heads read the packed pass, equal to two single passes only to float rounding
     # (CPUs differ in their last bits; test_packed_pass_gives_each_text_its_own_embedding checks
     # the numbers), so a reply on a decision boundary may fall either side: a few in 40 at most
-    assert sum(c[3] != w[3] for c, w in zip(cold, warm)) <= 3
+    # (3 or 4 seen on this machine, run to run)
+    assert sum(c[3] != w[3] for c, w in zip(cold, warm)) <= 5
 
 
 def test_grade_command_names_a_bad_line_and_keeps_the_rows_before_it(tmp_path, capsys):
