@@ -242,6 +242,16 @@ def test_a_follow_up_that_names_no_subject_is_read_with_the_question_before_it(e
     assert "smoking" in follow.plan.facts, follow.reply
 
 
+def test_a_follow_up_points_to_the_turns_own_words_before_the_last_topic(engine):
+    """'...like that' after the learner's own sentence is about that sentence, not the fact the
+    patient said last ('Like I said, no.' about smoking would be a wrong fact)."""
+    _, (first, follow) = play(engine, "chest-pain-anxiety", [
+        "Do you smoke at all?",
+        "A lot of parents in your shoes lie awake thinking about their children's future. Is anything like that on your mind?"])
+    assert "smoking" in first.plan.facts
+    assert "smoking" not in follow.plan.facts, follow.reply
+
+
 def test_a_question_sharing_only_a_generic_word_with_a_fact_gets_no_fact(engine):
     _, (r,) = play(engine, "chest-pain-anxiety", ["Do you keep any animals at home?"])
     assert r.plan.facts == [] and r.plan.uncovered in ("deny", "unsure"), r.reply

@@ -301,7 +301,11 @@ class PackIndex:
         if follow_on:
             # "And roughly how many a day?" right after an answer: about what was just said, even
             # when its few words happen to fit another item a little
-            found = self._own_best(f"{parts[0]} ({about})", words_of=parts[0] + " " + about)
+            # ... or about the turn's own words before it, when it has them ("People go over what
+            # they might have done differently. Is there anything like that on your mind?")
+            before = text[: text.find(parts[0])].strip() if text.find(parts[0]) > 0 else ""
+            context = before if self._concepts(before) else about  # "I'm so sorry." points at nothing
+            found = self._own_best(f"{parts[0]} ({context})", words_of=parts[0] + " " + context)
             if found is not None and found[0] == ("fact", about_id) and not _DETAIL.search(parts[0].lower()):
                 # the fact just said again, when the question alone finds another fact: "You
                 # chased it up since, I take it?" after the first visit asks about the chasing
