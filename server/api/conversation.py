@@ -82,18 +82,16 @@ class Conversation:
         self.closed = False
         self.voice = None  # a VoiceChannel in voice mode
         self.outbox = outbox
-        self._pack_of_voice: PersonaPack | None = None
         self._streams: dict[int, StreamedReply] = {}  # committed voice turns whose words are being generated
 
     # -- voice -----------------------------------------------------------------------------
-    def _open_voice(self, pack: PersonaPack) -> None:
+    def _open_voice(self) -> None:
         from ..speech.turns import TurnConfig
         from ..store.audio import session_audio_dir
         from .voice import VoiceChannel
 
         settings = self.services.settings
         audio_dir = session_audio_dir(settings.data_dir, self.session.id) if settings.store_audio else None
-        self._pack_of_voice = pack
         config = TurnConfig(silence_ms=settings.vad_silence_ms, barge_in_ms=settings.barge_in_ms)
         self.voice = VoiceChannel(self, self.outbox, self.services.transcriber(), self.services.synthesizer(),
                                   config=config, audio_dir=audio_dir)
@@ -106,7 +104,7 @@ class Conversation:
         await asyncio.to_thread(self.services.store.annotate_turn, self.session.id, turn_index, extra, interrupted=interrupted)
 
     def voice_and_state(self):
-        pack = self._pack_of_voice
+        pack = self.services.engine.pack(self.session.persona_id)
         return pack.voice, self.state.emotional, pack.identity.language
 
     async def on_audio(self, data: bytes) -> None:
@@ -186,7 +184,7 @@ class Conversation:
         self.services.live.claim(record.id, self)
         self.session, self.state, self.token = record, state, token
         if msg.mode == "voice":
-            self._open_voice(pack)
+            self._open_voice()
         return [SessionStarted(session_id=record.id, token=token, persona=PersonaInfo.of(pack), opening=opening,
                                state=state.emotional)]
 
@@ -212,7 +210,7 @@ class Conversation:
             log.info("session %s taken over by a resumed connection", record.id)
         self.session, self.state, self.token = record, state, msg.token
         if record.mode == "voice":
-            self._open_voice(pack)
+            self._open_voice()
         return [SessionStarted(session_id=record.id, token=msg.token, persona=PersonaInfo.of(pack), opening=record.opening,
                                state=state.emotional, resumed=True,
                                turns=[TranscriptTurn(turn_id=t.turn_index, learner_text=t.learner_text, patient_text=t.reply)

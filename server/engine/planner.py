@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.text import split_sentences
+from ..core.text import split_sentences, written
 from ..core.types import ContentPlan, DialogueAct, SessionState, answer_style
 from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
@@ -259,7 +259,8 @@ def _tell_next(pack: PersonaPack, s: SessionState, plan: ContentPlan) -> int:
 
 
 def _learner_turn(s: SessionState) -> str:
-    return s.history[-1][1] if s.history and s.history[-1][0] == "learner" else ""
+    """The learner's last words as retrieval reads them (spoken contractions written out)."""
+    return written(s.history[-1][1]) if s.history and s.history[-1][0] == "learner" else ""
 
 
 def _last_question(grade: Grade, s: SessionState) -> str:

@@ -41,7 +41,8 @@ class SpeechAudio:
 
 @runtime_checkable
 class Synthesizer(Protocol):
-    """One sentence in, PCM out.
+    """One sentence in, PCM out. `synthesize` is all a backend must write: subclassing this
+    protocol gives it the sentence loop.
 
     `sample_rate` is None when it is only known after the first synthesis (Piper reads it
     from the voice file it loads lazily); callers should take the rate from each SpeechAudio.
@@ -53,28 +54,6 @@ class Synthesizer(Protocol):
     def sample_rate(self) -> int | None: ...
 
     def synthesize(self, text: str, voice: Voice, state: EmotionalState | None = None) -> SpeechAudio: ...
-
-    def synthesize_sentences(
-        self,
-        sentences: Iterable[str] | str,
-        voice: Voice,
-        state: EmotionalState | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> Iterator[SpeechAudio]: ...
-
-
-class BaseSynthesizer:
-    """Shared sentence loop; subclasses implement `synthesize`."""
-
-    name = "base"
-    _sample_rate: int | None = DEFAULT_SAMPLE_RATE
-
-    @property
-    def sample_rate(self) -> int | None:
-        return self._sample_rate
-
-    def synthesize(self, text: str, voice: Voice, state: EmotionalState | None = None) -> SpeechAudio:
-        raise NotImplementedError
 
     def synthesize_sentences(
         self,
@@ -99,3 +78,18 @@ class BaseSynthesizer:
                 return
             if audio:
                 yield audio
+
+
+class BaseSynthesizer(Synthesizer):
+    """A backend with a fixed sample rate; subclasses implement `synthesize` and inherit the
+    sentence loop the protocol gives."""
+
+    name = "base"
+    _sample_rate: int | None = DEFAULT_SAMPLE_RATE
+
+    @property
+    def sample_rate(self) -> int | None:
+        return self._sample_rate
+
+    def synthesize(self, text: str, voice: Voice, state: EmotionalState | None = None) -> SpeechAudio:
+        raise NotImplementedError
