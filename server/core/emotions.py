@@ -13,7 +13,7 @@ FAMILY_WORDS: dict[str, tuple[str, ...]] = {
              "nervous", "terrified", "panicky", "panicked", "frightening", "scary", "terrifying", "uneasy", "apprehensive"),
     "sadness": ("sad", "sadness", "feeling down", "feeling low", "so down", "grief", "grieving", "heartbroken", "devastated", "depressed",
                 "miserable", "unhappy", "heartbreaking", "bereft", "mourning"),
-    "anger": ("angry", "anger", "furious", "mad", "annoyed", "irritated", "livid", "cross", "outraged", "resentful"),
+    "anger": ("angry", "anger", "furious", "mad", "annoyed", "irritated", "livid", "cross", "outraged", "resentful", "fuming", "seething"),
     "frustration": ("frustrated", "frustrating", "frustration", "fed up", "exasperated", "exasperating", "let down"),
     "shame": ("ashamed", "embarrassed", "embarrassing", "shame", "humiliated", "humiliating"),
     "guilt": ("guilty", "guilt", "to blame", "blame yourself", "your fault"),

@@ -36,6 +36,10 @@ EXPLORE = _rx(r"tell me more", r"say more", r"what do you mean", r"how (are|have
               r"what('s| is) most important to you", r"help me understand", r"(is|has) (it|this|that|all this|all that) (been )?(getting|got|bringing) you down", r"how('s| is| has| have)( been)? (your|you in your) (mood|spirits)",
               r"how did (that|it|you) (make you )?feel", r"(alleviate|relieve|cope with|deal with|manage|handle) (the |your |that |this |all that )?(stress|worry|worries|anxiety|pressure)",
               r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
+# A continuer that invites more of what the patient was saying (ECCS 3 by the conventions), not a
+# symptom prompt ("tell me more about the pain" asks for history).
+CONTINUER = _rx(r"tell me more(?! about (the|your) (pain|symptoms?|cough|rash|headaches?|medications?|medicines?))", r"say (a (bit|little) )?more",
+                r"(can|could) you tell me (a (bit|little) )?more about (that|it|this|what|how you|why)", r"go on,? i('m| am) listening")
 # A question about the feeling or worry itself: acknowledgment and pursuit in one (ECCS 4), where a
 # bare continuer ("tell me more") is ECCS 3.
 FEELING_QUESTION = _rx(r"how (are|have) you (been )?(feeling|coping)", r"what('s| is| has) (been )?(worrying|troubling|frightening|scaring) you",
@@ -48,7 +52,11 @@ FEELING_QUESTION = _rx(r"how (are|have) you (been )?(feeling|coping)", r"what('s
 LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"(it's|it is|that's|that is) (completely |perfectly |totally |very )?(natural|normal|understandable|okay|ok|reasonable|human) to (feel|be|worry)",
                  r"of course you('re| are| feel| would)", r"no wonder", r"makes (complete |perfect |total )?sense (that you|you('d| would))",
                  r"who wouldn't", r"most people (would|in your)", r"(it's|that's) (a )?(completely |perfectly )?(natural|normal|understandable) (reaction|response|feeling)",
-                 r"your (feelings|reaction|worry|fear|anger) (is|are) (completely |totally )?(valid|understandable|natural)", r"you have every right")
+                 r"your (feelings|reaction|worry|fear|anger) (is|are) (completely |totally )?(valid|understandable|natural)", r"you have every right",
+                 # "I can see why" is the conventions' own example of legitimising (ECCS 5)
+                 r"i can (certainly |absolutely |totally |completely |definitely |really )?see why", r"i (can )?(certainly |really )?understand why you",
+                 r"i (don't|do not|can't|cannot) blame you", r"you('re| are) doing (the|your) (very )?best", r"you feel (how|what) you feel",
+                 r"that makes (a lot of|total|perfect|complete) sense")
 SHARED = _rx(r"i('d| would) (feel|be) (the same|just as|exactly the same|worried|scared|frightened|angry|upset|frustrated)( too| as well)?",
              r"i('d| would) (feel|be) (\w+ )?(too|as well)", r"in your (shoes|position),? i('d| would)", r"if i were (you|in your)",
              r"i('ve| have) (felt|been through) (something )?(similar|the same|that too)", r"i (felt|remember feeling) (the same|like that)")
@@ -68,7 +76,10 @@ DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not
                  r"anyway,", r"moving on", r"that's in the past", r"pull yourself together", r"you're being (silly|dramatic|unreasonable)", r"i don't have time",
                  r"not my (problem|department|fault)", r"nothing i can do about", r"don't (get|be) (so )?(upset|emotional|worked up)",
                  r"no need to get (upset|emotional|worked up)", r"(i'm|i am) (just )?giving you the facts", r"(let's|let us) not make excuses",
-                 r"(isn't|is not|aren't|are not) (really |that |very )?relevant")
+                 r"(isn't|is not|aren't|are not) (really |that |very )?relevant",
+                 # a brush-off: the wait or the system is how it is, and nothing follows for the patient
+                 r"it('ll| will) (come|happen|arrive|get done)( through| back)? when it (comes|happens|arrives|gets done)", r"it is what it is",
+                 r"(that's|that is|it's|it is) (just )?(the way|how) (it is|it goes|things are|the system works)")
 ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
              r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
 STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",
@@ -97,6 +108,25 @@ tell feel felt way thing things something even still
 
 def content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _stem(word: str) -> str:
+    """A crude stem, so that "smoke" takes up "smoking" and "worries" takes up "worried"."""
+    for suffix in ("ing", "ied", "ies", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + ("y" if suffix in ("ied", "ies") else "")
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def content_stems(text: str) -> set[str]:
+    return {_stem(w) for w in content_words(text)}
+
+
+def stem_overlap(a: str, b: str) -> float:
+    """Share of b's content stems that a takes up: "how much do you smoke?" takes up "the smoking"."""
+    sb = content_stems(b)
+    return len(content_stems(a) & sb) / len(sb) if sb else 0.0
 
 
 def overlap(a: str, b: str) -> float:

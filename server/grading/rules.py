@@ -7,7 +7,7 @@ understanding are capped at level 2 as the manuals direct.
 
 from __future__ import annotations
 
-from ..core.emotions import compatible, mentions_generic_feeling, named_emotions
+from ..core.emotions import compatible, mentions_generic_feeling, named_emotions, voiced_emotions
 from ..core.questions import question_type
 from . import phrases as P
 from .base import Epitome, Grade, GradeContext, Grader
@@ -28,6 +28,7 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
         "respect": bool(P.RESPECT.search(low)),
         "support": bool(P.SUPPORT.search(low)),
         "explore": bool(P.EXPLORE.search(low)),
+        "continuer": bool(P.CONTINUER.search(low)),
         "feeling_question": bool(P.FEELING_QUESTION.search(low)),
         "checklist": bool(P.CHECKLIST.search(low)),
         "symptom_question": bool(P.SYMPTOM_QUESTION.search(low)),
@@ -44,6 +45,7 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
         "perfunctory": bool(P.PERFUNCTORY.match(low)),
         "ack_generic": bool(P.ACK_GENERIC.search(low)) or mentions_generic_feeling(low) and bool(named or P.ACK_GENERIC.search(low)),
         "overlap": P.overlap(low, ctx.patient_turn) if ctx.patient_turn else 0.0,
+        "patient_voiced": bool(ctx.patient_turn and voiced_emotions(ctx.patient_turn.lower())),
     }
     if sig["false_understanding"]:
         sig["understand"] = False

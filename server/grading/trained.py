@@ -20,7 +20,7 @@ from .base import ALL_NURSE, TEXT_FLAGS, Confidence, Epitome, Grade, GradeContex
 from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
-from .phrases import STORY_INVITE, SUMMARY, content_words, is_courtesy, is_plan_or_summary
+from .phrases import STORY_INVITE, SUMMARY, content_stems, is_courtesy, is_plan_or_summary, stem_overlap
 from .encoder import TextEncoder
 from .epitome_heads import epitome_probabilities
 from .features import RULE_NAMES, dense_block, rule_vector
@@ -39,7 +39,7 @@ RULE_NURSE_BLOCKED_BY = frozenset({"dismissive", "topic_switch", "assumption_or_
 ACK_SIGNALS = ("acknowledges", "legitimise", "shared", "ack_generic", "understand", "respect", "support")
 RULE_CONFIDENCE = 0.9  # a precise phrase rule's hit (>= 89% right on the seed train split)
 EXPLORING_IS_NOT = ("premature_reassurance", "advice_before_exploring", "dismissive")
-OWN_WORDS = 0.2  # share of the patient's content words a question takes up to be "on their own complaint"
+OWN_WORDS = 0.1  # share of the patient's content words a question takes up to be "on their own complaint"
 ECCS_CAPS = {"dismissive": 0, "topic_switch": 1, "sympathy_only": 2, "false_understanding": 2, "assumption_or_stereotype": 2}
 
 
@@ -49,24 +49,24 @@ def takes_up_complaint(text: str, ctx: GradeContext, s: dict) -> bool:
     content word of what they said earlier, or asks about the symptom itself, or invites their
     story, or sums up what they said."""
     low = text.lower()
-    earlier = bool(ctx.earlier) and bool(content_words(low) & content_words(ctx.earlier))
-    asks = s["qtype"] != "none" and (s["overlap"] >= OWN_WORDS or earlier or s["symptom_question"])
+    earlier = bool(ctx.earlier) and bool(content_stems(low) & content_stems(ctx.earlier))
+    own = bool(ctx.patient_turn) and stem_overlap(low, ctx.patient_turn) >= OWN_WORDS
+    asks = s["qtype"] != "none" and (own or earlier or s["symptom_question"])
     return asks or bool(STORY_INVITE.search(low)) or bool(SUMMARY.search(low))
 
 
 def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of, own: bool) -> tuple[int, list[str]]:
     """The labelling conventions (data/real/README.md) that the phrase rules see precisely,
     applied over the pair model's level: legitimising the feeling is 5; a question about the
-    feeling or worry itself is 4; a specific acknowledgment ("that must be hard") is at least 3; a
-    question that takes up the patient's own words, or asks about the presenting symptom itself, is at least 2 and not a topic switch; a topic
-    switch is 0, or 1 with a token first, and a level above 1 overrules the switch; pity with a
-    move to the doctor's agenda is at most 2.
+    feeling or worry itself is 4; a specific acknowledgment ("that must be hard"), a continuer and
+    NURSE respect are at least 3; a question that takes up the patient's own words, or asks about
+    the presenting symptom itself, is at least 2 and not a topic switch; a checklist question past
+    a feeling the patient voiced is a topic switch; a topic switch is 0, or 1 with a token first,
+    and a level above 1 overrules the switch; pity with a move to the doctor's agenda is at most 2.
 
-    Chosen in 3-fold CV on the real train split (eval/experiments/cv_grader_train.py, 452
-    opportunities): the broader rules this replaced (any question is on the patient's own
-    complaint, a question on a routine topic is a topic switch, a bare "I understand" is an
-    acknowledgment) took the grade's QWK from the pair model's own 0.42 down to 0.24; this set
-    gives 0.39 (exact 0.62 against 0.60)."""
+    Each rule was kept or dropped in 3-fold CV on the real train split (docs/grading.md has the
+    table): broader rules (any question is on the complaint, any checklist question is a switch, a
+    bare "I understand" acknowledges) cost more than they gave."""
     flags = list(flags)
     blocking = {"sympathy_only", "false_understanding", "dismissive", "assumption_or_stereotype"}
     no_switch = lambda fl: [f for f in fl if f != "topic_switch"]
@@ -76,7 +76,8 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
         # asking about the worry explores it: not a switch, and not reassurance or advice before exploring
         flags = [f for f in no_switch(flags) if f not in EXPLORING_IS_NOT or ruled.get(f)]
         return max(eccs, min(4, cap_of(flags))), flags
-    if s["ack_generic"] and not set(flags) & blocking and not ruled.get("dismissive") and not s["redirect"]:
+    if (s["ack_generic"] or s["continuer"] or s["respect"]) and not set(flags) & blocking and not ruled.get("dismissive") \
+            and not s["redirect"]:
         flags = no_switch(flags)
         eccs = max(eccs, min(3, cap_of(flags)))
     if own and not ruled.get("dismissive"):
@@ -85,8 +86,8 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
         flags = no_switch(flags)
         eccs = max(eccs, min(2, cap_of(flags)))
     elif s["checklist"] and s["qtype"] != "none" and not s["acknowledges"] and s["overlap"] == 0 and eccs <= 2 \
-            and "topic_switch" not in flags:
-        flags.append("topic_switch")  # a routine checklist question that takes up nothing the patient said
+            and s["patient_voiced"] and "topic_switch" not in flags:
+        flags.append("topic_switch")  # a routine checklist question past a feeling the patient put into words
         eccs = min(eccs, 1)
     if eccs == 4 and s["qtype"] == "none" and not s["explore"]:
         eccs = 3  # pursuit needs a question or an invitation

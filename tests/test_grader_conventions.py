@@ -1,0 +1,77 @@
+"""The labelling conventions the shipped grader applies by phrase (server/grading/data/real/README.md):
+legitimising is 5, a continuer or an acknowledgment of effort is at least 3, and a routine
+checklist question is a topic switch only past a feeling the patient put into words. Each rule
+has a look-alike that must stay out of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.grading import phrases as P
+from server.grading.base import GradeContext
+
+pytestmark = pytest.mark.slow
+
+
+def opp(patient: str, emotion: str = "fear", kind: str = "cue") -> GradeContext:
+    return GradeContext(patient_turn=patient, patient_emotion=emotion, opportunity_id="o1", opportunity_kind=kind)
+
+
+@pytest.fixture(scope="module")
+def grader():
+    from server.grading.trained import TrainedGrader
+    return TrainedGrader()
+
+
+@pytest.mark.parametrize("reply", [
+    "I can see why that would worry you.",
+    "Honestly, I don't blame you. Has anything helped the pain?",
+    "Sure. That makes a lot of sense.",
+    "You're doing the best you can.",
+])
+def test_legitimising_is_level_five(grader, reply):
+    g = grader.grade(reply, opp("My wife keeps on at me and I just can't face the gym after a twelve-hour shift."))
+    assert g.eccs == 5, (reply, g.eccs, g.flags)
+    assert "understand" in g.nurse
+
+
+@pytest.mark.parametrize("text", [
+    "It makes sense to get an X-ray of that knee.",
+    "That makes sense, so take one tablet twice a day.",
+    "I can see the rash on your arm.",
+    "Who do you blame for the delay, the hospital?",
+])
+def test_look_alikes_are_not_legitimising(text):
+    assert not P.LEGITIMISE.search(text.lower())
+
+
+@pytest.mark.parametrize("reply", ["Can you tell me more?", "Thank you for sharing that with me."])
+def test_a_continuer_or_thanks_for_telling_is_at_least_three(grader, reply):
+    g = grader.grade(reply, opp("I don't know. My dad was really strict with me and I don't want to be like that.", "sadness"))
+    assert g.eccs is not None and g.eccs >= 3, (reply, g.eccs, g.flags)
+
+
+@pytest.mark.parametrize("text", ["Tell me more about the pain.", "Can you tell me more about your medications?"])
+def test_a_history_prompt_is_not_a_continuer(text):
+    assert not P.CONTINUER.search(text.lower())
+
+
+def test_checklist_question_past_a_voiced_feeling_is_a_switch(grader):
+    g = grader.grade("Do you smoke?", opp("Honestly I'm terrified. I can't stop thinking about it.", "fear", "explicit"))
+    assert "topic_switch" in g.flags and g.eccs in (0, 1), (g.eccs, g.flags)
+
+
+def test_checklist_question_on_the_patients_own_words_is_not_a_switch(grader):
+    g = grader.grade("And how much do you smoke a day?", opp("I know I should cut down the smoking, it's just hard with the kids.", "overwhelm"))
+    assert "topic_switch" not in g.flags and g.eccs is not None and g.eccs >= 2, (g.eccs, g.flags)
+
+
+@pytest.mark.parametrize("text", ["It'll come through when it comes through.", "Look, it is what it is.",
+                                  "That's just how the system works."])
+def test_a_brush_off_is_dismissive(text):
+    assert P.DISMISSIVE.search(text.lower())
+
+
+@pytest.mark.parametrize("text", ["The letter will come through when the scan is booked.", "That's how the tablets work: slowly."])
+def test_look_alikes_of_a_brush_off_are_not(text):
+    assert not P.DISMISSIVE.search(text.lower())
