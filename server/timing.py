@@ -6,11 +6,32 @@ anything. `Laps` times the stages of one turn, each from the end of the one befo
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Protocol
 
 
 def now_ms() -> float:
     return time.perf_counter() * 1000.0
+
+
+class Clock(Protocol):
+    """Time as the voice channel sees it: readings and waits. Tests pass a virtual clock so a
+    scripted timeline runs in no real time."""
+
+    def ms(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock: `now_ms` and asyncio's sleep."""
+
+    def ms(self) -> float:
+        return now_ms()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class Laps:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from ..speech.tts.base import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
 from ..store.audio import new_turn_wav
-from ..timing import now_ms
+from ..timing import Clock, SystemClock
 from . import protocol as P
 from .outbox import Outbox
 
@@ -59,18 +58,31 @@ class ReplyPlayback:
     """The patient reply being spoken, so a barge-in can stop it."""
 
     turn_id: int
+    clock: Clock
     cancelled: bool = False
-    started_at: float | None = None   # monotonic s of the first audio byte
     audio_s: float = 0.0              # seconds of audio sent so far
-    first_sentence_at: float | None = None  # now_ms when the first sentence was ready to synthesise
-    first_audio_at: float | None = None     # now_ms when the first audio byte left
+    first_sentence_at: float | None = None  # clock ms when the first sentence was ready to synthesise
+    first_audio_at: float | None = None     # clock ms when the first audio byte left (playback starts)
     sample_rate: int | None = None
+
+    def ahead_s(self) -> float:
+        """How much of the audio sent so far the learner has still to hear."""
+        if self.first_audio_at is None:
+            return 0.0
+        return self.first_audio_at / 1000 + self.audio_s - self.clock.ms() / 1000
 
     def speaking(self) -> bool:
         """The learner hears the patient until the audio sent so far has played out."""
-        if self.cancelled or self.started_at is None:
-            return False
-        return time.monotonic() < self.started_at + self.audio_s
+        return not self.cancelled and self.ahead_s() > 0
+
+
+class SpeechProbability(Protocol):
+    """What the channel needs from a VAD (server/speech/vad.py's SileroVAD): a speech
+    probability per fixed window of the stream."""
+
+    window_ms: float
+
+    def process(self, audio: np.ndarray) -> list[tuple[float, np.ndarray]]: ...
 
 
 class VoicePort(Protocol):
@@ -98,14 +110,15 @@ class VoiceChannel:
     config: TurnConfig = field(default_factory=TurnConfig)
     audio_dir: Path | None = None
     no_speech_threshold: float = 0.6
+    vad: SpeechProbability = field(default_factory=SileroVAD)  # tests pass a scripted one
+    clock: Clock = field(default_factory=SystemClock)  # tests pass a virtual one
 
     def __post_init__(self) -> None:
-        self.vad = SileroVAD()
-        self.detector = TurnDetector(self.config, window_ms=SileroVAD.window_ms)
+        self.detector = TurnDetector(self.config, window_ms=self.vad.window_ms)
         self.playback: ReplyPlayback | None = None
         self.interrupt_next = False
         self.interruptions = 0
-        self._last_frame = 0.0
+        self._last_frame: float | None = None  # clock ms of the last audio frame
         self._turn_task: asyncio.Task | None = None
         self._watchdog = asyncio.create_task(self._watch_stalls())
         self._speech_ms = 0.0
@@ -114,11 +127,10 @@ class VoiceChannel:
     # -- input -------------------------------------------------------------------------
     async def on_audio(self, data: bytes) -> None:
         samples = check_frame(data)
-        self._last_frame = time.monotonic()
-        t = now_ms()
+        self._last_frame = t = self.clock.ms()
         for prob, window in self.vad.process(samples):
             if prob >= self.config.end_threshold:
-                self._speech_ms += SileroVAD.window_ms
+                self._speech_ms += self.vad.window_ms
             for event in self.detector.feed(prob, window, t, self._patient_speaking()):
                 await self._on_event(event)
 
@@ -169,9 +181,10 @@ class VoiceChannel:
 
     async def _watch_stalls(self) -> None:
         while True:
-            await asyncio.sleep(0.25)
-            if self.detector.in_speech and self._last_frame and time.monotonic() - self._last_frame > STALL_TIMEOUT_S:
-                for event in self.detector.timeout(now_ms()):
+            await self.clock.sleep(0.25)
+            now = self.clock.ms()
+            if self.detector.in_speech and self._last_frame is not None and now - self._last_frame > STALL_TIMEOUT_S * 1000:
+                for event in self.detector.timeout(now):
                     await self._on_event(event)
 
     async def close(self) -> None:
@@ -208,7 +221,7 @@ class VoiceChannel:
             log.debug("could not send %r", event)
 
     async def _answer(self, e: Event, speech_ratio: float, early: asyncio.Task | None = None) -> None:
-        t_detect = now_ms()
+        t_detect = self.clock.ms()
         speech_end = e.speech_end_ms or t_detect
         audio = e.audio if e.audio is not None else np.zeros(0, np.float32)
         voice, state, language = self.port.voice_and_state()
@@ -216,7 +229,7 @@ class VoiceChannel:
             transcript = await early  # started during the endpointing wait on the same speech
         else:
             transcript = await asyncio.to_thread(self.transcriber.transcribe, audio, language)
-        t_asr = now_ms()
+        t_asr = self.clock.ms()
         if is_probably_hallucination(transcript, speech_ratio, no_speech_threshold=self.no_speech_threshold):
             log.info("discarded non-speech turn: %r (no_speech %.2f)", transcript.text, transcript.no_speech_prob or -1)
             await self.outbox.send(P.VadDiscarded(reason="no speech recognised"))
@@ -234,7 +247,7 @@ class VoiceChannel:
         if self.audio_dir is not None:
             extra["voice"]["audio_file"] = str(self._save_audio(audio))
         record, events = await self.port.commit_voice_turn(text, interrupted, extra)
-        t_reply = now_ms()
+        t_reply = self.clock.ms()
         turn_id = record.turn_index
         await self.outbox.send(P.LearnerTranscript(text=text, turn_id=turn_id))
         for ev in events:
@@ -260,8 +273,8 @@ class VoiceChannel:
 
     async def _speak(self, turn_id: int, sentences: AsyncIterator[str], voice, state) -> tuple[float | None, float | None]:
         """Synthesise sentence by sentence as they arrive and stream the audio. Returns (first
-        audio byte sent, first sentence ready), on the now_ms clock."""
-        pb = ReplyPlayback(turn_id)
+        audio byte sent, first sentence ready), in clock ms."""
+        pb = ReplyPlayback(turn_id, self.clock)
         self.playback = pb
         try:
             await self._speak_sentences(pb, sentences, voice, state, turn_id)
@@ -275,7 +288,7 @@ class VoiceChannel:
         rate = None
         async for sentence in sentences:
             if pb.first_sentence_at is None:
-                pb.first_sentence_at = now_ms()
+                pb.first_sentence_at = self.clock.ms()
             if pb.cancelled:
                 break
             audio = await asyncio.to_thread(self.synthesizer.synthesize, sentence, voice, state)
@@ -293,12 +306,11 @@ class VoiceChannel:
                 chunk = audio.pcm16[i:i + SEND_CHUNK_BYTES]
                 await self.outbox.send_audio(chunk)
                 if pb.first_audio_at is None:
-                    pb.first_audio_at = now_ms()
-                    pb.started_at = time.monotonic()
+                    pb.first_audio_at = self.clock.ms()
                 pb.audio_s += len(chunk) / bytes_per_s
-                ahead = pb.started_at + pb.audio_s - time.monotonic()
+                ahead = pb.ahead_s()
                 if ahead > PLAYBACK_LEAD_S:
-                    await asyncio.sleep(ahead - PLAYBACK_LEAD_S)
+                    await self.clock.sleep(ahead - PLAYBACK_LEAD_S)
             if pb.cancelled:
                 break
 
