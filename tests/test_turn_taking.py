@@ -23,7 +23,7 @@ def run(timeline, config=None):
 
 
 def kinds(events):
-    return [e.kind for e in events if e.kind != "tentative"]
+    return [e.kind for e in events if e.kind not in ("tentative", "resumed")]
 
 
 def test_speech_then_silence_is_one_turn_ended_by_the_silence_window():
@@ -53,6 +53,10 @@ def test_short_pauses_do_not_split_a_turn():
     first_tentative = next(e for e in ev if e.kind == "tentative")
     turn = next(e for e in ev if e.kind == "turn")
     assert first_tentative.speech_end_ms < turn.speech_end_ms
+    # and the detector says so the moment speech resumes, so early ASR on it can be dropped
+    assert [e.kind for e in ev if e.kind in ("tentative", "resumed")] == ["tentative", "resumed", "tentative"]
+    resumed = next(e for e in ev if e.kind == "resumed")
+    assert first_tentative.at_ms < resumed.at_ms < turn.speech_end_ms
 
 
 def test_silence_and_blips_never_become_turns():

@@ -4,12 +4,15 @@ turns committed. tests/test_voice.py is the end-to-end layer with the real model
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
+import numpy as np
 import pytest
 
 from server.api.outbox import CollectingOutbox
 from server.api.voice import VoiceChannel
+from server.speech.turns import Event
 from tests.voice_fakes import AmplitudeVAD, RecordingPort, ScriptedTranscriber, SilentSynthesizer, Timeline, VirtualClock, until
 
 
@@ -158,3 +161,76 @@ async def test_a_resumed_session_carries_on_in_a_new_channel(port, open_channel,
     assert [t.extra["voice"]["audio_file"] for t in port.turns] == [str(tmp_path / "turn-001.wav"),
                                                                      str(tmp_path / "turn-002.wav")]
 
+
+# -- speculative ASR: a Whisper run cannot be stopped, so at most one is ever in its thread --------
+
+async def test_a_superseded_speculative_run_is_not_joined_by_a_second_and_its_text_is_dropped(port, open_channel):
+    gate = threading.Event()  # every Whisper run is slow until the test lets them finish
+    asr = ScriptedTranscriber("I was wondering", "I was wondering whether you have had any pain", gate=gate)
+    channel, mic = open_channel(port, asr)
+    await mic.speak(800)
+    await mic.pause(300)  # speculative run 1 starts and is held
+    await mic.speak(800)  # speech resumes: run 1 is for a superseded speech end
+    await mic.pause(700)  # run 2 is wanted for the new speech end, and the turn ends
+    await until(lambda: asr.in_flight >= 1)
+    await asyncio.sleep(0.05)  # real time for a second worker thread to start, if one was sent
+    assert asr.in_flight == 1, "a second Whisper run started next to a superseded one"
+    assert not port.turns
+    gate.set()
+    await until(lambda: port.turns)
+    assert asr.max_in_flight == 1  # run 2 waited for run 1's thread instead of competing with it
+    assert [t.text for t in port.turns] == ["I was wondering whether you have had any pain"]
+    assert len(asr.heard_s) == 2 and asr.heard_s[1] > asr.heard_s[0] + 1.0
+
+
+async def test_a_speculative_run_superseded_while_it_waits_never_starts(port, open_channel):
+    gate = threading.Event()
+    asr = ScriptedTranscriber("I was", "I was wondering whether", gate=gate)
+    channel, mic = open_channel(port, asr)
+    for _ in range(2):  # run 1 starts and is held; run 2 queues behind it
+        await mic.speak(600)
+        await mic.pause(300)
+    await mic.speak(300)  # speech resumes: run 2 is superseded while it waits
+    gate.set()  # run 1 ends while the learner is still talking
+    await until(lambda: asr.in_flight == 0)
+    await mic.speak(300)
+    await mic.pause(700)  # run 3, and the turn ends on its speech end
+    await until(lambda: port.turns)
+    assert len(asr.heard_s) == 2 and asr.max_in_flight == 1  # run 1 and run 3; run 2 never started
+    assert port.turns[0].text == "I was wondering whether"
+    assert asr.heard_s[1] > 3 * asr.heard_s[0]  # run 3 heard all three stretches of speech
+
+
+async def test_closing_the_channel_drops_speculative_work(port, open_channel):
+    gate = threading.Event()
+    asr = ScriptedTranscriber("I was", gate=gate)
+    channel, mic = open_channel(port, asr)
+    for _ in range(2):  # run 1 is held in its thread, run 2 waits behind it
+        await mic.speak(600)
+        await mic.pause(300)
+    await until(lambda: asr.in_flight >= 1)
+    await channel.close()
+    gate.set()
+    await until(lambda: asr.in_flight == 0)
+    await mic.wait(100)
+    assert len(asr.heard_s) == 1  # what waited never starts once the channel is gone
+    assert not port.turns
+
+
+async def test_a_barge_in_drops_early_asr(port, open_channel):
+    """Fed at the detector's level: whatever early run is pending when the learner barges in is
+    for speech that is not over, so its text is never used."""
+    gate = threading.Event()
+    asr = ScriptedTranscriber("dropped early text", "I need to stop you there", gate=gate)
+    channel, mic = open_channel(port, asr)
+    await mic.speak(1000)  # the VAD hears speech (a turn of none is dropped as Whisper's invention)
+    audio = np.zeros(16000, np.float32)
+    await channel.on_event(Event("tentative", 0.0, audio=audio, speech_end_ms=5.0))
+    await until(lambda: asr.in_flight == 1)
+    await channel.on_event(Event("barge_in", 0.0, during_patient=True))
+    await channel.on_event(Event("turn", 0.0, audio=audio, speech_end_ms=5.0))
+    gate.set()
+    await until(lambda: port.turns)
+    assert port.turns[0].text == "I need to stop you there"
+    assert not port.turns[0].extra["voice"]["speculative_asr"]
+    assert asr.max_in_flight == 1

@@ -1,9 +1,10 @@
 """The voice side of a session: learner audio in, patient audio out, barge-in.
 
-Stages, each timed (`metrics.turn`): VAD endpointing -> ASR (worker thread) -> engine and
-commit (the text path, shared with typed turns) -> sentence-by-sentence TTS streamed as
-binary frames. A learner who talks over the patient for long enough cancels the rest of
-the reply (`playback.clear`); a short backchannel does not.
+Stages, each timed (`metrics.turn`): VAD endpointing -> ASR (a worker thread, started early
+in the end-of-turn silence, one run at a time: early_asr.py) -> engine and commit (the text
+path, shared with typed turns) -> sentence-by-sentence TTS streamed as binary frames. A
+learner who talks over the patient for long enough cancels the rest of the reply
+(`playback.clear`); a short backchannel does not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
 from ..store.audio import new_turn_wav
 from ..timing import Clock, SystemClock
 from . import protocol as P
+from .early_asr import EarlyASR
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -122,7 +124,7 @@ class VoiceChannel:
         self._turn_task: asyncio.Task | None = None
         self._watchdog = asyncio.create_task(self._watch_stalls())
         self._speech_ms = 0.0
-        self._speculative: tuple[float, asyncio.Task] | None = None  # (speech_end_ms, ASR task)
+        self.asr = EarlyASR(self.transcriber)
 
     # -- input -------------------------------------------------------------------------
     async def on_audio(self, data: bytes) -> None:
@@ -132,12 +134,13 @@ class VoiceChannel:
             if prob >= self.config.end_threshold:
                 self._speech_ms += self.vad.window_ms
             for event in self.detector.feed(prob, window, t, self._patient_speaking()):
-                await self._on_event(event)
+                await self.on_event(event)
 
     def _patient_speaking(self) -> bool:
         return self.playback is not None and self.playback.speaking()
 
-    async def _on_event(self, e: Event) -> None:
+    async def on_event(self, e: Event) -> None:
+        """One turn-taking event: the detector's, or one a test scripts."""
         if e.kind == "speech_started":
             self._speech_ms = 0.0
             await self.outbox.send(P.VadSpeechStarted(during_patient=e.during_patient))
@@ -147,9 +150,9 @@ class VoiceChannel:
             await self._barge_in()
         elif e.kind == "tentative":
             # start ASR during the endpointing wait; used only if no more speech follows
-            state_lang = self.port.voice_and_state()[2]
-            task = asyncio.create_task(asyncio.to_thread(self.transcriber.transcribe, e.audio, state_lang))
-            self._speculative = (e.speech_end_ms, task)
+            self.asr.start(e.speech_end_ms, e.audio, self.port.voice_and_state()[2])
+        elif e.kind == "resumed":
+            self.asr.drop()
         elif e.kind == "backchannel":
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":
@@ -163,13 +166,11 @@ class VoiceChannel:
                                             "was ended with what arrived. Check the microphone connection"))
             previous = self._turn_task
             speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
-            early = None
-            if self._speculative and self._speculative[0] == e.speech_end_ms:
-                early = self._speculative[1]
-            self._speculative = None
+            early = self.asr.take(e.speech_end_ms)
             self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early))
 
     async def _barge_in(self) -> None:
+        self.asr.drop()
         pb = self.playback
         if pb is None or pb.cancelled:
             return
@@ -185,10 +186,11 @@ class VoiceChannel:
             now = self.clock.ms()
             if self.detector.in_speech and self._last_frame is not None and now - self._last_frame > STALL_TIMEOUT_S * 1000:
                 for event in self.detector.timeout(now):
-                    await self._on_event(event)
+                    await self.on_event(event)
 
     async def close(self) -> None:
         self._watchdog.cancel()
+        self.asr.drop()
         if self.playback:
             self.playback.cancelled = True
         if self._turn_task:
@@ -228,7 +230,7 @@ class VoiceChannel:
         if early is not None:
             transcript = await early  # started during the endpointing wait on the same speech
         else:
-            transcript = await asyncio.to_thread(self.transcriber.transcribe, audio, language)
+            transcript = await self.asr.transcribe(audio, language)
         t_asr = self.clock.ms()
         if is_probably_hallucination(transcript, speech_ratio, no_speech_threshold=self.no_speech_threshold):
             log.info("discarded non-speech turn: %r (no_speech %.2f)", transcript.text, transcript.no_speech_prob or -1)

@@ -6,8 +6,9 @@ timelines (no real time, no audio). The voice session wires it to the VAD and th
 - A turn starts after `start_ms` of speech (probability >= `start_threshold`).
 - It ends after `silence_ms` (default 500) of non-speech (probability < `end_threshold`).
 - After `speculate_ms` of that silence a `tentative` event carries the audio so far, so
-  speech recognition can start before the turn is confirmed; if speech resumes, the
-  final `turn` has a later `speech_end_ms` and the tentative work is discarded.
+  speech recognition can start before the turn is confirmed; if speech resumes, a
+  `resumed` event says the tentative work is stale, and the final `turn` has a later
+  `speech_end_ms`.
 - A turn longer than `max_turn_ms` (60 s) is cut and reported as `cut=True`.
 - While the patient is speaking, learner speech becomes a barge-in only after
   `barge_in_ms` of continuous speech; shorter bursts ("mm", "okay") are backchannels.
@@ -35,7 +36,7 @@ class TurnConfig:
 
 @dataclass
 class Event:
-    kind: str  # speech_started | speech_stopped | barge_in | backchannel | turn
+    kind: str  # speech_started | tentative | resumed | speech_stopped | barge_in | backchannel | turn
     at_ms: float
     audio: np.ndarray | None = None
     speech_end_ms: float | None = None
@@ -89,6 +90,8 @@ class TurnDetector:
         if voiced:
             self._silence_run = 0.0
             self._last_voiced_ms = now_ms
+            if self._speculated:
+                events.append(Event("resumed", now_ms))
             self._speculated = False
         else:
             self._silence_run += self.window_ms
@@ -119,6 +122,7 @@ class TurnDetector:
         # outlasted the patient's reply it is an ordinary turn
         during = self._started_during_patient and not self._barged and voiced_ms < self.config.barge_in_ms
         self.in_speech = False
+        self._speculated = False
         self._buffer, self._speech_run, self._silence_run, self._turn_ms = [], 0.0, 0.0, 0.0
         out = [Event("speech_stopped", now_ms, speech_end_ms=self._last_voiced_ms)]
         if during:
