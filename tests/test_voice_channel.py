@@ -5,6 +5,7 @@ turns committed. tests/test_voice.py is the end-to-end layer with the real model
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from server.api.outbox import CollectingOutbox
 from server.api.voice import VoiceChannel
+from server.speech.asr.base import TranscriptionError
 from server.speech.turns import Event
 from tests.voice_fakes import AmplitudeVAD, RecordingPort, ScriptedTranscriber, SilentSynthesizer, Timeline, VirtualClock, until
 
@@ -234,3 +236,30 @@ async def test_a_barge_in_drops_early_asr(port, open_channel):
     assert port.turns[0].text == "I need to stop you there"
     assert not port.turns[0].extra["voice"]["speculative_asr"]
     assert asr.max_in_flight == 1
+
+
+
+async def test_an_early_run_that_fails_after_it_was_dropped_is_nobodys_error(port, open_channel, caplog):
+    """Whisper failing on speech the learner then went on from does not fail the turn, and
+    asyncio has no unread exception to log about it."""
+
+    class FailsFirst(ScriptedTranscriber):
+        def transcribe(self, audio, language=None):
+            if not self.heard_s:
+                self.heard_s.append(len(audio) / 16000)
+                assert self.gate.wait(5)
+                raise TranscriptionError("the remote ASR timed out")
+            return super().transcribe(audio, language)
+
+    gate = threading.Event()
+    asr = FailsFirst("I was wondering whether you have had any pain", gate=gate)
+    channel, mic = open_channel(port, asr)
+    await mic.speak(800)
+    await mic.pause(300)  # run 1 starts and is held
+    await mic.speak(800)  # and is dropped in its thread
+    await mic.pause(700)
+    gate.set()  # run 1 fails, then run 2 transcribes the turn
+    await until(lambda: port.turns)
+    gc.collect()
+    assert port.turns[0].text == "I was wondering whether you have had any pain"
+    assert "never retrieved" not in caplog.text
