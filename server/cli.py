@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_commands(sub)
     from .grading.cli import add_parser as add_grade_parser
     add_grade_parser(sub)
+    from .speech.end_of_turn.cli import add_parser as add_turn_parser
+    add_turn_parser(sub)
     return parser
 
 
@@ -122,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         from .grading.cli import run as run_grade
         return run_grade(args, settings_from(args))
+    if args.command == "turn":
+        from .speech.end_of_turn.cli import run as run_turn
+        return run_turn(args)
     if args.command == "session":
         from .store.cli import run_session_command
         return run_session_command(args, settings_from(args))

@@ -1,0 +1,106 @@
+"""The end-of-turn policy and the text model's pure parts, with no model loaded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.speech.end_of_turn.features import LEXICAL_NAMES, lexical, speech_form, tail
+from server.speech.end_of_turn.logistic import fit_logistic, predict_proba, scores
+from server.speech.end_of_turn.policy import EndOfTurnPolicy
+
+
+def test_the_maximum_silence_always_ends_the_turn():
+    p = EndOfTurnPolicy()
+    assert p.decide(2000, text_p=0.0, acoustic_p=0.0).end
+    assert p.decide(2000).reason == "max_silence"
+    assert not p.decide(1999, text_p=0.0, acoustic_p=0.0).end
+
+
+def test_a_short_silence_never_ends_the_turn_however_sure_the_judges_are():
+    d = EndOfTurnPolicy().decide(100, text_p=1.0, acoustic_p=1.0)
+    assert not d.end and d.reason == "too_short"
+
+
+def test_a_finished_sentence_ends_at_the_first_check_and_a_pause_waits():
+    p = EndOfTurnPolicy()
+    assert p.decide(200, text_p=0.9).end
+    pause = p.decide(200, text_p=0.1)
+    assert not pause.end and pause.reason == "incomplete" and pause.probability == pytest.approx(0.1)
+
+
+def test_silence_mode_ignores_the_judges_and_ends_after_silence_ms():
+    p = EndOfTurnPolicy(mode="silence", silence_ms=500)
+    assert not p.decide(499, text_p=1.0).end
+    d = p.decide(500, text_p=0.0, acoustic_p=0.0)
+    assert d.end and d.reason == "silence"
+
+
+def test_with_no_probability_yet_the_semantic_mode_falls_back_to_the_silence_rule():
+    p = EndOfTurnPolicy()
+    assert not p.decide(300).end
+    assert p.decide(500).end and p.decide(500).reason == "silence"
+
+
+def test_the_probabilities_are_weighted_and_a_missing_one_drops_out():
+    p = EndOfTurnPolicy(text_weight=0.75)
+    assert p.combine(0.8, 0.0) == pytest.approx(0.6)
+    assert p.combine(None, 0.3) == pytest.approx(0.3)
+    assert p.combine(0.2, None) == pytest.approx(0.2)
+    assert p.combine(None, None) is None
+    assert EndOfTurnPolicy(text_weight=1.0).combine(None, 0.4) == pytest.approx(0.4)  # weight 0 alone still counts
+
+
+def test_the_threshold_falls_with_the_silence_when_asked():
+    p = EndOfTurnPolicy(min_silence_ms=200, max_silence_ms=2000, threshold=0.8, threshold_at_max=0.2)
+    assert p.threshold_after(200) == pytest.approx(0.8)
+    assert p.threshold_after(1100) == pytest.approx(0.5)
+    assert p.threshold_after(5000) == pytest.approx(0.2)
+    assert not p.decide(300, text_p=0.6).end
+    assert p.decide(1500, text_p=0.6).end
+
+
+def test_nonsense_settings_are_refused():
+    with pytest.raises(ValueError):
+        EndOfTurnPolicy(min_silence_ms=3000, max_silence_ms=2000)
+    with pytest.raises(ValueError):
+        EndOfTurnPolicy(text_weight=1.5)
+    with pytest.raises(ValueError):
+        EndOfTurnPolicy(mode="vibes")  # type: ignore[arg-type]
+
+
+def test_speech_form_and_tail_drop_what_whisper_adds_or_leaves_out():
+    assert speech_form("Your family, and… I’m") == "your family and i'm"
+    assert tail("I was wondering.") == "I was wondering"
+    assert tail("I was wondering...") == "I was wondering"
+    assert tail("Really?") == "Really?"
+
+
+def test_the_lexical_features_see_a_dangling_last_word():
+    f = dict(zip(LEXICAL_NAMES, lexical("your family, and")))
+    assert f["last_conjunction"] == 1 and f["ends_with_comma"] == 0
+    f = dict(zip(LEXICAL_NAMES, lexical("So um")))
+    assert f["last_hesitation"] == 1 and f["second_last_conjunction"] == 1 and f["two_words"] == 1
+    f = dict(zip(LEXICAL_NAMES, lexical("How are you feeling today?")))
+    assert f["ends_with_question_mark"] == 1 and not any(v for k, v in f.items() if k.startswith("last_"))
+    assert dict(zip(LEXICAL_NAMES, lexical("your family,")))["ends_with_comma"] == 1
+
+
+def test_the_numpy_logistic_regression_separates_and_scores():
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 3)
+    y = (X @ np.array([2.0, -1.0, 0.0]) + 0.5 > 0).astype(float)
+    w, b = fit_logistic(X, y, C=10.0)
+    assert w[0] > 0 > w[1] and abs(w[2]) < 0.5 * abs(w[1])
+    s = scores(y, predict_proba(X, w, b))
+    assert s["accuracy"] > 0.95 and s["macro_f1"] > 0.95
+    w2, b2 = fit_logistic(X, y, C=10.0)
+    assert np.array_equal(w, w2) and b == b2  # deterministic
+
+
+def test_turn_train_without_the_shared_folder_says_why_in_one_line(tmp_path, capsys):
+    from server.cli import main
+
+    assert main(["turn", "train", "--shared", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--shared" in err
