@@ -104,3 +104,13 @@ def test_turn_train_without_the_shared_folder_says_why_in_one_line(tmp_path, cap
     assert main(["turn", "train", "--shared", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--shared" in err
+
+
+def test_the_shipped_text_model_artefact_is_numbers_only():
+    """Weights and feature names, no dataset text (the dialogues are CC BY 4.0 and AnnoMI has no licence file)."""
+    from server.speech.end_of_turn import artefact
+
+    arrays, meta, version = artefact.load()
+    assert set(arrays) == {"w", "b"} and all(a.dtype.kind == "f" for a in arrays.values())
+    assert arrays["w"].shape == (384 + len(LEXICAL_NAMES),)
+    assert meta.lexical_names == list(LEXICAL_NAMES) and version.startswith(artefact.BASE_VERSION + "+")
