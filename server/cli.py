@@ -19,7 +19,8 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 _SETTING_KEYS = ("data_dir", "database_url", "persona_dir", "grader", "realiser", "asr_backend", "tts_backend",
-                 "host", "port", "educator_token", "store_audio", "default_persona", "vad_silence_ms", "barge_in_ms")
+                 "host", "port", "educator_token", "store_audio", "default_persona", "vad_silence_ms", "barge_in_ms",
+                 "turn_detector", "max_pause_ms")
 
 
 def settings_from(args: argparse.Namespace):
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep learners' raw audio in the data directory")
     serve.add_argument("--vad-silence-ms", dest="vad_silence_ms", type=int, help="silence that ends a spoken turn (500)")
     serve.add_argument("--barge-in-ms", dest="barge_in_ms", type=int, help="speech over the patient that interrupts (600)")
+    serve.add_argument("--turn-detector", dest="turn_detector", choices=["silence", "semantic"],
+                       help="how a spoken turn ends: after the silence (default), or when the end-of-turn model says "
+                            "the learner has finished (a pause mid-sentence waits up to --max-pause-ms)")
+    serve.add_argument("--max-pause-ms", dest="max_pause_ms", type=int, help="semantic detector: longest pause (2000)")
 
     persona = sub.add_parser("persona", help="author and check persona packs")
     psub = persona.add_subparsers(dest="persona_command", required=True)

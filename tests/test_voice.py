@@ -313,3 +313,31 @@ async def test_model_realiser_reply_is_spoken_as_it_is_generated(persona_dir, tm
     assert (row.fallback_reason is None) == (row.realiser == "transformers")
     if row.realiser == "template(fallback:transformers)":
         assert row.rejected_reply is not None or row.fallback_reason.startswith("transformers unavailable")
+
+
+@pytest.fixture(scope="module")
+def semantic_server(persona_dir, tmp_path_factory):
+    """A server whose spoken turns end when the end-of-turn model says the learner has finished."""
+    from server.api.launch import ServerProcess
+
+    with ServerProcess(tmp_path_factory.mktemp("semantic-data"), persona_dir,
+                       extra_args=["--turn-detector", "semantic"], env={"BEDSIDE_AUDIO_MAX_SPEED": "0"}) as server:
+        yield server
+
+
+async def test_a_one_second_pause_mid_sentence_is_one_turn_with_the_semantic_detector(semantic_server):
+    """Issue 18's check: a sentence with a 1 s pause at a hesitation point is one learner turn."""
+    client = await VoiceClient.open(semantic_server.ws_url)
+    try:
+        await stream(client.send, silence(0.3))
+        await stream(client.send, speech("I was wondering"))
+        await stream(client.send, silence(1.0))
+        await stream(client.send, speech("whether you have had any pain in your arm"))
+        await stream(client.send, silence(2.5))
+        transcript = await client.wait_for("learner.transcript")
+        await asyncio.sleep(1.0)
+        assert len(client.of("learner.transcript")) == 1, [e["text"] for e in client.of("learner.transcript")]
+        words = transcript["text"].lower()
+        assert "wondering" in words and "arm" in words, words
+    finally:
+        await client.close()

@@ -9,7 +9,8 @@ as 20 ms PCM16 chunks, and prints p50/p95 of:
 and the server's resident memory with every default model loaded (VmRSS / VmHWM).
 Every figure is measured in this run.
 
-    .venv/bin/python eval/bench/bench_voice_latency.py [--turns 24] [--realiser transformers] [--grader trained]
+    .venv/bin/python eval/bench/bench_voice_latency.py [--turns 24] [--runs 3] [--turn-detector semantic]
+        [--realiser transformers] [--grader trained]
 """
 
 from __future__ import annotations
@@ -123,10 +124,12 @@ def main() -> int:
     ap.add_argument("--realiser", default="template", choices=["template", "transformers"],
                     help="transformers: SmolLM2 words the reply and its checked sentences are spoken as they come")
     ap.add_argument("--grader", default=None, choices=["rules", "trained"], help="default: the server's default")
+    ap.add_argument("--turn-detector", dest="turn_detector", default="silence", choices=["silence", "semantic"])
+    ap.add_argument("--runs", type=int, default=3, help="runs of --turns each on one server; the median run and the range")
     args = ap.parse_args()
     settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:
-        extra = ["--realiser", args.realiser] + (["--grader", args.grader] if args.grader else [])
+        extra = ["--realiser", args.realiser, "--turn-detector", args.turn_detector] + (["--grader", args.grader] if args.grader else [])
         server = ServerProcess(Path(tmp) / "data", Path(settings.persona_dir), extra_args=extra,
                                env={"BEDSIDE_MODELS_DIR": str(settings.models_dir)}).start()
         try:
@@ -134,15 +137,27 @@ def main() -> int:
                   + ", ".join(f"{k} {v:.0f} MiB" for k, v in rss(server.pid).items()))
             results: list[dict] = []
             discarded: list[str] = []
+            per_run: list[tuple[float, float]] = []  # each run's client voice-to-voice p50, p95
             per_session = 12
             sessions = [min(per_session, args.turns - k) for k in range(0, args.turns, per_session)]
-            for n in sessions:
-                asyncio.run(one_session(server.ws_url, n, args.persona, results, discarded))
+            for run in range(args.runs):
+                first = len(results)
+                for n in sessions:
+                    asyncio.run(one_session(server.ws_url, n, args.persona, results, discarded))
+                v2v = [r["client_v2v_ms"] for r in results[first:]]
+                per_run.append((pct(v2v, .5), pct(v2v, .95)))
+                print(f"run {run + 1}: client voice-to-voice p50 {per_run[-1][0]:.0f} ms, p95 {per_run[-1][1]:.0f} ms", flush=True)
             mem = rss(server.pid)
         finally:
             server.stop()
-    print(f"\nvoice-to-voice over {len(results)} turns on {os.cpu_count()} CPUs "
-          f"(Silero VAD, faster-whisper base int8, {args.realiser} realiser, {args.grader or 'default'} grader, pyttsx3)")
+    print(f"\nvoice-to-voice over {len(results)} turns in {args.runs} runs on {os.cpu_count()} CPUs "
+          f"(Silero VAD, faster-whisper base int8, {args.realiser} realiser, {args.grader or 'default'} grader, pyttsx3, "
+          f"{args.turn_detector} turn detector)")
+    for i, name in enumerate(("p50", "p95")):
+        vals = [r[i] for r in per_run]
+        print(f"client voice-to-voice {name}: median of {len(vals)} runs {statistics.median(vals):.0f} ms "
+              f"(range {min(vals):.0f}-{max(vals):.0f})")
+    print("(the stage table below pools every run's turns)")
     rows = [("client: speech end -> first audio byte", "client_v2v_ms"),
             ("server: speech end -> first audio sent", "voice_to_voice_ms"),
             ("  endpointing wait (silence window)", "speech_end_to_endpoint_ms"),

@@ -28,6 +28,11 @@ class EarlyASR:
         self.drop()
         self._early = (speech_end_ms, asyncio.create_task(self.transcribe(audio, language)))
 
+    def pending(self, speech_end_ms: float | None) -> asyncio.Task | None:
+        """The early run for this speech end, left in place for the turn to take."""
+        early = self._early
+        return early[1] if early is not None and early[0] == speech_end_ms else None
+
     def take(self, speech_end_ms: float | None) -> asyncio.Task | None:
         """The early run for the turn that ended at this speech end, if one was started for it;
         a run for any other speech end is dropped."""

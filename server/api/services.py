@@ -19,6 +19,7 @@ class Services:
     educator_token: str
     live: LiveSessions = field(default_factory=LiveSessions)
     clients: ClientSessions = field(init=False)
+    _judge: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.clients = ClientSessions(self.settings.max_sessions_per_client)
@@ -27,6 +28,16 @@ class Services:
         """The ASR backend, loaded once per process (serve.py preloads it)."""
         from ..speech.asr.factory import build_transcriber
         return build_transcriber(self.settings)
+
+    def end_of_turn_judge(self):
+        """The end-of-turn text model for the semantic turn detector (None with the silence
+        detector), loaded once per process on the engine's MiniLM."""
+        if self.settings.turn_detector != "semantic":
+            return None
+        if self._judge is None:
+            from ..speech.end_of_turn.text_model import TextEndOfTurnModel
+            self._judge = TextEndOfTurnModel(embedder=self.engine.embedder)
+        return self._judge
 
     def synthesizer(self):
         from ..speech.tts.factory import build_synthesizer

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import wave
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +21,8 @@ import numpy as np
 
 from ..speech.asr.base import Transcriber, TranscriptionError
 from ..speech.asr.hallucination import is_probably_hallucination
+from ..speech.end_of_turn.judge import EndOfTurnModel
+from ..speech.end_of_turn.policy import EndOfTurnPolicy
 from ..speech.tts.base import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
 from ..speech.vad import SAMPLE_RATE, SileroVAD, pcm16_to_float
@@ -28,6 +30,7 @@ from ..store.audio import new_turn_wav
 from ..timing import Clock, SystemClock
 from . import protocol as P
 from .early_asr import EarlyASR
+from .endpointing import SemanticEndpointer
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -114,9 +117,14 @@ class VoiceChannel:
     no_speech_threshold: float = 0.6
     vad: SpeechProbability = field(default_factory=SileroVAD)  # tests pass a scripted one
     clock: Clock = field(default_factory=SystemClock)  # tests pass a virtual one
+    end_of_turn: EndOfTurnPolicy = field(default_factory=lambda: EndOfTurnPolicy(mode="silence"))
+    judge: EndOfTurnModel | None = None  # with a semantic policy, reads the early transcript
 
     def __post_init__(self) -> None:
-        self.detector = TurnDetector(self.config, window_ms=self.vad.window_ms)
+        self.endpointer = SemanticEndpointer(self.end_of_turn, self.judge)
+        # with a judge, the detector's silence is only the longest pause; the judge ends turns sooner
+        limit = self.endpointer.silence_limit_ms(self.config.silence_ms)
+        self.detector = TurnDetector(replace(self.config, silence_ms=limit), window_ms=self.vad.window_ms)
         self.playback: ReplyPlayback | None = None
         self.interrupt_next = False
         self.interruptions = 0
@@ -135,6 +143,17 @@ class VoiceChannel:
                 self._speech_ms += self.vad.window_ms
             for event in self.detector.feed(prob, window, t, self._patient_speaking()):
                 await self.on_event(event)
+            await self._end_if_done(t)
+
+    async def _end_if_done(self, now: float) -> None:
+        """With a semantic policy: end the turn once the judge and the silence so far say the
+        learner has finished, before the detector's longest pause."""
+        silence = self.detector.silence_run_ms
+        if not self.endpointer.active or silence <= 0:
+            return
+        if self.endpointer.decide(silence, self.detector.last_voiced_ms).end:
+            for event in self.detector.end_now(now):
+                await self.on_event(event)
 
     def _patient_speaking(self) -> bool:
         return self.playback is not None and self.playback.speaking()
@@ -151,8 +170,11 @@ class VoiceChannel:
         elif e.kind == "tentative":
             # start ASR during the endpointing wait; used only if no more speech follows
             self.asr.start(e.speech_end_ms, e.audio, self.port.voice_and_state()[2])
+            if (early := self.asr.pending(e.speech_end_ms)) is not None:
+                self.endpointer.read(e.speech_end_ms, early, lambda: self._end_if_done(self.clock.ms()))
         elif e.kind == "resumed":
             self.asr.drop()
+            self.endpointer.drop()
         elif e.kind == "backchannel":
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":
@@ -167,10 +189,12 @@ class VoiceChannel:
             previous = self._turn_task
             speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
             early = self.asr.take(e.speech_end_ms)
-            self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early))
+            ended = self.endpointer.take_decision()
+            self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early, ended))
 
     async def _barge_in(self) -> None:
         self.asr.drop()
+        self.endpointer.drop()
         pb = self.playback
         if pb is None or pb.cancelled:
             return
@@ -191,6 +215,7 @@ class VoiceChannel:
     async def close(self) -> None:
         self._watchdog.cancel()
         self.asr.drop()
+        self.endpointer.drop()
         if self.playback:
             self.playback.cancelled = True
         if self._turn_task:
@@ -198,11 +223,11 @@ class VoiceChannel:
 
     # -- one turn ----------------------------------------------------------------------
     async def _run_turn(self, e: Event, previous: asyncio.Task | None, speech_ratio: float,
-                        early: asyncio.Task | None = None) -> None:
+                        early: asyncio.Task | None = None, ended: dict | None = None) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # turns are answered in order
         try:
-            await self._answer(e, speech_ratio, early)
+            await self._answer(e, speech_ratio, early, ended)
         except asyncio.CancelledError:
             raise
         except TranscriptionError as exc:
@@ -222,7 +247,8 @@ class VoiceChannel:
         except Exception:  # the socket may be gone already
             log.debug("could not send %r", event)
 
-    async def _answer(self, e: Event, speech_ratio: float, early: asyncio.Task | None = None) -> None:
+    async def _answer(self, e: Event, speech_ratio: float, early: asyncio.Task | None = None,
+                      ended: dict | None = None) -> None:
         t_detect = self.clock.ms()
         speech_end = e.speech_end_ms or t_detect
         audio = e.audio if e.audio is not None else np.zeros(0, np.float32)
@@ -244,6 +270,7 @@ class VoiceChannel:
                 "asr_backend": transcript.backend, "asr_model": transcript.model,
                 "no_speech_prob": transcript.no_speech_prob, "avg_logprob": transcript.avg_logprob,
                 "cut": e.cut, "speculative_asr": early is not None,
+                "end_of_turn": ended or {"detector": "silence", "reason": "silence_limit"},
             },
         }
         if self.audio_dir is not None:

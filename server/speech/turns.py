@@ -10,6 +10,8 @@ timelines (no real time, no audio). The voice session wires it to the VAD and th
   `resumed` event says the tentative work is stale, and the final `turn` has a later
   `speech_end_ms`.
 - A turn longer than `max_turn_ms` (60 s) is cut and reported as `cut=True`.
+- `end_now` ends the turn early when a semantic end-of-turn judge says the learner has
+  finished (server/api/endpointing.py); `silence_ms` is then the longest pause allowed.
 - While the patient is speaking, learner speech becomes a barge-in only after
   `barge_in_ms` of continuous speech; shorter bursts ("mm", "okay") are backchannels.
 """
@@ -109,6 +111,20 @@ class TurnDetector:
         elif self._turn_ms >= c.max_turn_ms:
             events.extend(self._finish(now_ms, reason="too_long"))
         return events
+
+    @property
+    def silence_run_ms(self) -> float:
+        """How long the learner has been silent inside the current turn."""
+        return self._silence_run if self.in_speech else 0.0
+
+    @property
+    def last_voiced_ms(self) -> float:
+        return self._last_voiced_ms
+
+    def end_now(self, now_ms: float) -> list[Event]:
+        """A semantic end of turn: the judge says the learner has finished, before the silence
+        limit; the turn ends as if the silence had run out."""
+        return self._finish(now_ms) if self.in_speech else []
 
     def timeout(self, now_ms: float) -> list[Event]:
         """The client stopped sending mid-turn: end the turn with what arrived."""

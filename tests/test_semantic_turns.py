@@ -1,0 +1,113 @@
+"""The semantic turn detector on scripted timelines, with no model loaded: the early
+transcript is judged, a finished turn ends before the silence rule would end it, and a pause
+mid-sentence keeps listening up to the longest pause (issue 18)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from server.api.outbox import CollectingOutbox
+from server.api.voice import VoiceChannel
+from server.speech.end_of_turn.policy import EndOfTurnPolicy
+from tests.voice_fakes import AmplitudeVAD, RecordingPort, ScriptedTranscriber, SilentSynthesizer, Timeline, VirtualClock, until
+
+
+class ScriptedJudge:
+    """The end-of-turn model's place: P(complete) looked up by transcript (0.5 when unknown)."""
+
+    version = "scripted"
+
+    def __init__(self, **p: float) -> None:
+        self.p = {k.replace("_", " "): v for k, v in p.items()}
+        self.read: list[str] = []
+
+    def probability_complete(self, text: str) -> float:
+        self.read.append(text)
+        return self.p.get(text, 0.5)
+
+
+@pytest.fixture
+def clock():
+    return VirtualClock()
+
+
+@pytest.fixture
+async def semantic_channel(clock):
+    opened = []
+
+    def make(transcriber, judge, mode="semantic") -> tuple[VoiceChannel, Timeline, RecordingPort]:
+        port = RecordingPort()
+        channel = VoiceChannel(port, CollectingOutbox(), transcriber, SilentSynthesizer(), vad=AmplitudeVAD(), clock=clock,
+                               end_of_turn=EndOfTurnPolicy(mode=mode), judge=judge)
+        opened.append(channel)
+        return channel, Timeline(channel, clock), port
+
+    yield make
+    for channel in opened:
+        await channel.close()
+
+
+def stopped(channel) -> int:
+    return sum(e.type == "vad.speech_stopped" for e in channel.outbox.events)
+
+
+async def test_a_pause_mid_sentence_is_not_an_end_of_turn(semantic_channel):
+    judge = ScriptedJudge(I_was_wondering=0.05)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering", "I was wondering whether you have had any pain"), judge)
+    await mic.speak(800)
+    await mic.pause(200)
+    await until(lambda: judge.read)  # the early transcript was judged unfinished ...
+    await mic.pause(1000)  # ... so a 1.2 s pause, over twice the silence rule's 500 ms, does not end the turn
+    assert not port.turns and stopped(channel) == 0
+    await mic.speak(800)
+    await mic.pause(200)
+    await until(lambda: port.turns)
+    assert [t.text for t in port.turns] == ["I was wondering whether you have had any pain"]
+    assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "semantic", "reason": "complete", "p_complete": 0.5}
+
+
+async def test_a_finished_question_ends_before_the_silence_rule(semantic_channel):
+    judge = ScriptedJudge(**{"Is there anything that makes it better?": 0.95})
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Is there anything that makes it better?"), judge)
+    await mic.speak(1200)
+    await mic.pause(200)
+    await until(lambda: port.turns)  # ended at about 200 ms of silence, not 500
+    assert port.turns[0].extra["voice"]["end_of_turn"]["reason"] == "complete"
+    assert stopped(channel) == 1
+
+
+async def test_without_a_judgement_yet_the_silence_rule_ends_the_turn(semantic_channel):
+    gate = threading.Event()  # the early transcript is slow: nothing to judge
+    judge = ScriptedJudge()
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Any allergies?", gate=gate), judge)
+    await mic.speak(800)
+    await mic.pause(540)
+    assert stopped(channel) == 1 and not judge.read
+    gate.set()
+    await until(lambda: port.turns)
+    assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "semantic", "reason": "silence", "p_complete": None}
+
+
+async def test_an_unfinished_turn_still_ends_at_the_longest_pause(semantic_channel):
+    judge = ScriptedJudge(so_um=0.02)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("so um"), judge)
+    await mic.speak(800)
+    await mic.pause(200)
+    await until(lambda: judge.read)
+    await mic.pause(1700)
+    assert stopped(channel) == 0
+    await mic.pause(200)  # past 2000 ms of silence
+    await until(lambda: port.turns)
+    assert port.turns[0].extra["voice"]["end_of_turn"]["reason"] in ("max_silence", "silence_limit")
+
+
+async def test_the_silence_detector_ignores_any_judge(semantic_channel):
+    judge = ScriptedJudge(I_was_wondering=0.05)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering"), judge, mode="silence")
+    await mic.speak(800)
+    await mic.pause(540)
+    await until(lambda: port.turns)
+    assert not judge.read
+    assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "silence", "reason": "silence_limit"}
