@@ -497,3 +497,11 @@ def test_anything_else_with_a_subject_is_not_a_prompt_for_the_story():
     assert _STORY.search("anything else?") and _STORY.search("is there anything else you'd like to tell me?")
     assert not _STORY.search("is there anything else you're being treated for?")
     assert not _STORY.search("what else do you take for it?")
+
+
+def test_a_worry_question_a_little_under_the_threshold_takes_the_nearest_worry(engine):
+    """A worry question with no subject of its own asks for the patient's worry (answered or held
+    back as trust allows), not for nothing and not for a fact that mentions one."""
+    pack = engine.registry.get("diabetes-social-barriers")
+    found = engine.index(pack).search("Out of everything, what worries you the most?")
+    assert found.matches and found.matches[0].kind == "concern", found.matches

@@ -35,6 +35,8 @@ SUPPORT_SHARE = 0.5     # ... more than this share of the question's content wor
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
 WORDS_MATCH = 0.45       # the nearest fact this close matches when it has every content word (2+) of the question
 CLEAR_MARGIN = 0.15       # a fact this far ahead of every other item needs only one shared word
+WORRY_NEAR = 0.50        # a worry question takes the nearest concern from this close ...
+WORRY_FACT_MARGIN = 0.10  # ... when no fact is further ahead of it than this
 WORD_SAME = 0.75         # two single words this close in MiniLM count as one ("woken"/"waking", "kids"/"children")
 # Words that carry no subject: a match on them alone is how "Do you have any pets?" found the
 # patient's family. What is left of a question is its subject.
@@ -229,6 +231,12 @@ class PackIndex:
             concerns = [(k, s) for k, s in best.items() if k[0] == "concern" and s >= MATCH_THRESHOLD["concern"]]
             if concerns:
                 return max(concerns, key=lambda kv: kv[1])
+            # "What's worrying you most about all this?": the nearest worry, a little under the
+            # threshold, rather than the fact that happens to mention one
+            near = max(((k, s) for k, s in best.items() if k[0] == "concern"), key=lambda kv: kv[1], default=None)
+            top_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
+            if near is not None and near[1] >= WORRY_NEAR and near[1] >= top_fact - WORRY_FACT_MARGIN:
+                return near[0], MATCH_THRESHOLD["concern"]
         for subject, form in FORMS.items():
             fid = self.subjects.get(subject)
             if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD:
