@@ -111,3 +111,19 @@ async def test_the_silence_detector_ignores_any_judge(semantic_channel):
     await until(lambda: port.turns)
     assert not judge.read
     assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "silence", "reason": "silence_limit"}
+
+
+async def test_a_push_to_talk_release_ends_the_turn_whatever_the_judge_says(semantic_channel):
+    judge = ScriptedJudge(That_sounds_really_hard=0.3)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("That sounds really hard"), judge)
+    await mic.speak(900)
+    await mic.pause(200)
+    await until(lambda: judge.read)
+    assert stopped(channel) == 0  # judged unfinished: still listening
+    await channel.commit_turn()
+    await until(lambda: port.turns)
+    assert port.turns[0].text == "That sounds really hard"
+    assert port.turns[0].extra["voice"]["end_of_turn"]["reason"] == "push_to_talk_released"
+    await channel.commit_turn()  # outside a turn: nothing
+    await mic.pause(100)
+    assert len(port.turns) == 1 and stopped(channel) == 1

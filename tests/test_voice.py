@@ -201,6 +201,9 @@ async def test_audio_before_start_and_in_text_mode(live_server):
         await ws.send(pcm16(silence(0.02)))
         err = json.loads(await ws.recv())
         assert err["code"] == "audio_in_text_mode"
+        await ws.send(json.dumps({"type": "learner.audio.commit"}))
+        err = json.loads(await ws.recv())
+        assert err["code"] == "audio_in_text_mode" and "learner.audio.commit" in err["message"]
         await ws.send(json.dumps({"type": "learner.text", "text": "Hello"}))
         kinds = [json.loads(await ws.recv())["type"] for _ in range(3)]
         assert kinds == ["grade.turn", "state.update", "patient.text"]
@@ -339,5 +342,11 @@ async def test_a_one_second_pause_mid_sentence_is_one_turn_with_the_semantic_det
         assert len(client.of("learner.transcript")) == 1, [e["text"] for e in client.of("learner.transcript")]
         words = transcript["text"].lower()
         assert "wondering" in words and "arm" in words, words
+        # push-to-talk: a release ends the turn at once, though "I was wondering" is unfinished
+        await stream(client.send, speech("I was wondering"))
+        await stream(client.send, silence(0.6))
+        await client.send(json.dumps({"type": "learner.audio.commit"}))
+        second = await client.wait_for("learner.transcript", count=2, timeout=10)
+        assert "wondering" in second["text"].lower()
     finally:
         await client.close()

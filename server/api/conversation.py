@@ -26,6 +26,7 @@ from .limits import AudioPace, TurnRate, check_session_age
 from .outbox import Outbox
 from .protocol import (
     GradeTurn,
+    LearnerAudioCommit,
     LearnerText,
     PatientText,
     ProtocolError,
@@ -149,6 +150,12 @@ class Conversation:
             return await self._turn(msg)
         if isinstance(msg, SessionEnd):
             return await self._end()
+        if isinstance(msg, LearnerAudioCommit):
+            if self.voice is None:
+                raise ProtocolError("audio_in_text_mode", "learner.audio.commit ends a spoken turn, and this session is "
+                                    "in text mode; send learner.text, or start a new session with mode \"voice\"")
+            await self.voice.commit_turn()
+            return []
         raise ProtocolError("bad_message", f"unhandled message type '{msg.type}'")
 
     def detach(self) -> None:

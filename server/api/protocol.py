@@ -38,14 +38,22 @@ class SessionEnd(BaseModel):
     type: Literal["session.end"]
 
 
+class LearnerAudioCommit(BaseModel):
+    """Push-to-talk released: the spoken turn is over, whatever a semantic end-of-turn judge
+    would make of the pause (voice sessions)."""
+
+    type: Literal["learner.audio.commit"]
+
+
 class SessionResume(BaseModel):
     type: Literal["session.resume"]
     session_id: str
     token: str = Field(description="The token from session.started.")
 
 
-ClientMessage = Annotated[Union[SessionStart, LearnerText, SessionEnd, SessionResume], Field(discriminator="type")]
-CLIENT_TYPES = ("session.start", "learner.text", "session.end", "session.resume")
+ClientMessage = Annotated[Union[SessionStart, LearnerText, SessionEnd, SessionResume, LearnerAudioCommit],
+                         Field(discriminator="type")]
+CLIENT_TYPES = ("session.start", "learner.text", "session.end", "session.resume", "learner.audio.commit")
 _client = TypeAdapter(ClientMessage)
 
 # -- server -> client ----------------------------------------------------------------------
@@ -207,7 +215,7 @@ def _unstorable_text(node, path: str = "") -> str | None:
     return None
 
 
-def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionResume:
+def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionResume | LearnerAudioCommit:
     """Parse one text frame, or raise ProtocolError(bad_json | bad_message) saying what to fix."""
     try:
         data = json.loads(raw)

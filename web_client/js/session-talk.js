@@ -4,7 +4,7 @@
 import { AudioEngine, CHUNK_MS } from "./audio.js";
 import { store } from "./dom.js";
 
-const PTT_TAIL_MS = 600;        // silence after a push-to-talk release, so 500 ms endpointing closes the turn
+const PTT_TAIL_MS = 600;        // silence after a push-to-talk release (500 ms endpointing closes the turn; then learner.audio.commit)
 const TAIL_FRAMES = Math.ceil(PTT_TAIL_MS / CHUNK_MS);
 const MODE_KEY = "bedside.talkmode";
 
@@ -110,6 +110,9 @@ export class Talk {
     } else if (this.tailFrames > 0) {
       this.tailFrames -= 1;
       socket.sendAudio(new ArrayBuffer(pcm.byteLength)); // zeros: silence
+      // a released push-to-talk is the end of the turn, even to a server that would take the
+      // pause for thinking (the semantic turn detector); outside a turn it does nothing
+      if (this.tailFrames === 0 && this.talkMode === "ptt") socket.send({ type: "learner.audio.commit" });
     }
   }
 
