@@ -4,6 +4,9 @@ at a word boundary is not.
 Sources (read from the shared data folder, never copied): ACI-BENCH and MTS-Dialog doctor and
 patient turns (`grading.dialogues`), AnnoMI therapist and client turns. Choices:
 - utterances of 3-40 words; AnnoMI turns marked as interrupted (ending in "-") are left out;
+- in train and dev, each sentence (2+ words) of a turn of several sentences is an utterance too
+  (added after the first model kept short empathic remarks waiting: "That sounds really hard."
+  scored 0.36); the frozen test split is whole turns only, as frozen;
 - a cut never falls right after a word ending in ".", "?" or "!": there the prefix is itself a
   finished sentence, and calling it unfinished would teach the model the wrong thing;
 - each example is shown as written or in speech form (lowercase, no punctuation), half each;
@@ -22,6 +25,7 @@ from pathlib import Path
 from .features import speech_form
 
 MIN_WORDS, MAX_WORDS = 3, 40
+SENTENCE_MIN_WORDS = 2  # a single sentence of a longer turn: "I see." is one, "Okay." is not
 SPLIT_SHARES = (("test", 2), ("dev", 2), ("train", 6))  # tenths of the dialogues
 UTTERANCES_PER_SPLIT = {"train": 4000, "dev": 1000, "test": 1000}  # each gives two examples
 _SENTENCE_END = re.compile(r"[.?!]['\")]*$")
@@ -80,13 +84,29 @@ def examples_for(uid: str, did: str, text: str) -> list[Example]:
     return out
 
 
+def sentences_of(uid: str, did: str, text: str) -> list[tuple[str, str, str]]:
+    """Each sentence of a turn of several, as an utterance of its own: a learner's turn is often
+    one short sentence ("That sounds really frightening."), which whole dialogue turns rarely are."""
+    from ...core.text import split_sentences
+
+    parts = split_sentences(text)
+    if len(parts) < 2:
+        return []
+    return [(f"{uid}/s{i}", did, p) for i, p in enumerate(parts) if SENTENCE_MIN_WORDS <= len(p.split()) <= MAX_WORDS]
+
+
 def build_examples(shared: Path, split: str) -> list[Example]:
-    """The examples of one split, in a fixed order; raises FileNotFoundError when data is missing."""
+    """The examples of one split, in a fixed order; raises FileNotFoundError when data is missing.
+    Train and dev also get single sentences of longer turns (`sentences_of`); the frozen test
+    split stays whole turns, as it was frozen."""
     chosen = [u for u in utterances(shared) if split_of(u[1]) == split]
     chosen.sort(key=lambda u: _h(f"eot-pick:{u[0]}"))
     out = []
     for uid, did, text in chosen[:UTTERANCES_PER_SPLIT[split]]:
         out += [e for e in examples_for(uid, did, text) if speech_form(e.text)]
+        if split != "test":
+            for sid, sdid, sentence in sentences_of(uid, did, text):
+                out += [e for e in examples_for(sid, sdid, sentence) if speech_form(e.text)]
     return out
 
 
