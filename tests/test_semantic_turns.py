@@ -127,3 +127,20 @@ async def test_a_push_to_talk_release_ends_the_turn_whatever_the_judge_says(sema
     await channel.commit_turn()  # outside a turn: nothing
     await mic.pause(100)
     assert len(port.turns) == 1 and stopped(channel) == 1
+
+
+async def test_a_pause_taken_for_thinking_is_announced_and_so_is_going_on(semantic_channel):
+    judge = ScriptedJudge(I_was_wondering=0.05)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering", "I was wondering whether it hurts"), judge)
+    await mic.speak(800)
+    await mic.pause(200)
+    await until(lambda: judge.read)
+    await mic.pause(400)  # past the silence rule's 500 ms
+    pauses = [e.waiting for e in channel.outbox.events if e.type == "vad.pause"]
+    assert pauses == [True]
+    await mic.speak(600)
+    await mic.pause(200)
+    await until(lambda: port.turns)
+    assert [e.waiting for e in channel.outbox.events if e.type == "vad.pause"] == [True, False]
+    kinds = [e.type for e in channel.outbox.events if e.type.startswith("vad.")]
+    assert kinds == ["vad.speech_started", "vad.pause", "vad.pause", "vad.speech_stopped"]

@@ -134,6 +134,14 @@ class VadSpeechStarted(BaseModel):
     during_patient: bool = Field(description="The learner started talking while the patient was speaking.")
 
 
+class VadPause(BaseModel):
+    """The semantic turn detector heard a pause it takes for thinking, not an end of turn
+    (`waiting` true), or the learner went on after it (`waiting` false)."""
+
+    type: Literal["vad.pause"] = "vad.pause"
+    waiting: bool = Field(description="True: still listening through a pause; false: the learner is speaking again.")
+
+
 class VadSpeechStopped(BaseModel):
     type: Literal["vad.speech_stopped"] = "vad.speech_stopped"
 
@@ -176,7 +184,7 @@ class MetricsTurn(BaseModel):
 
 
 ServerMessage = Annotated[Union[SessionStarted, PatientText, StateUpdate, GradeTurn, SessionSummaryMessage, ErrorMessage,
-                                VadSpeechStarted, VadSpeechStopped, VadDiscarded, LearnerTranscript, PlaybackClear,
+                                VadSpeechStarted, VadSpeechStopped, VadPause, VadDiscarded, LearnerTranscript, PlaybackClear,
                                 PatientAudioStart, PatientAudioEnd, MetricsTurn],
                           Field(discriminator="type")]
 

@@ -134,6 +134,7 @@ class VoiceChannel:
         self._speech_ms = 0.0
         self.asr = EarlyASR(self.transcriber)
         self._released = False  # the turn being ended is ended by a push-to-talk release
+        self._pause_told = False  # the client was told the learner is pausing (vad.pause)
 
     # -- input -------------------------------------------------------------------------
     async def on_audio(self, data: bytes) -> None:
@@ -160,9 +161,14 @@ class VoiceChannel:
         silence = self.detector.silence_run_ms
         if not self.endpointer.active or silence <= 0:
             return
-        if self.endpointer.decide(silence, self.detector.last_voiced_ms).end:
+        decision = self.endpointer.decide(silence, self.detector.last_voiced_ms)
+        if decision.end:
             for event in self.detector.end_now(now):
                 await self.on_event(event)
+        elif not self._pause_told and silence >= self.end_of_turn.silence_ms:
+            # past where the silence rule would have ended the turn: show "listening", not "thinking"
+            self._pause_told = True
+            await self.outbox.send(P.VadPause(waiting=True))
 
     def _patient_speaking(self) -> bool:
         return self.playback is not None and self.playback.speaking()
@@ -173,6 +179,7 @@ class VoiceChannel:
             self._speech_ms = 0.0
             await self.outbox.send(P.VadSpeechStarted(during_patient=e.during_patient))
         elif e.kind == "speech_stopped":
+            self._pause_told = False
             await self.outbox.send(P.VadSpeechStopped())
         elif e.kind == "barge_in":
             await self._barge_in()
@@ -184,6 +191,9 @@ class VoiceChannel:
         elif e.kind == "resumed":
             self.asr.drop()
             self.endpointer.drop()
+            if self._pause_told:
+                self._pause_told = False
+                await self.outbox.send(P.VadPause(waiting=False))
         elif e.kind == "backchannel":
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":

@@ -92,6 +92,10 @@ export class SessionEvents {
         talk.vadSpeaking = true;
         transcript.setActivity("learner", "Listening…");
         return talk.updateMic();
+      case "vad.pause":
+        // the semantic turn detector is listening through a pause: "Listening", not "speaking"
+        talk.vadSpeaking = !m.waiting;
+        return talk.updateMic();
       case "vad.speech_stopped":
         talk.vadSpeaking = false;
         transcript.setActivity("learner", "Transcribing…", ACTIVITY_TIMEOUT_MS);
