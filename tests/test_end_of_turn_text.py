@@ -1,8 +1,8 @@
 """The shipped end-of-turn text model on hand-written learner phrases (loads MiniLM).
 
 The phrases (server/speech/end_of_turn/hand_cases.py) were written before training and never
-used for a choice. The ones this model still gets wrong are strict xfails, so a model that
-learns them makes the test say so.
+used for a choice. The ones this model still puts under 0.5 are listed, and held to a weaker
+check that can still fail: they must score above every unfinished phrase.
 """
 
 from __future__ import annotations
@@ -26,15 +26,23 @@ def model():
     return TextEndOfTurnModel()
 
 
-def _case(text: str, complete: bool):
-    marks = [pytest.mark.xfail(strict=True, reason="known miss of the shipped model")] if text in KNOWN_WRONG else []
-    return pytest.param(text, complete, marks=marks, id=text)
-
-
-@pytest.mark.parametrize("text,complete", [_case(t, c) for t, c in hand_cases()])
+@pytest.mark.parametrize("text,complete", [(t, c) for t, c in hand_cases() if t not in KNOWN_WRONG], ids=lambda v: str(v))
 def test_a_hand_written_phrase_is_judged_finished_or_not(model, text, complete):
     p = model.probability_complete(text)
     assert (p >= 0.5) == complete, f"P(complete)={p:.3f}"
+
+
+def test_the_known_misses_still_rank_above_every_unfinished_phrase(model):
+    """Under 0.5, but a threshold between the two groups would still get them right."""
+    cases = hand_cases()
+    unfinished = max(model.probability_complete(t) for t, c in cases if not c)
+    for text in KNOWN_WRONG:
+        assert model.probability_complete(text) > unfinished, text
+
+
+def test_the_known_misses_are_still_misses(model):
+    """When the model learns one, move it out of KNOWN_WRONG so the plain check covers it."""
+    assert all(model.probability_complete(t) < 0.5 for t in KNOWN_WRONG)
 
 
 def test_the_model_keeps_the_protocol_and_has_a_stable_version(model):

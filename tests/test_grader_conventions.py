@@ -25,9 +25,9 @@ def grader():
 
 @pytest.mark.parametrize("reply", [
     "I can see why that would worry you.",
-    "Honestly, I don't blame you. Has anything helped the pain?",
-    "Sure. That makes a lot of sense.",
-    "You're doing the best you can.",
+    "I don't blame you one bit for feeling that way.",
+    "That makes a lot of sense, given everything on your plate.",
+    "Honestly, you're doing the very best you can with all this.",
 ])
 def test_legitimising_is_level_five(grader, reply):
     g = grader.grade(reply, opp("My wife keeps on at me and I just can't face the gym after a twelve-hour shift."))
@@ -45,9 +45,9 @@ def test_look_alikes_are_not_legitimising(text):
     assert not P.LEGITIMISE.search(text.lower())
 
 
-@pytest.mark.parametrize("reply", ["Can you tell me more?", "Thank you for sharing that with me."])
+@pytest.mark.parametrize("reply", ["Could you tell me a bit more about that?", "Thank you for telling me that; I know it isn't easy."])
 def test_a_continuer_or_thanks_for_telling_is_at_least_three(grader, reply):
-    g = grader.grade(reply, opp("I don't know. My dad was really strict with me and I don't want to be like that.", "sadness"))
+    g = grader.grade(reply, opp("Since the divorce I hardly see the kids, and when I do I feel like a stranger.", "sadness"))
     assert g.eccs is not None and g.eccs >= 3, (reply, g.eccs, g.flags)
 
 

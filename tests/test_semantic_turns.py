@@ -49,6 +49,13 @@ async def semantic_channel(clock):
         await channel.close()
 
 
+async def speak_then_pause_until_judged(mic: Timeline, judge: ScriptedJudge, ms: float) -> None:
+    """Speech, then 200 ms of silence: early ASR has started and the judge has read it."""
+    await mic.speak(ms)
+    await mic.pause(200)
+    await until(lambda: judge.read)
+
+
 def stopped(channel) -> int:
     return sum(e.type == "vad.speech_stopped" for e in channel.outbox.events)
 
@@ -93,9 +100,7 @@ async def test_without_a_judgement_yet_the_silence_rule_ends_the_turn(semantic_c
 async def test_an_unfinished_turn_still_ends_at_the_longest_pause(semantic_channel):
     judge = ScriptedJudge(so_um=0.02)
     channel, mic, port = semantic_channel(ScriptedTranscriber("so um"), judge)
-    await mic.speak(800)
-    await mic.pause(200)
-    await until(lambda: judge.read)
+    await speak_then_pause_until_judged(mic, judge, 800)
     await mic.pause(1700)
     assert stopped(channel) == 0
     await mic.pause(200)  # past 2000 ms of silence
@@ -116,9 +121,7 @@ async def test_the_silence_detector_ignores_any_judge(semantic_channel):
 async def test_a_push_to_talk_release_ends_the_turn_whatever_the_judge_says(semantic_channel):
     judge = ScriptedJudge(That_sounds_really_hard=0.3)
     channel, mic, port = semantic_channel(ScriptedTranscriber("That sounds really hard"), judge)
-    await mic.speak(900)
-    await mic.pause(200)
-    await until(lambda: judge.read)
+    await speak_then_pause_until_judged(mic, judge, 900)
     assert stopped(channel) == 0  # judged unfinished: still listening
     await channel.commit_turn()
     await until(lambda: port.turns)
@@ -132,9 +135,7 @@ async def test_a_push_to_talk_release_ends_the_turn_whatever_the_judge_says(sema
 async def test_a_pause_taken_for_thinking_is_announced_and_so_is_going_on(semantic_channel):
     judge = ScriptedJudge(I_was_wondering=0.05)
     channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering", "I was wondering whether it hurts"), judge)
-    await mic.speak(800)
-    await mic.pause(200)
-    await until(lambda: judge.read)
+    await speak_then_pause_until_judged(mic, judge, 800)
     await mic.pause(400)  # past the silence rule's 500 ms
     pauses = [e.waiting for e in channel.outbox.events if e.type == "vad.pause"]
     assert pauses == [True]

@@ -63,13 +63,18 @@ class SemanticEndpointer:
             self._decision = decision
         return decision
 
+    def released(self) -> None:
+        """The learner let go of push-to-talk: the turn ending now was ended by them."""
+        self._decision = Decision(True, "push_to_talk_released")
+
     def take_decision(self) -> dict:
         """How the turn that just ended was ended, for the turn's log."""
         d, self._decision = self._decision, None
         self._reading = None
+        detector = "semantic" if self.active else "silence"
         if d is None:
-            return {"detector": self.policy.mode if self.active else "silence", "reason": "silence_limit"}
-        return {"detector": "semantic", "reason": d.reason,
+            return {"detector": detector, "reason": "silence_limit"}
+        return {"detector": detector, "reason": d.reason,
                 "p_complete": None if d.probability is None else round(d.probability, 3)}
 
     def drop(self) -> None:

@@ -133,7 +133,6 @@ class VoiceChannel:
         self._watchdog = asyncio.create_task(self._watch_stalls())
         self._speech_ms = 0.0
         self.asr = EarlyASR(self.transcriber)
-        self._released = False  # the turn being ended is ended by a push-to-talk release
         self._pause_told = False  # the client was told the learner is pausing (vad.pause)
 
     # -- input -------------------------------------------------------------------------
@@ -150,10 +149,10 @@ class VoiceChannel:
     async def commit_turn(self) -> None:
         """The learner released push-to-talk: the turn they were speaking is over now, whatever
         the pause would otherwise have been taken for. Nothing happens outside a turn."""
-        self._released = True
+        if self.detector.in_speech:
+            self.endpointer.released()
         for event in self.detector.end_now(self.clock.ms()):
             await self.on_event(event)
-        self._released = False
 
     async def _end_if_done(self, now: float) -> None:
         """With a semantic policy: end the turn once the judge and the silence so far say the
@@ -195,6 +194,7 @@ class VoiceChannel:
                 self._pause_told = False
                 await self.outbox.send(P.VadPause(waiting=False))
         elif e.kind == "backchannel":
+            self.endpointer.take_decision()  # no turn: how it ended is nobody's record
             log.debug("backchannel of %.0f ms ignored", len(e.audio) / SAMPLE_RATE * 1000)
         elif e.kind == "turn":
             if e.reason == "too_long":
@@ -209,8 +209,6 @@ class VoiceChannel:
             speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
             early = self.asr.take(e.speech_end_ms)
             ended = self.endpointer.take_decision()
-            if self._released:
-                ended = {**ended, "reason": "push_to_talk_released", "p_complete": None}
             self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early, ended))
 
     async def _barge_in(self) -> None:

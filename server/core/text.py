@@ -65,3 +65,13 @@ def split_sentences(text: str) -> list[str]:
 def _is_abbreviation(before: str) -> bool:
     word = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
     return word.rstrip(".") in _ABBREVIATIONS
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "rashes"/"rash", "smoking"/"smoke", "allergies"/"allergic"."""
+    if word.endswith("ings") and len(word) >= 7:  # "readings" -> "reading" -> "read", as "reading" does
+        word = word[:-1]
+    for suffix in ("ies", "ing", "ed", "es", "s", "ic", "y", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.embedding import Embedder
-from ..core.text import STOP_WORDS, written
+from ..core.text import STOP_WORDS, stem, written
 from ..persona.schema import PersonaPack
 from .phrasings import FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
@@ -164,19 +164,19 @@ class PackIndex:
     def _raw(text: str) -> list[str]:
         """A text's content words as written (no function word, in any of its forms)."""
         return [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", ""))
-                if w not in _FUNCTION and len(w) > 2 and _stem(w) not in _FUNCTION_STEMS]
+                if w not in _FUNCTION and len(w) > 2 and stem(w) not in _FUNCTION_STEMS]
 
     @classmethod
     def _words(cls, text: str) -> set[str]:
         words = cls._raw(text)
-        return {_stem(w) for w in words} | {_stem(same) for w in words if (same := _clinical(w))}
+        return {stem(w) for w in words} | {stem(same) for w in words if (same := _clinical(w))}
 
     def _concepts(self, text: str) -> list[tuple[str, frozenset[str]]]:
         """Each content word of a question once, with its stem and its clinical word's stem:
         "surgeries" is one word, shared when an item says "surgery" or "operation"."""
         out: dict[str, frozenset[str]] = {}
         for w in self._raw(text):
-            out.setdefault(w, frozenset({_stem(w)} | ({_stem(same)} if (same := _clinical(w)) else set())))
+            out.setdefault(w, frozenset({stem(w)} | ({stem(same)} if (same := _clinical(w)) else set())))
         return list(out.items())
 
     def _near_words(self, words: list[str]) -> dict[str, set[str]]:
@@ -393,14 +393,4 @@ def asks_something(clause: str) -> bool:
 
 def _clinical(word: str) -> str | None:
     """The clinical word for a lay one, in any of its forms ("drinks" as "drink")."""
-    return _SAME.get(word) or _SAME.get(_stem(word))
-
-
-def _stem(word: str) -> str:
-    """A crude stem, enough to match "rashes"/"rash", "smoking"/"smoke", "allergies"/"allergic"."""
-    if word.endswith("ings") and len(word) >= 7:  # "readings" -> "reading" -> "read", as "reading" does
-        word = word[:-1]
-    for suffix in ("ies", "ing", "ed", "es", "s", "ic", "y", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    return _SAME.get(word) or _SAME.get(stem(word))

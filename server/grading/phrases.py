@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.text import STOP_WORDS
+from ..core.text import STOP_WORDS, stem
 
 
 def _rx(*alts: str) -> re.Pattern:
@@ -110,17 +110,8 @@ def content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
-def _stem(word: str) -> str:
-    """A crude stem, so that "smoke" takes up "smoking" and "worries" takes up "worried"."""
-    for suffix in ("ing", "ied", "ies", "ed", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + ("y" if suffix in ("ied", "ies") else "")
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
 def content_stems(text: str) -> set[str]:
-    return {_stem(w) for w in content_words(text)}
+    return {stem(w) for w in content_words(text)}
 
 
 def stem_overlap(a: str, b: str) -> float:
