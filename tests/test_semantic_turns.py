@@ -28,6 +28,22 @@ class ScriptedJudge:
         return self.p.get(text, 0.5)
 
 
+class ScriptedAcoustic:
+    """The acoustic judge's place: one P(complete) for any audio, and the clip lengths it heard."""
+
+    version = "scripted-acoustic"
+
+    def __init__(self, p: float, fail: bool = False) -> None:
+        self.p, self.fail = p, fail
+        self.heard: list[int] = []
+
+    def probability_complete_audio(self, audio) -> float:
+        self.heard.append(len(audio))
+        if self.fail:
+            raise RuntimeError("onnxruntime fell over")
+        return self.p
+
+
 @pytest.fixture
 def clock():
     return VirtualClock()
@@ -37,10 +53,10 @@ def clock():
 async def semantic_channel(clock):
     opened = []
 
-    def make(transcriber, judge, mode="semantic") -> tuple[VoiceChannel, Timeline, RecordingPort]:
+    def make(transcriber, judge, mode="semantic", acoustic=None, policy=None) -> tuple[VoiceChannel, Timeline, RecordingPort]:
         port = RecordingPort()
         channel = VoiceChannel(port, CollectingOutbox(), transcriber, SilentSynthesizer(), vad=AmplitudeVAD(), clock=clock,
-                               end_of_turn=EndOfTurnPolicy(mode=mode), judge=judge)
+                               end_of_turn=policy or EndOfTurnPolicy(mode=mode), judge=judge, acoustic=acoustic)
         opened.append(channel)
         return channel, Timeline(channel, clock), port
 
@@ -61,7 +77,7 @@ def stopped(channel) -> int:
 
 
 async def test_a_pause_mid_sentence_is_not_an_end_of_turn(semantic_channel):
-    judge = ScriptedJudge(I_was_wondering=0.05)
+    judge = ScriptedJudge(I_was_wondering=0.05, I_was_wondering_whether_you_have_had_any_pain=0.9)
     channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering", "I was wondering whether you have had any pain"), judge)
     await mic.speak(800)
     await mic.pause(200)
@@ -72,7 +88,8 @@ async def test_a_pause_mid_sentence_is_not_an_end_of_turn(semantic_channel):
     await mic.pause(200)
     await until(lambda: port.turns)
     assert [t.text for t in port.turns] == ["I was wondering whether you have had any pain"]
-    assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "semantic", "reason": "complete", "p_complete": 0.5}
+    assert port.turns[0].extra["voice"]["end_of_turn"] == {"detector": "semantic", "reason": "complete", "p_complete": 0.9,
+                                                             "p_text": 0.9}
 
 
 async def test_a_finished_question_ends_before_the_silence_rule(semantic_channel):
@@ -133,7 +150,7 @@ async def test_a_push_to_talk_release_ends_the_turn_whatever_the_judge_says(sema
 
 
 async def test_a_pause_taken_for_thinking_is_announced_and_so_is_going_on(semantic_channel):
-    judge = ScriptedJudge(I_was_wondering=0.05)
+    judge = ScriptedJudge(I_was_wondering=0.05, I_was_wondering_whether_it_hurts=0.9)
     channel, mic, port = semantic_channel(ScriptedTranscriber("I was wondering", "I was wondering whether it hurts"), judge)
     await speak_then_pause_until_judged(mic, judge, 800)
     await mic.pause(400)  # past the silence rule's 500 ms
@@ -145,3 +162,51 @@ async def test_a_pause_taken_for_thinking_is_announced_and_so_is_going_on(semant
     assert [e.waiting for e in channel.outbox.events if e.type == "vad.pause"] == [True, False]
     kinds = [e.type for e in channel.outbox.events if e.type.startswith("vad.")]
     assert kinds == ["vad.speech_started", "vad.pause", "vad.pause", "vad.speech_stopped"]
+
+
+async def test_with_an_acoustic_judge_the_turn_waits_for_both_and_weighs_them(semantic_channel):
+    judge = ScriptedJudge(**{"Is there anything that makes it better?": 0.9})
+    acoustic = ScriptedAcoustic(0.0)  # the voice says "not done": the mean, 0.45, is under 0.5
+    policy = EndOfTurnPolicy(text_weight=0.5, threshold=0.5, threshold_at_max=0.5)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Is there anything that makes it better?"), judge,
+                                          acoustic=acoustic, policy=policy)
+    await speak_then_pause_until_judged(mic, judge, 1200)
+    await mic.pause(600)
+    assert not port.turns and stopped(channel) == 0  # without the acoustic judge it would have ended at ~200 ms
+    assert acoustic.heard and acoustic.heard[0] >= 16 * 1200  # it heard the whole utterance so far
+    await mic.pause(1300)
+    await until(lambda: port.turns)
+    ended = port.turns[0].extra["voice"]["end_of_turn"]
+    assert ended["reason"] in ("max_silence", "silence_limit")  # the longest pause ended it
+    assert ended["p_text"] == 0.9 and ended["p_acoustic"] == 0.0
+
+
+async def test_an_acoustic_judge_that_agrees_ends_the_turn_at_once(semantic_channel):
+    judge = ScriptedJudge(**{"Is there anything that makes it better?": 0.9})
+    policy = EndOfTurnPolicy(text_weight=0.5, threshold=0.5, threshold_at_max=0.5)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Is there anything that makes it better?"), judge,
+                                          acoustic=ScriptedAcoustic(0.8), policy=policy)
+    await speak_then_pause_until_judged(mic, judge, 1200)
+    await until(lambda: port.turns)
+    assert port.turns[0].extra["voice"]["end_of_turn"]["p_complete"] == pytest.approx(0.85)
+
+
+async def test_a_failing_acoustic_judge_leaves_the_text_judge_to_decide(semantic_channel):
+    judge = ScriptedJudge(**{"Is there anything that makes it better?": 0.9})
+    policy = EndOfTurnPolicy(text_weight=0.5, threshold=0.5, threshold_at_max=0.5)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Is there anything that makes it better?"), judge,
+                                          acoustic=ScriptedAcoustic(0.8, fail=True), policy=policy)
+    await speak_then_pause_until_judged(mic, judge, 1200)
+    await until(lambda: port.turns)
+    ended = port.turns[0].extra["voice"]["end_of_turn"]
+    assert ended["reason"] == "complete" and "p_acoustic" not in ended
+
+
+async def test_a_policy_that_gives_the_voice_no_weight_never_runs_the_acoustic_judge(semantic_channel):
+    judge = ScriptedJudge(**{"Is there anything that makes it better?": 0.9})
+    acoustic = ScriptedAcoustic(0.0)
+    channel, mic, port = semantic_channel(ScriptedTranscriber("Is there anything that makes it better?"), judge,
+                                          acoustic=acoustic, policy=EndOfTurnPolicy(text_weight=1.0))
+    await speak_then_pause_until_judged(mic, judge, 1200)
+    await until(lambda: port.turns)
+    assert acoustic.heard == []

@@ -32,7 +32,7 @@ from eval.bench.targets import Targets  # noqa: E402
 from server.grading.data_sources import shared_dir  # noqa: E402
 from server.speech.end_of_turn.examples import build_examples, fingerprint  # noqa: E402
 from server.speech.end_of_turn.hand_cases import hand_cases  # noqa: E402
-from server.speech.end_of_turn.logistic import scores  # noqa: E402
+from server.speech.end_of_turn.metrics import scores  # noqa: E402
 from server.timing import now_ms  # noqa: E402
 
 TEST_FINGERPRINT = "02a34557461e"  # the frozen test split's ids and labels when the model was trained
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model = TextEndOfTurnModel()
     targets = Targets()
-    print(f"end-of-turn text model {model.version} (C={model.meta.C:g}, trained on {model.meta.data})")
+    print(f"end-of-turn text model {model.version} (MiniLM, top {6 - model.meta.frozen} layers fine-tuned for {model.meta.epochs} epochs, trained on {model.meta.data})")
 
     cases = hand_cases()
     hp = model.probabilities([t for t, _ in cases])

@@ -99,7 +99,8 @@ class Conversation:
                                  max_silence_ms=settings.max_pause_ms)
         self.voice = VoiceChannel(self, self.outbox, self.services.transcriber(), self.services.synthesizer(),
                                   config=config, audio_dir=audio_dir, end_of_turn=policy,
-                                  judge=self.services.end_of_turn_judge())
+                                  judge=self.services.end_of_turn_judge(),
+                                  acoustic=self.services.end_of_turn_acoustic(policy))
 
     # the VoicePort the voice channel calls
     async def commit_voice_turn(self, text: str, interrupted: bool, extra: dict) -> tuple[TurnRecord, list]:

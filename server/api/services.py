@@ -20,6 +20,7 @@ class Services:
     live: LiveSessions = field(default_factory=LiveSessions)
     clients: ClientSessions = field(init=False)
     _judge: object = field(default=None, init=False, repr=False)
+    _acoustic: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.clients = ClientSessions(self.settings.max_sessions_per_client)
@@ -38,6 +39,16 @@ class Services:
             from ..speech.end_of_turn.text_model import TextEndOfTurnModel
             self._judge = TextEndOfTurnModel(embedder=self.engine.embedder)
         return self._judge
+
+    def end_of_turn_acoustic(self, policy):
+        """The acoustic end-of-turn judge (smart-turn v3), loaded once per process, when the
+        semantic detector's policy gives it weight; None otherwise."""
+        if self.settings.turn_detector != "semantic" or policy.text_weight >= 1:
+            return None
+        if self._acoustic is None:
+            from ..speech.end_of_turn.smart_turn import SmartTurnModel
+            self._acoustic = SmartTurnModel()
+        return self._acoustic
 
     def synthesizer(self):
         from ..speech.tts.factory import build_synthesizer

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..speech.asr.base import Transcriber, TranscriptionError
 from ..speech.asr.hallucination import is_probably_hallucination
-from ..speech.end_of_turn.judge import EndOfTurnModel
+from ..speech.end_of_turn.judge import AcousticEndOfTurnModel, EndOfTurnModel
 from ..speech.end_of_turn.policy import EndOfTurnPolicy
 from ..speech.tts.base import Synthesizer
 from ..speech.turns import Event, TurnConfig, TurnDetector
@@ -119,9 +119,10 @@ class VoiceChannel:
     clock: Clock = field(default_factory=SystemClock)  # tests pass a virtual one
     end_of_turn: EndOfTurnPolicy = field(default_factory=lambda: EndOfTurnPolicy(mode="silence"))
     judge: EndOfTurnModel | None = None  # with a semantic policy, reads the early transcript
+    acoustic: AcousticEndOfTurnModel | None = None  # and this the audio, when the policy weighs it
 
     def __post_init__(self) -> None:
-        self.endpointer = SemanticEndpointer(self.end_of_turn, self.judge)
+        self.endpointer = SemanticEndpointer(self.end_of_turn, self.judge, self.acoustic)
         # with a judge, the detector's silence is only the longest pause; the judge ends turns sooner
         limit = self.endpointer.silence_limit_ms(self.config.silence_ms)
         self.detector = TurnDetector(replace(self.config, silence_ms=limit), window_ms=self.vad.window_ms)
@@ -186,7 +187,7 @@ class VoiceChannel:
             # start ASR during the endpointing wait; used only if no more speech follows
             self.asr.start(e.speech_end_ms, e.audio, self.port.voice_and_state()[2])
             if (early := self.asr.pending(e.speech_end_ms)) is not None:
-                self.endpointer.read(e.speech_end_ms, early, lambda: self._end_if_done(self.clock.ms()))
+                self.endpointer.read(e.speech_end_ms, early, lambda: self._end_if_done(self.clock.ms()), e.audio)
         elif e.kind == "resumed":
             self.asr.drop()
             self.endpointer.drop()

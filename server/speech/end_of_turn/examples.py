@@ -10,6 +10,11 @@ patient turns (`grading.dialogues`), AnnoMI therapist and client turns. Choices:
 - a cut never falls right after a word ending in ".", "?" or "!": there the prefix is itself a
   finished sentence, and calling it unfinished would teach the model the wrong thing;
 - each example is shown as written or in speech form (lowercase, no punctuation), half each;
+- in train and dev, a cut shown as written ends the way Whisper ends a clipped phrase
+  (`whisper_mark`): a cut question mostly with "?", other cuts with "...", "." or nothing. Added
+  after the dev half of the turn-taking set showed Whisper writing "When did you first?" and
+  "...and..." and the first models trusting any final "?"; the frozen test split is unmarked,
+  as frozen;
 - the split is by dialogue, by a hash of its id (test 20 %, dev 20 %, train 60 %), and every
   choice (which utterances, where to cut, which form) is a hash of the utterance's id, so the
   frozen test split is the same on every run and does not depend on the training seed.
@@ -27,7 +32,7 @@ from .features import speech_form
 MIN_WORDS, MAX_WORDS = 3, 40
 SENTENCE_MIN_WORDS = 2  # a single sentence of a longer turn: "I see." is one, "Okay." is not
 SPLIT_SHARES = (("test", 2), ("dev", 2), ("train", 6))  # tenths of the dialogues
-UTTERANCES_PER_SPLIT = {"train": 4000, "dev": 1000, "test": 1000}  # each gives two examples
+UTTERANCES_PER_SPLIT = {"train": 12000, "dev": 1000, "test": 1000}  # each gives two examples; train 4000 until eot-text-2
 _SENTENCE_END = re.compile(r"[.?!]['\")]*$")
 
 
@@ -70,7 +75,16 @@ def cut_points(words: list[str]) -> list[int]:
     return [k for k in range(1, len(words)) if not _SENTENCE_END.search(words[k - 1])]
 
 
-def examples_for(uid: str, did: str, text: str) -> list[Example]:
+def whisper_mark(uid: str, text: str) -> str:
+    """The final mark Whisper tends to put on a clipped phrase: a question keeps its "?" three
+    times in four; anything else trails off ("...") or stops (".") two times in five each."""
+    r = _h(f"eot-mark:{uid}") % 20
+    if text.rstrip().endswith("?"):
+        return "?" if r < 15 else ""
+    return "..." if r < 8 else "." if r < 16 else ""
+
+
+def examples_for(uid: str, did: str, text: str, marks: bool = False) -> list[Example]:
     words = text.split()
     form = lambda tag: "speech" if _h(f"eot-form:{uid}:{tag}") % 2 else "written"  # noqa: E731
     show = lambda t, f: speech_form(t) if f == "speech" else t  # noqa: E731
@@ -80,7 +94,10 @@ def examples_for(uid: str, did: str, text: str) -> list[Example]:
     if ks:
         k = ks[_h(f"eot-cut:{uid}") % len(ks)]
         f = form("cut")
-        out.append(Example(f"{uid}/cut{k}", did, show(" ".join(words[:k]), f), False, f))
+        cut = " ".join(words[:k])
+        if marks and f == "written" and not cut.endswith((",", ";", ":", "-")):
+            cut += whisper_mark(uid, text)
+        out.append(Example(f"{uid}/cut{k}", did, show(cut, f), False, f))
     return out
 
 
@@ -103,10 +120,11 @@ def build_examples(shared: Path, split: str) -> list[Example]:
     chosen.sort(key=lambda u: _h(f"eot-pick:{u[0]}"))
     out = []
     for uid, did, text in chosen[:UTTERANCES_PER_SPLIT[split]]:
-        out += [e for e in examples_for(uid, did, text) if speech_form(e.text)]
-        if split != "test":
+        marks = split != "test"
+        out += [e for e in examples_for(uid, did, text, marks) if speech_form(e.text)]
+        if marks:
             for sid, sdid, sentence in sentences_of(uid, did, text):
-                out += [e for e in examples_for(sid, sdid, sentence) if speech_form(e.text)]
+                out += [e for e in examples_for(sid, sdid, sentence, marks) if speech_form(e.text)]
     return out
 
 

@@ -3,7 +3,10 @@ without punctuation would write it, and a few cheap facts about its last words.
 
 Whisper may or may not punctuate, and it often puts a full stop after a partial phrase
 ("I was wondering."), so a final "." or "!" means nothing here and the embedding never sees
-punctuation or case. A final "?" or "," does carry weight and is kept as a lexical feature.
+punctuation or case. A final "?", "," or "..." does carry weight and is kept as a lexical feature:
+Whisper writes a trailing-off clause with an ellipsis ("and..."), and a cut question with "?"
+("When did you first?"), which is why training shows cut examples with those marks too
+(`examples.whisper_mark`).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ WH_WORDS = frozenset("what how why when where who which whose".split())
 WORD_CLASSES = (("conjunction", CONJUNCTIONS), ("preposition", PREPOSITIONS), ("determiner", DETERMINERS),
                 ("hesitation", HESITATIONS), ("discourse", DISCOURSE), ("function_word", OPENERS), ("wh_word", WH_WORDS))
 LEXICAL_NAMES = tuple(f"last_{n}" for n, _ in WORD_CLASSES) + tuple(f"second_last_{n}" for n, _ in WORD_CLASSES) + (
-    "ends_with_question_mark", "ends_with_comma", "one_word", "two_words", "log_words")
+    "ends_with_question_mark", "ends_with_comma", "ends_with_ellipsis", "one_word", "two_words", "log_words")
 
 _PUNCT = re.compile(r"[^\w\s']+")
 _FINAL_STOP = re.compile(r"(\s*[.!…]+)+$")
+_ELLIPSIS = re.compile(r"(\.\.\.|…)\s*$")
 
 
 def speech_form(text: str) -> str:
@@ -47,11 +51,12 @@ def tail(text: str) -> str:
 def lexical(text: str) -> np.ndarray:
     """The LEXICAL_NAMES features of one transcript, as float32."""
     t = tail(text)
+    trails = bool(_ELLIPSIS.search(text.strip()))
     words = speech_form(t).split()
     last = words[-1] if words else ""
     second = words[-2] if len(words) > 1 else ""
     out = [last in s for _, s in WORD_CLASSES] + [second in s for _, s in WORD_CLASSES]
-    out += [t.endswith("?"), t.endswith((",", ";", ":", "-", "—")), len(words) == 1, len(words) == 2,
+    out += [t.endswith("?"), t.endswith((",", ";", ":", "-", "—")), trails, len(words) == 1, len(words) == 2,
             np.log1p(len(words)) / 4]
     return np.asarray(out, dtype=np.float32)
 
