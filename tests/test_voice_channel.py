@@ -70,6 +70,34 @@ async def test_a_spoken_turn_is_committed_and_answered_in_order(port, open_chann
     assert not sent(channel, "patient.audio.end")[0].interrupted
 
 
+async def test_the_clip_given_to_asr_starts_before_the_speech_onset(port, open_channel):
+    """A soft onset the VAD scores low ("h" of "have") and the silence before it reach
+    Whisper: the clip starts pre_roll_ms (300) before the first voiced window."""
+    asr = ScriptedTranscriber("Have you been sick at all?")
+    channel, mic = open_channel(port, asr)
+    await mic.pause(1000)
+    await mic.speak(200, level=0.2)  # under start_threshold (0.5)
+    await mic.speak(1000)
+    await mic.pause(700)
+    await until(lambda: port.turns)
+    clip = asr.clips[-1]
+    lead_ms = np.flatnonzero(clip > 0.5)[0] / 16
+    assert 300 <= lead_ms < 300 + 2 * channel.vad.window_ms
+    assert np.count_nonzero(np.isclose(clip, 0.2, atol=1e-3)) == 200 * 16  # the whole soft onset
+
+
+async def test_a_short_okay_is_not_taken_for_noise_because_of_the_pre_roll(port, open_channel):
+    """The share of the turn the VAD called speech, which the hallucination check reads for
+    "okay", "thanks" and the like, is of the audio from the onset: the silence kept before it
+    for Whisper does not count against it."""
+    channel, mic = open_channel(port, ScriptedTranscriber("Okay."))
+    await mic.pause(1000)
+    await mic.speak(400)
+    await mic.pause(700)
+    await until(lambda: port.turns or sent(channel, "vad.discarded"))
+    assert [t.text for t in port.turns] == ["Okay."]
+
+
 async def test_barge_in_clears_the_reply_and_the_next_turn_is_marked_interrupted(port, open_channel):
     channel, mic = open_channel(port, ScriptedTranscriber("What brings you in?", "Sorry, can I stop you there?"))
     await mic.speak(1000)

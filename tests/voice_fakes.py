@@ -81,6 +81,7 @@ class ScriptedTranscriber:
         self.texts = list(texts) or ["hello"]
         self.gate = gate
         self.heard_s: list[float] = []  # audio duration of each call, in call order
+        self.clips: list[np.ndarray] = []  # the audio of each call, in call order
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
 
@@ -88,6 +89,7 @@ class ScriptedTranscriber:
         with self._lock:
             n = len(self.heard_s)
             self.heard_s.append(len(audio) / SAMPLE_RATE)
+            self.clips.append(audio)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -207,7 +207,8 @@ class VoiceChannel:
                                             f"no audio arrived for {STALL_TIMEOUT_S:.0f} s in the middle of your turn; the turn "
                                             "was ended with what arrived. Check the microphone connection"))
             previous = self._turn_task
-            speech_ratio = min(1.0, self._speech_ms / max(1.0, len(e.audio) / SAMPLE_RATE * 1000))
+            # of the audio from the onset: the pre-roll is there for Whisper, not a sign of noise
+            speech_ratio = min(1.0, self._speech_ms / max(1.0, (len(e.audio) - e.onset) / SAMPLE_RATE * 1000))
             early = self.asr.take(e.speech_end_ms)
             ended = self.endpointer.take_decision()
             self._turn_task = asyncio.create_task(self._run_turn(e, previous, speech_ratio, early, ended))

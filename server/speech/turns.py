@@ -3,7 +3,10 @@
 A pure state machine over a clock the caller supplies, so tests drive it with scripted
 timelines (no real time, no audio). The voice session wires it to the VAD and the socket.
 
-- A turn starts after `start_ms` of speech (probability >= `start_threshold`).
+- A turn starts after `start_ms` of speech (probability >= `start_threshold`). Its audio
+  starts `pre_roll_ms` before the first of those windows: the VAD's probability rises only
+  after a soft onset ("h", "f"), and Whisper mishears a clip cut at the first phoneme
+  (docs/voice-asr.md). `onset` on the turn says where the speech run begins in its audio.
 - It ends after `silence_ms` (default 500) of non-speech (probability < `end_threshold`).
 - After `speculate_ms` of that silence a `tentative` event carries the audio so far, so
   speech recognition can start before the turn is confirmed; if speech resumes, a
@@ -18,6 +21,7 @@ timelines (no real time, no audio). The voice session wires it to the VAD and th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +37,7 @@ class TurnConfig:
     min_turn_ms: float = 250
     barge_in_ms: float = 600
     max_turn_ms: float = 60_000
-    pre_roll_ms: float = 200
+    pre_roll_ms: float = 300  # audio kept before the speech onset
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Event:
     cut: bool = False
     reason: str | None = None  # why a turn was cut: "too_long" or "stalled"
     during_patient: bool = False
+    onset: int = 0  # samples of pre-roll before the speech run, at the start of `audio`
 
 
 @dataclass
@@ -61,6 +66,7 @@ class TurnDetector:
         self._last_voiced_ms = 0.0
         self._buffer: list[np.ndarray] = []
         self._preroll: list[np.ndarray] = []
+        self._onset = 0
         self._started_during_patient = False
         self._barged = False
         self._speculated = False
@@ -71,13 +77,15 @@ class TurnDetector:
         events: list[Event] = []
         voiced = prob >= (c.end_threshold if self.in_speech else c.start_threshold)
         if not self.in_speech:
-            self._preroll.append(samples)
-            keep = max(1, int(c.pre_roll_ms / self.window_ms))
-            self._preroll = self._preroll[-keep:]
             self._speech_run = self._speech_run + self.window_ms if voiced else 0.0
+            run = round(self._speech_run / self.window_ms)  # windows of the speech run so far
+            keep = run + math.ceil(c.pre_roll_ms / self.window_ms)  # and pre_roll_ms before it
+            self._preroll.append(samples)
+            self._preroll = self._preroll[max(0, len(self._preroll) - keep):]
             if self._speech_run >= c.start_ms:
                 self.in_speech = True
                 self._buffer = list(self._preroll)
+                self._onset = sum(len(w) for w in self._preroll[:len(self._preroll) - run])
                 self._preroll = []
                 self._turn_ms = self._speech_run
                 self._silence_run = 0.0
@@ -144,5 +152,6 @@ class TurnDetector:
         if during:
             out.append(Event("backchannel", now_ms, audio=audio, speech_end_ms=self._last_voiced_ms, during_patient=True))
         elif voiced_ms >= self.config.min_turn_ms or cut:
-            out.append(Event("turn", now_ms, audio=audio, speech_end_ms=self._last_voiced_ms, cut=cut, reason=reason))
+            out.append(Event("turn", now_ms, audio=audio, speech_end_ms=self._last_voiced_ms, cut=cut, reason=reason,
+                             onset=self._onset))
         return out
