@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--vad-silence-ms", dest="vad_silence_ms", type=int, help="silence that ends a spoken turn (500)")
     serve.add_argument("--barge-in-ms", dest="barge_in_ms", type=int, help="speech over the patient that interrupts (600)")
     serve.add_argument("--turn-detector", dest="turn_detector", choices=["silence", "semantic"],
-                       help="how a spoken turn ends: after the silence (default), or when the end-of-turn model says "
-                            "the learner has finished (a pause mid-sentence waits up to --max-pause-ms)")
+                       help="how a spoken turn ends: when the end-of-turn model says the learner has finished (semantic, "
+                            "the default; a pause mid-sentence waits up to --max-pause-ms), or after the silence")
     serve.add_argument("--max-pause-ms", dest="max_pause_ms", type=int, help="semantic detector: longest pause (2000)")
 
     persona = sub.add_parser("persona", help="author and check persona packs")

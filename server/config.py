@@ -65,9 +65,9 @@ class Settings(BaseSettings):
     vad_silence_ms: int = Field(500, ge=100, le=3000, description="Silence that ends a learner's spoken turn.")
     barge_in_ms: int = Field(600, ge=200, le=3000, description="Speech over the patient that interrupts; shorter is a backchannel.")
     turn_detector: Literal["silence", "semantic"] = Field(
-        "silence", description="silence: a spoken turn ends after vad_silence_ms of silence. semantic: the end-of-turn "
-        "text model reads the early transcript, so a finished turn ends sooner and a pause mid-sentence waits up to "
-        "max_pause_ms (docs/end-of-turn.md)")
+        "semantic", description="semantic: the end-of-turn text model reads the early transcript, so a finished turn ends "
+        "sooner and a pause mid-sentence waits up to max_pause_ms (docs/end-of-turn.md). silence: a spoken turn ends "
+        "after vad_silence_ms of silence")
     max_pause_ms: int = Field(2000, ge=500, le=10000, description="semantic turn detector: the longest pause that does "
                               "not end a turn")
     # model realisers (server/realise/, docs/realisers.md)
