@@ -230,6 +230,35 @@ def test_voice_session_real_audio_round_trip(pages, live_server, art):
     (art / "report-example.html").write_text(html, encoding="utf-8")
 
 
+def test_a_pause_the_turn_detector_waits_through_shows_listening(pages, live_server):
+    """Issue 18: while the semantic detector waits through a pause (vad.pause), the mic pill says
+    "Listening", not "You are speaking" or "Patient is thinking". The page's microphone audio is
+    kept from the server by a proxy, so only the events this test sends move the pill."""
+    page = pages(DESKTOP).page
+    sockets = []
+
+    def proxy(ws):
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m) if isinstance(m, str) else None)  # JSON through, audio not
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/ws/session$"), proxy)
+    choose_case(page, live_server, "browser-pause")
+    expect(page.locator('input[name="mode"][value="voice"]')).to_be_checked()
+    page.locator("#start-session").click()
+    expect(page.locator(".turn--patient").first).to_be_visible(timeout=20_000)
+    pill = page.locator("#mic-state")
+    expect(pill).to_have_text("Listening", timeout=15_000)
+    sockets[-1].send(json.dumps({"type": "vad.speech_started", "during_patient": False}))
+    expect(pill).to_have_text("You are speaking")
+    sockets[-1].send(json.dumps({"type": "vad.pause", "waiting": True}))
+    expect(pill).to_have_text("Listening")
+    sockets[-1].send(json.dumps({"type": "vad.pause", "waiting": False}))
+    expect(pill).to_have_text("You are speaking")
+    sockets[-1].send(json.dumps({"type": "vad.speech_stopped"}))
+    expect(pill).not_to_have_text("You are speaking")
+
+
 # -- text ----------------------------------------------------------------------------------
 
 def test_text_session_without_microphone_and_reconnect(pages, live_server, art):

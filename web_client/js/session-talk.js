@@ -4,7 +4,7 @@
 import { AudioEngine, CHUNK_MS } from "./audio.js";
 import { store } from "./dom.js";
 
-const PTT_TAIL_MS = 600;        // silence after a push-to-talk release (500 ms endpointing closes the turn; then learner.audio.commit)
+const PTT_TAIL_MS = 600;        // silence after a push-to-talk release, then learner.audio.commit ends the turn whatever the detector thinks
 const TAIL_FRAMES = Math.ceil(PTT_TAIL_MS / CHUNK_MS);
 const MODE_KEY = "bedside.talkmode";
 
