@@ -210,3 +210,20 @@ async def test_a_policy_that_gives_the_voice_no_weight_never_runs_the_acoustic_j
     await speak_then_pause_until_judged(mic, judge, 1200)
     await until(lambda: port.turns)
     assert acoustic.heard == []
+
+
+def test_without_the_judge_artefact_voice_falls_back_to_the_silence_rule(tmp_path, monkeypatch, caplog):
+    """A missing or stale end-of-turn artefact is logged once and leaves the silence rule in
+    charge, rather than failing every voice session."""
+    from types import SimpleNamespace
+
+    from server.api.services import Services
+    from server.config import Settings
+    from server.speech.end_of_turn import artefact
+
+    monkeypatch.setattr(artefact, "DATA_DIR", tmp_path)
+    services = Services(settings=Settings(turn_detector="semantic"), engine=SimpleNamespace(embedder=None), store=None,
+                        educator_token="t")
+    assert services.end_of_turn_judge() is None and services.end_of_turn_judge() is None
+    assert sum("end-of-turn judge is unavailable" in r.message for r in caplog.records) == 1
+    assert services.end_of_turn_acoustic() is None  # the shipped rule gives the voice no weight

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -27,8 +28,16 @@ from server.config import REPO_ROOT, Settings
 from server.speech.asr.audio import SAMPLE_RATE, read_audio_16k
 from server.speech.asr.base import normalise_text
 
-JFK_REFERENCE = ("And so my fellow Americans, ask not what your country can do for you, "
-                 "ask what you can do for your country.")
+_REFERENCE_IN_README = re.compile(r"`audio/jfk\.flac`[^\n]*?Reference transcript: \"([^\"]+)\"")
+
+
+def jfk_reference(shared: Path) -> str | None:
+    """The recording's reference transcript, read from the shared folder's README (kept there,
+    beside the audio, not copied into this repository); None when the README does not give it."""
+    readme = shared / "README.md"
+    m = _REFERENCE_IN_README.search(readme.read_text(encoding="utf-8")) if readme.is_file() else None
+    return m.group(1) if m else None
+
 
 # What a student says to a standardised patient: history questions, empathy, explanation.
 UTTERANCES = [
@@ -127,12 +136,15 @@ def piper_clip(voice, text: str, path: Path) -> None:
 def build_clips(workdir: Path, voices: list[str], shared: Path) -> tuple[list[dict], list[str]]:
     clips, notes = [], []
     jfk = shared / "audio" / "jfk.flac"
-    if jfk.is_file():
+    reference = jfk_reference(shared)
+    if jfk.is_file() and reference:
         path = workdir / "jfk.wav"
         _write_16k(read_audio_16k(jfk), path, pad_s=0.0)
-        clips.append({"id": "jfk", "source": "real", "path": str(path), "reference": JFK_REFERENCE})
-    else:
+        clips.append({"id": "jfk", "source": "real", "path": str(path), "reference": reference})
+    elif not jfk.is_file():
         notes.append(f"jfk.flac not found at {jfk}; synthetic clips only")
+    else:
+        notes.append(f"no reference transcript for jfk.flac in {shared / 'README.md'}; synthetic clips only")
     for voice in voices:
         for i, text in enumerate(UTTERANCES):
             path = workdir / f"espeak-{voice}-{i:02d}.wav"

@@ -87,7 +87,6 @@ class Conversation:
 
     # -- voice -----------------------------------------------------------------------------
     def _open_voice(self) -> None:
-        from ..speech.end_of_turn.policy import EndOfTurnPolicy
         from ..speech.turns import TurnConfig
         from ..store.audio import session_audio_dir
         from .voice import VoiceChannel
@@ -95,12 +94,10 @@ class Conversation:
         settings = self.services.settings
         audio_dir = session_audio_dir(settings.data_dir, self.session.id) if settings.store_audio else None
         config = TurnConfig(silence_ms=settings.vad_silence_ms, barge_in_ms=settings.barge_in_ms)
-        policy = EndOfTurnPolicy(mode=settings.turn_detector, silence_ms=settings.vad_silence_ms,
-                                 max_silence_ms=settings.max_pause_ms)
         self.voice = VoiceChannel(self, self.outbox, self.services.transcriber(), self.services.synthesizer(),
-                                  config=config, audio_dir=audio_dir, end_of_turn=policy,
+                                  config=config, audio_dir=audio_dir, end_of_turn=self.services.end_of_turn_policy(),
                                   judge=self.services.end_of_turn_judge(),
-                                  acoustic=self.services.end_of_turn_acoustic(policy))
+                                  acoustic=self.services.end_of_turn_acoustic())
 
     # the VoicePort the voice channel calls
     async def commit_voice_turn(self, text: str, interrupted: bool, extra: dict) -> tuple[TurnRecord, list]:

@@ -43,6 +43,10 @@ def run_server(settings: Settings) -> int:
     if not packs:
         log.warning("no valid persona packs in %s; learners cannot start sessions", settings.persona_dir)
     app = create_app(settings, engine=engine, educator_token=token)
+    try:
+        app.state.services.preload_end_of_turn()
+    except Exception as exc:  # voice still works: without an acoustic judge the text judge decides alone
+        log.error("an end-of-turn judge failed to load (%s); run `make setup` to restore it", exc)
     url = f"http://{settings.host}:{settings.port}/"
     api = f"API docs {url}docs" if settings.api_docs else f"API schema {url}openapi.json"
     print(f"Bedside: {packs} persona(s) loaded, {refused} refused (see the errors above); serving on {url} ({api})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from ..config import Settings
@@ -9,6 +10,8 @@ from ..engine.patient import Engine
 from ..store.base import SessionStore
 from .limits import ClientSessions
 from .live import LiveSessions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,25 +33,48 @@ class Services:
         from ..speech.asr.factory import build_transcriber
         return build_transcriber(self.settings)
 
+    def end_of_turn_policy(self):
+        """The end-of-turn rule of every voice session (docs/end-of-turn.md)."""
+        from ..speech.end_of_turn.policy import EndOfTurnPolicy
+        s = self.settings
+        return EndOfTurnPolicy(mode=s.turn_detector, silence_ms=s.vad_silence_ms, max_silence_ms=s.max_pause_ms)
+
     def end_of_turn_judge(self):
         """The end-of-turn text model for the semantic turn detector (None with the silence
-        detector), loaded once per process on the engine's MiniLM."""
+        detector), loaded once per process on the engine's MiniLM (serve.py preloads it)."""
         if self.settings.turn_detector != "semantic":
             return None
         if self._judge is None:
             from ..speech.end_of_turn.text_model import TextEndOfTurnModel
-            self._judge = TextEndOfTurnModel(embedder=self.engine.embedder)
-        return self._judge
+            try:
+                self._judge = TextEndOfTurnModel(embedder=self.engine.embedder)
+            except (OSError, ValueError) as exc:  # no artefact, or one for other code: voice goes on
+                log.error("the end-of-turn judge is unavailable (%s); spoken turns end after the silence "
+                          "(--vad-silence-ms). Retrain it with `bedside turn train --shared PATH`", exc)
+                self._judge = False
+        return self._judge or None
 
-    def end_of_turn_acoustic(self, policy):
+    def end_of_turn_acoustic(self):
         """The acoustic end-of-turn judge (smart-turn v3), loaded once per process, when the
         semantic detector's policy gives it weight; None otherwise."""
-        if self.settings.turn_detector != "semantic" or policy.text_weight >= 1:
+        if self.settings.turn_detector != "semantic" or self.end_of_turn_policy().text_weight >= 1:
             return None
         if self._acoustic is None:
-            from ..speech.end_of_turn.smart_turn import SmartTurnModel
-            self._acoustic = SmartTurnModel()
-        return self._acoustic
+            from ..speech.end_of_turn.smart_turn import SmartTurnModel, SmartTurnUnavailable
+            try:
+                self._acoustic = SmartTurnModel()
+            except (SmartTurnUnavailable, OSError) as exc:  # the text judge decides alone
+                log.error("the acoustic end-of-turn judge is unavailable: %s", exc)
+                self._acoustic = False
+        return self._acoustic or None
+
+    def preload_end_of_turn(self) -> None:
+        """Load the end-of-turn judges and run the text one once, so neither the first voice
+        session (on the event loop) nor its first pause pays for loading them."""
+        judge = self.end_of_turn_judge()
+        if judge is not None:
+            judge.probability_complete("warming up")
+        self.end_of_turn_acoustic()
 
     def synthesizer(self):
         from ..speech.tts.factory import build_synthesizer

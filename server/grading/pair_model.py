@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from ..core.minilm_layers import (LAYER_KEYS, MiniLMBottom, attention_bias, bert_layer, layer_params,  # noqa: F401
-                                  pack_top_layers, unpack_top_layers)
+                                  pack_top_layers, pad_states, unpack_top_layers)
 
 FROZEN = 4  # MiniLM layers below the fine-tuned ones
 PATIENT_MAX_WORDS = 60  # the end of a long patient turn is what the reply answers
@@ -95,16 +95,11 @@ def joined(patient: np.ndarray, reply: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def pad(torch, items: Sequence[tuple[np.ndarray, np.ndarray]]):
     """(states, token types) pairs -> padded (h, attention mask, types) tensors."""
-    T = max(len(s) for s, _ in items)
-    D = items[0][0].shape[1]
-    h = np.zeros((len(items), T, D), np.float32)
-    attn = np.zeros((len(items), T), np.int64)
-    types = np.zeros((len(items), T), np.int64)
-    for i, (s, ty) in enumerate(items):
-        h[i, :len(s)] = s
-        attn[i, :len(s)] = 1
-        types[i, :len(s)] = ty
-    return torch.from_numpy(h), torch.from_numpy(attn), torch.from_numpy(types)
+    h, attn = pad_states(torch, [states for states, _ in items])
+    types = np.zeros(tuple(attn.shape), np.int64)
+    for i, (_, ty) in enumerate(items):
+        types[i, :len(ty)] = ty
+    return h, attn, torch.from_numpy(types)
 
 
 def top(torch, h, attn, types, segment, layers, drop=None):
