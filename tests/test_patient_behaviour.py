@@ -102,6 +102,14 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("Can you see a way to get to the pharmacy?", None),
     ("Do you see any point in going on?", "self_harm"),
     ("Do you see any point in the new tablets?", None),
+    # someone else as the object of a euphemism; hopelessness as "not going on"; safety at home
+    ("You wouldn't do anything stupid to that surgeon, would you?", "harm_to_others"),
+    ("Are you worried you'd do something to him if you saw him?", "harm_to_others"),
+    ("Have you caught yourself thinking about not being around?", "self_harm"),
+    ("And do you feel safe and comfortable where you live?", "safeguarding"),
+    ("Does anybody in the house make you feel on edge or scared?", "safeguarding"),
+    ("Would you do something to the garden this spring?", None),
+    ("Do you think about not going on the trip?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind
@@ -505,3 +513,47 @@ def test_a_worry_question_a_little_under_the_threshold_takes_the_nearest_worry(e
     pack = engine.registry.get("diabetes-social-barriers")
     found = engine.index(pack).search("Out of everything, what worries you the most?")
     assert found.matches and found.matches[0].kind == "concern", found.matches
+
+
+@pytest.mark.parametrize("question,expect", [
+    # written for this test, in wordings of our own: a request is a question; where and what it is
+    # like ask for the complaint itself; "before" asks for the patient's own past, not the family's
+    ("I'd like to go over the tablets you're on at the moment.", "medications"),
+    ("Now, I need to run through what you take regularly, medicine-wise.", "medications"),
+    ("Show me where you get it.", "chest_tightness"),
+    ("What's the feeling like, can you describe it?", "chest_tightness"),
+    ("Is this the first time you've had anything like it?", "past_history"),
+    ("Had it before at all?", "past_history"),
+    ("Any other medical stuff going on?", "past_history"),
+])
+def test_plain_history_questions_in_other_wordings_get_their_fact(engine, question, expect):
+    _, (opening, r) = play(engine, "chest-pain-anxiety", ["When did it start?", question])
+    assert r.plan.facts[:1] == [expect], (question, r.plan.facts, r.reply)
+
+
+def test_a_family_history_question_is_not_answered_with_the_patients_own_past(engine):
+    # the bereaved daughter's case has her own past depression and who is at home, and no family history
+    _, (r,) = play(engine, "bereaved-daughter", ["Has anyone in your family ever had trouble with their nerves or depression?"])
+    assert not {"past_depression", "past_history", "family_home"} & set(r.plan.facts), r.reply
+
+
+def test_a_request_to_go_through_the_plan_is_not_a_history_question():
+    assert classify("I'd like to run some blood tests today.")[0] == DialogueAct.plan
+    assert classify("I'd like to run through your medicines.")[0] in (DialogueAct.open_question, DialogueAct.closed_question)
+
+
+def test_a_warm_question_is_answered_before_a_ready_worry_is_volunteered(engine):
+    """Engaged and asked a plain question: the asked fact is said; a worry whose gate is open
+    comes with it only when it fits, never in its place."""
+    from server.engine.retrieval import Match
+    pack = engine.pack("bereaved-daughter")
+    state, _ = engine.start("bereaved-daughter")
+    state.emotional.trust = 1.0  # the gate of the worry about sending him in is open
+    state.explored.append("anger_opening")
+    state.disclosed_facts.append("father_death")
+    state.history.append(("learner", "What would you like to get out of today's appointment?"))
+    grade = Grade(grader_version="t", question_type="open", eccs=4, nurse=["explore"])
+    found = SearchResult([Match("fact", "expectations", 0.8)], 0.8)
+    plan, _ = plan_turn(pack, state, DialogueAct.open_question, grade, found, 0.0)
+    assert plan.facts == ["expectations"], plan
+    assert plan.concern is None, "a four-sentence worry does not fit beside a five-sentence answer: it waits"

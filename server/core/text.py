@@ -30,6 +30,8 @@ _SPOKEN = [(re.compile(p, re.I), w) for p, w in (
     (r"\b(how long|how much|how often|what|who|where|when|how)'s (it|that|this|he|she|they|there|you) been\b", r"\1 has \2 been"),
     (r"\b(how long|how much|how often|what|who|where|when|how)'ve\b", r"\1 have"),
     (r"\b(think|reckon|suppose)'s\b", r"\1 is"), (r"\bwhereabouts\b", "where"), (r"\bya\b", "you"),
+    (r"\b(what|who|where|how|when|why)'re\b", r"\1 are"), (r"\bgonna\b", "going to"), (r"\bwanna\b", "want to"),
+    (r"\bgotta\b", "got to"), (r"\bkinda\b", "kind of"), (r"\bsorta\b", "sort of"),
 )]
 
 

@@ -46,6 +46,10 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "mood": (re.compile(r"mood|energy|interest|depress"), (
         "How's your mood?", "How have you been feeling in yourself?", "Do you still enjoy things?",
         "Have you been feeling down?", "How's your energy?")),
+    "site": (re.compile(r"\bwhere\b|location|\bsite\b"), (
+        "Where is it?", "Where do you feel it?", "Can you show me where it is?", "Which part hurts?")),
+    "character": (re.compile(r"feels? like|character|describ"), (
+        "What does it feel like?", "How would you describe it?", "What kind of feeling is it?")),
     "onset": (re.compile(r"onset|when (it|the \w+ \w*) ?(started|began)|when .* start|began"), (
         "When did it start?", "How long has this been going on?", "When did you first notice it?",
         "How long have you had it?", "Since when?")),
@@ -73,7 +77,7 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
 OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i (do|help)|how can i help|what can we do|"
                      r"what('s| has| have)( been)? (going on|happening|the (problem|trouble|matter))|what seems to be|"
                      r"tell me (what's been|what has been|what brought|what brings|how you've been|how you have been|a bit about why)|"
-                     r"how have you been (doing|getting on)|what would you like to talk about|why have you come|"
+                     r"how have you been (doing|getting on)(?!\s+(at|with|in)\s+(?!(things|everything|yourself)\b))|what would you like to talk about|why have you come|"
                      r"where (do|would|shall|should) (you|we) (like to |want to )?(start|begin)|from the (beginning|start)|"
                      r"(take|walk|talk) me through (everything|things|what happened)(?=\W*$)|what (made|makes|prompted) you (decide to )?(come|book)|"
                      r"how (have|are) things( been)?( going)?( with you)?( since [\w ]+)?(?=\W*$)|"
@@ -81,6 +85,7 @@ OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i 
                      r"what would be (most )?helpful (to talk about|to cover|today)|"
                      # spoken openings asked whole: "So what's happened?", "How's it been going?"
                      r"what('s| has)? happened( to you)?( today| tonight)?(?=\W*$)|how('s| is| has) (it|everything|things) (been )?going( then)?(?=\W*$)|"
+                     r"how (have|are) things (been )?(going|getting on) with (your|the) \w+( \w+)?(?=\W*$)|"
                      r"(anything|something) (in particular |specific )?(that )?you('d| would)? (want|like) to (make sure we )?(cover|talk about|discuss))\b", re.I)
 
 # Asking for the presenting complaint: indexed under the fact the visit reason is most about.
@@ -93,7 +98,7 @@ CATEGORIES = {
     "allergies": {"medication"}, "medications": {"medication"}, "smoking": {"lifestyle"}, "alcohol": {"lifestyle"},
     "family_history": {"family"}, "past_history": {"history"}, "work": {"social"}, "home": {"social"},
     "sleep": {"symptom", "lifestyle"}, "appetite": {"symptom", "lifestyle"}, "mood": {"symptom", "lifestyle"},
-    "onset": {"symptom"}, "triggers": {"symptom"}, "associated": {"symptom"}, "ideas": {"ideas"}, "expectations": {"ideas"}, "money": {"social"}, "transport": {"social"},
+    "site": {"symptom"}, "character": {"symptom"}, "onset": {"symptom"}, "triggers": {"symptom"}, "associated": {"symptom"}, "ideas": {"ideas"}, "expectations": {"ideas"}, "money": {"social"}, "transport": {"social"},
     "insurance": {"social"},
 }
 
@@ -137,8 +142,26 @@ FORMS: dict[str, re.Pattern[str]] = {
     "ideas": re.compile(r"\bwhat do you (think|reckon|suppose) (it |this |that )?(is|might|could|may|'s|will)\b|"
                         r"\b(any|your own) (ideas?|thoughts|theory|theories) (about |on |as to )?(what|why)\b|"
                         r"\bwhat do you think (is )?(going on|causing|behind|wrong)\b", re.I),
+    # where the complaint is, and what it is like: "Can you point to where you feel it?"
+    "site": re.compile(r"^(and |so )?(where(abouts)?|which (part|side|bit))\b[^?]*\b(is it|is the|does it|do you (feel|get|have)|it is|hurts?|pain|ache|sore)\b|"
+                       r"\b(point|show me) (to )?where\b|\bwhere (exactly )?(is|does) (it|the \w+) (hurt|ache|come|start)\b", re.I),
+    "character": re.compile(r"\bwhat (does|did) (it|the \w+) feel like\b|\bhow (would|could|do|can) you describe (it|the \w+|what)\b|"
+                            r"\bwhat (kind|sort|type) of (pain|feeling|discomfort|ache|sensation)\b", re.I),
+    # the patient's own earlier episodes, not the family's: "Have you had anything like this before?"
+    "past_history": re.compile(r"\b(had|get|got|experienced?)\b (anything|something|this|it|that|these|them|one)\b[^?]{0,30}\b(before|previously|in the past)\b|"
+                               r"\bhappened (to you )?before\b|\b(is|was) (this|it|that) the first time\b|"
+                               r"\bever (had|happened)\b[^?]*\b(like (this|that)|similar|the same)\b|"
+                               # what else is going on with their health: "Anything else going on medically?"
+                               r"\b(anything|what) else\b[^?]*\b(medically|health[- ]?wise|with your health|medical)\b|"
+                               r"\bother (health|medical) (problems|issues|conditions|stuff|things)\b", re.I),
     "expectations": re.compile(r"\b(hop(e|ed|ing)|expect(ed|ing)?|want(ed|ing)?) (for|from|to get|to come out|me to|us to|i could|we could|"
                                r"to happen|out of)\b|\bwhat (were|are) you (hoping|expecting|after)\b", re.I),
+}
+# A form does not hold when the question names someone else's health ("Has anyone in your family
+# had this before?" is family history).
+FORM_UNLESS: dict[str, re.Pattern[str]] = {
+    "past_history": re.compile(r"\b(family|relatives?|parents?|mum|mom|mother|dad|father|brothers?|sisters?|siblings?|"
+                               r"grand\w+|aunts?|uncles?|cousins?|anyone|anybody|someone|run in)\b", re.I),
 }
 # A question about the patient's worry asks for a hidden concern before any fact it mentions.
 WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b", re.I)

@@ -138,12 +138,20 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
                 plan.concern = m.id
             else:
                 plan.deflected_facts.append(m.id)
+    volunteered = None
     if plan.concern is None and engaged:
-        plan.concern = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
+        volunteered = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
+        if not plan.facts:
+            plan.concern, volunteered = volunteered, None
     used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
         + (_n(getattr(pack.risk, plan.risk)) if plan.risk else 0)
     plan.facts, used = facts_within_budget([(fid, _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))) for fid in plan.facts],
                                      used, budget, first_always=not plan.concern)
+    if volunteered is not None and used + _n(pack.concern(volunteered).disclosure) <= budget:
+        # a question asked warmly is answered first; a worry ready to be told comes after it when
+        # it fits, else on a later warm turn ("What were you hoping for today?" gets the hopes)
+        plan.concern = volunteered
+        used += _n(pack.concern(volunteered).disclosure)
 
     # an empathic turn can ask too ("What do you make of it?" after a cue): it still wants an answer
     asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question) or (

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.embedding import Embedder
 from ..core.text import STOP_WORDS, stem, written
 from ..persona.schema import PersonaPack
-from .phrasings import FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
+from .phrasings import FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
 
 MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
@@ -49,7 +49,7 @@ while who's yes you'd you'll you're you've yours yourself okay ok sorry thanks t
 happened bit little lately recently ask wondering wonder mind problem problems trouble troubles issue
 issues health feel feeling felt notice noticed experience experienced usually usual normally generally
 currently nowadays around moment typical typically roughly behind sort particular particularly otherwise
-forgive mention mentioned able seen
+forgive mention mentioned able seen wise
 """.split())
 _FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
 # Lay words and their clinical equivalents, so a content word can be shared across registers (the
@@ -81,6 +81,8 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "travel": "transport", "lift": "transport", "taxi": "transport", "drive": "transport", "driving": "transport",
          "boss": "work", "firm": "work", "business": "work", "employer": "work", "colleagues": "work",
          "crushing": "pain", "stabbing": "pain", "throbbing": "pain", "aching": "pain", "ache": "pain", "sore": "pain",
+         "reaction": "allergy", "reactions": "allergy", "reacted": "allergy", "flat": "mood", "running": "exercise",
+         "jogging": "exercise", "gym": "exercise",
          "concentrate": "concentration", "concentrating": "concentration", "focus": "concentration"}
 # A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
 # it up" point nowhere.
@@ -90,11 +92,18 @@ _POINTS_BACK = re.compile(r"\b(it(?! up\b)|that(?! (kind|sort|type|much|many|lon
 _DETAIL = re.compile(r"\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
                      r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|" + _DETAIL.pattern)
+# The lead-in of a request to go through part of the history.
+_REQUEST_LEAD = re.compile(r"(?i)^\s*(?:and |so |now,? |okay,? |right,? )?(?:i'd like to|i would like to|i want to|i need to|i'm going to|"
+                           r"can i|could i|may i|let me|let's|let us)\s+(?:just |quickly |briefly )?(?:go|run|talk|ask(?: you)?|look|check) "
+                           r"(?:through|over|about|at)\s+")
+# A question about the relatives' health, not the patient's own.
+_FAMILY_ASK = re.compile(r"(?i)\b(runs? in (the|your) family|family history|(anyone|anybody|someone|one|people) (else )?in (the|your) family|"
+                         r"(your|any) (relatives|blood relatives|parents|siblings|brothers or sisters))\b")
 # "Apart from the pain, ...": a lead-in naming what the question is not about.
 _APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
 _ASKS = re.compile(r"(?i)^(?:any|do|does|did|are|is|have|has|how|what|when|where|who|which|can|could|would|will|tell|describe|say|"
-                   r"explain|talk|go on|walk me)\b")
+                   r"explain|talk|go on|walk me|remind me|point|show me|i'd like to|i would like to|i want to|i need to|let me|let's)\b")
 
 
 @dataclass(frozen=True)
@@ -241,6 +250,8 @@ class PackIndex:
             fid = self.subjects.get(subject)
             if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD:
                 continue
+            if subject in FORM_UNLESS and FORM_UNLESS[subject].search(low):
+                continue
             key = ("fact", fid)
             facts = sorted(((s, k) for k, s in best.items() if k[0] == "fact" and k != key), reverse=True)
             if subject == "onset":
@@ -288,7 +299,9 @@ class PackIndex:
             return SearchResult([m for m in found.matches if (m.kind, m.id) != excluded], found.best_fact_score)
         v = self.embedder.embed([text])[0] if vector is None else vector
         parts = clauses(text)
-        words = self._concepts(text)  # the whole turn: "You mentioned your dad. Tell me more?" is about the dad
+        # the whole turn: "You mentioned your dad. Tell me more?" is about the dad; a request's
+        # lead-in ("I need to run through ...") is not its subject
+        words = self._concepts(_REQUEST_LEAD.sub("", text))
         raw = self._best(self.matrix @ v)
         if len(parts) == 1 and (formed := self._by_form(parts[0], raw)) is not None:
             key, sim = formed
@@ -349,7 +362,10 @@ class PackIndex:
             # shares at least one ("How did you travel in this morning?", "Opening your bowels
             # all right?")
             (k1, s1), (_, s2) = (sorted(raw.items(), key=lambda kv: -kv[1]) + [(("", ""), 0.0)] * 2)[:2]
-            if k1[0] == "fact" and s1 >= MATCH_THRESHOLD["fact"] and s1 - s2 >= CLEAR_MARGIN and self._shared_words(k1, words):
+            shared = self._shared_words(k1, words) if k1[0] == "fact" else set()
+            # ... or, a little under the threshold, when it holds every content word ("Off your food?")
+            near_enough = s1 >= MATCH_THRESHOLD["fact"] or s1 >= WORDS_MATCH and len(shared) == len(words)
+            if k1[0] == "fact" and near_enough and s1 - s2 >= CLEAR_MARGIN and shared:
                 ranked = [(k1, s1)]
                 best_fact = max(best_fact, s1)
         if not ranked and about_id is not None and parts and asks_something(parts[-1]):
@@ -361,6 +377,10 @@ class PackIndex:
                 found = self._own_best(f"{text} ({about})", words_of=f"{text} {about}")
                 if found is not None and found[0] == ("fact", about_id):
                     return SearchResult([Match("fact", about_id, round(found[1], 4))], round(found[1], 4))
+        if _FAMILY_ASK.search(text):
+            # "Does anyone in your family have depression?" asks about the relatives' health: only a
+            # family-history fact answers, never the patient's own past or who is at home
+            ranked = [(k, s) for k, s in ranked if not (k[0] == "fact" and self.pack.fact(k[1]).category != "family")]
         if not ranked:
             return SearchResult([], round(best_fact, 4))
         top = ranked[0][1]

@@ -38,7 +38,9 @@ _SELF = re.compile(
     r"(too much|too hard) to (carry on|go on|keep going)|(it|it's|everything|life|things)( is| are|'s)?( all)? (too much|unbearable)(?= *[.?!,]|$| to bear)|"
     r"(easier|better)( off)?( for (everyone|everybody|them|your family))? if you (weren't|were not|wasn't|was not) (around|here|alive|there)|"
     r"(feel|feeling|felt|get|getting|got) (so|that) (low|down|desperate|hopeless) (that )?you|"
-    r"(feel|feeling|felt) (completely |totally |utterly )?hopeless( about (the future|everything|life))?(?= *[.?!,]|$))")
+    r"(feel|feeling|felt) (completely |totally |utterly )?hopeless( about (the future|everything|life))?(?= *[.?!,]|$)|"
+    r"(think|thinking|thought|thoughts) (about|of) not ((going|carrying) on(?= *([.?!,]|$|any ?more|like this|with (life|living|it all)))|"
+    r"being (here|around|alive)|living|wanting to live|waking up|wanting to (be here|go on|carry on|wake up)))")
 _OTHERS = re.compile(
     r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|them|him|her)( else)?|"
     r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people)|"
@@ -46,15 +48,21 @@ _OTHERS = re.compile(
     r"tak(e|ing) (it|things|that) out on (someone|somebody|anyone|anybody|people|them|him|her|your|other)|"
     r"lash(ing|ed)? out|(lose|losing|lost) (your|control of your) temper with (someone|somebody|anyone|anybody|people)|"
     r"(get|got|getting) (physical|violent) with|(get|getting|got|paying|pay) (back at|them back|someone back|your own back)|revenge|"
-    r"(want|wanting|wanted|urge|urges) to (hurt|harm|hit|punish|get back at))")
+    r"(want|wanting|wanted|urge|urges) to (hurt|harm|hit|punish|get back at)|"
+    # the euphemisms with someone else as the object: "anything daft to anyone", "do something to one of the staff"
+    r"(anything|something) (silly|stupid|daft|drastic|rash|you('d| might| may| could| would) regret) to (someone|somebody|anyone|anybody|"
+    r"them|him|her|others|other people|one of|(the|that|this|those|these) \w+)|"
+    r"(might|would|could|will|'d) (do|did) (something|anything) to (someone|somebody|anyone|anybody|them|him|her|one of|(the|that|this|those|these) \w+))")
 _SAFEGUARD = re.compile(
     r"\b((is|has) (anyone|anybody|someone|somebody) (at home |in your life |there |close to you )?(ever )?(been )?(hurt\w*|harm\w*|hit\w*|threaten\w*|abus\w*|"
     r"frighten\w*|scar\w*|bully\w*)( you)?|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
-    r"(safe|safety) at home|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
+    r"(safe|safety) at home|(feel|feeling) safe and [a-z ]{2,25}(at home|where you live|with)|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
     r"(anyone|someone) (at home )?(making|make) you (feel )?(unsafe|scared|afraid)|domestic (violence|abuse)|"
     r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|"
     r"(taking|take|took|using|spend\w*|control\w*) (your )?(money|pension|savings|benefits|bank card)|"
-    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(unkind|cruel|rough|nasty) (to|with) you|feel (unsafe|in danger)|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(unkind|cruel|rough|nasty) (to|with) you|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(leave|leaves|left|leaving|make|makes|made|making) you (feel |feeling )?"
+    r"([a-z]+ ){0,3}?(uneasy|frightened|scared|afraid|unsafe|threatened|on edge)\b|feel (unsafe|in danger)|"
     r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}\b(been )?(pressur\w*|forc\w*|threaten\w*|bull(y|ying|ied)|hurt\w*|hit\w*) (you|into)|"
     r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}?\b(who|that) (ever )?"
     r"(hurts?|harms?|hits?|threatens?|frightens?|scares?|bull(y|ies)|abuses?|controls?|treats? you badly|makes? you (feel )?(afraid|frightened|scared|unsafe))|"

@@ -184,7 +184,7 @@ SUMMARY = re.compile(r"\b(to sum (it |that )?up|if i('ve| have) got (this|that|i
                      r"so you've (told me|been|had|mentioned|said))\b")
 PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (we|i)|the plan (is|would be|now)|next steps?|"
                   r"i'm going to (arrange|order|refer|send|book|examine|check|request|ask|start|get)|"
-                  r"i('d| would) like to (examine|arrange|order|refer|do|check|run|start|get|send|book|take)|"
+                  r"i('d| would) like to (examine|arrange|order|refer|do|check(?! (through|over|what|whether|which|how|if|when|who))|run(?! through)|start|get|send|book|take)|"
                   r"we('ll| will| can| could) (arrange|get (you )?(booked|seen|referred|tested)|book|send|start|check|run|organi[sz]e|look at|refer|follow)|"
                   r"let's (arrange|book|get|start|run|organi[sz]e|plan))\b")
 
