@@ -525,6 +525,7 @@ def test_a_worry_question_a_little_under_the_threshold_takes_the_nearest_worry(e
     ("Is this the first time you've had anything like it?", "past_history"),
     ("Had it before at all?", "past_history"),
     ("Any other medical stuff going on?", "past_history"),
+    ("Why do you suppose the tightness has come on now, what's behind it?", "ideas"),
 ])
 def test_plain_history_questions_in_other_wordings_get_their_fact(engine, question, expect):
     _, (opening, r) = play(engine, "chest-pain-anxiety", ["When did it start?", question])

@@ -133,6 +133,12 @@ def wordings(facts: list[Fact]) -> dict[str, list[str]]:
         out.setdefault(fid, []).extend(SUBJECTS[subject][1])
     return out
 
+# The patient's own view of the cause, asked outright: no other item's wording outranks it
+# ("What do you think might be causing the tightness?" is not about the tightness).
+CAUSE_ASKED = re.compile(r"\b(what|why) (do|did) you (think|reckon|suppose|feel)\b[^?]{0,25}\b(caus\w*|behind (it|this|that|them)|brought (it|this|that) on|to blame)\b|"
+                         r"\bwhy (do|would) you (think|reckon|suppose|imagine)\b(?! (so|that's a good idea|you should)\b)|"
+                         r"\b(what|why) (have you been|are you|were you) thinking\b[^?]{0,25}\b(caus\w*|turn out to be|might be|could be)\b", re.I)
+
 # What a question's form alone says it asks for, whatever its other words: "When did you first
 # notice blood in your water?" asks for the onset, not the blood; "What do you think is going
 # on?" for the patient's ideas; "Was there anything you were hoping for?" for expectations.
@@ -141,7 +147,8 @@ FORMS: dict[str, re.Pattern[str]] = {
                         r"\bwhen did (it|this|that|you|the|your)\b[^?]*\b(start|begin|first|notice|come on)", re.I),
     "ideas": re.compile(r"\bwhat do you (think|reckon|suppose) (it |this |that )?(is|might|could|may|'s|will)\b|"
                         r"\b(any|your own) (ideas?|thoughts|theory|theories) (about |on |as to )?(what|why)\b|"
-                        r"\bwhat do you think (is )?(going on|causing|behind|wrong)\b", re.I),
+                        r"\bwhat do you think (is )?(going on|causing|behind|wrong)\b|" + CAUSE_ASKED.pattern + "|"
+                        r"\bwhat (have you been|are you|were you) thinking (it|this|that) (is|might|could|may|will)\b", re.I),
     # where the complaint is, and what it is like: "Can you point to where you feel it?"
     "site": re.compile(r"^(and |so )?(where(abouts)?|which (part|side|bit))\b[^?]*\b(is it|is the|does it|do you (feel|get|have)|it is|hurts?|pain|ache|sore)\b|"
                        r"\b(point|show me) (to )?where\b|\bwhere (exactly )?(is|does) (it|the \w+) (hurt|ache|come|start)\b", re.I),
@@ -164,4 +171,5 @@ FORM_UNLESS: dict[str, re.Pattern[str]] = {
                                r"grand\w+|aunts?|uncles?|cousins?|anyone|anybody|someone|run in)\b", re.I),
 }
 # A question about the patient's worry asks for a hidden concern before any fact it mentions.
-WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind)\b", re.I)
+WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind|"
+                   r"freak\w*( you)? out|stress\w* you out|eating (at|away at) you|playing on your mind|keep(s|ing)? you (up|awake) at night)\b", re.I)

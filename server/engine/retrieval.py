@@ -22,7 +22,7 @@ import numpy as np
 from ..core.embedding import Embedder
 from ..core.text import STOP_WORDS, stem, written
 from ..persona.schema import PersonaPack
-from .phrasings import FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
+from .phrasings import CAUSE_ASKED, FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
 
 MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
@@ -248,7 +248,13 @@ class PackIndex:
                 return near[0], MATCH_THRESHOLD["concern"]
         for subject, form in FORMS.items():
             fid = self.subjects.get(subject)
-            if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD:
+            # the cause of the complaint asked outright needs no near wording ("Why do you suppose it's come on now?")
+            complaint = {("fact", f) for f in (self.presenting, self.subjects.get("onset"), self.subjects.get("site"),
+                                               self.subjects.get("character")) if f}
+            top_fact = max(((k, s) for k, s in best.items() if k[0] == "fact"), key=lambda kv: kv[1], default=(None, 0.0))[0]
+            cause = subject == "ideas" and bool(CAUSE_ASKED.search(low)) and (
+                best.get(("fact", fid or ""), 0.0) >= NEAR_THRESHOLD or top_fact in complaint)
+            if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD and not cause:
                 continue
             if subject in FORM_UNLESS and FORM_UNLESS[subject].search(low):
                 continue
@@ -259,6 +265,8 @@ class PackIndex:
                 # water?"), not the duration of anything else ("How long have you smoked?")
                 if facts and facts[0][0] > best[key] and facts[0][1] != ("fact", self.presenting):
                     continue
+            elif cause:
+                pass
             elif any(s >= SURE_MATCH and k not in (key, ("fact", self.presenting)) for k, s in best.items()):
                 continue
             return key, max(best[key], MATCH_THRESHOLD["fact"])
