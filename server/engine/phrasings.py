@@ -45,7 +45,8 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
         "How's your appetite?", "Are you eating okay?", "Have you lost any weight?", "What do you usually eat?")),
     "mood": (re.compile(r"mood|energy|interest|depress"), (
         "How's your mood?", "How have you been feeling in yourself?", "Do you still enjoy things?",
-        "Have you been feeling down?", "How's your energy?")),
+        "Have you been feeling down?", "How's your energy?", "Are you getting out much these days?",
+        "Do you still see your friends?", "Have you been keeping yourself to yourself?", "Do you feel worn out during the day?")),
     "site": (re.compile(r"\bwhere\b|location|\bsite\b"), (
         "Where is it?", "Where do you feel it?", "Can you show me where it is?", "Which part hurts?")),
     "character": (re.compile(r"feels? like|character|describ"), (

@@ -63,7 +63,7 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "eat": "appetite", "eating": "appetite", "food": "appetite", "hungry": "appetite", "sleeping": "sleep",
          "kids": "children", "wife": "partner", "husband": "partner", "allergic": "allergy", "allergies": "allergy",
          "surgery": "operation", "surgeries": "operation", "ops": "operation", "waterworks": "urine", "wee": "urine",
-         "pee": "urine", "peeing": "urine", "weeing": "urine",
+         "pee": "urine", "peeing": "urine", "weeing": "urine", "urinary": "urine", "urinating": "urine",
          "heartburn": "stomach", "indigestion": "stomach", "reflux": "stomach", "tired": "energy", "exhausted": "energy",
          "fatigue": "energy", "knackered": "energy", "drained": "energy", "hills": "exercise", "climb": "exercise",
          "meal": "appetite", "meals": "appetite", "asleep": "sleep", "insomnia": "sleep", "nap": "sleep",
