@@ -75,3 +75,15 @@ def test_a_brush_off_is_dismissive(text):
 @pytest.mark.parametrize("text", ["The letter will come through when the scan is booked.", "That's how the tablets work: slowly."])
 def test_look_alikes_of_a_brush_off_are_not(text):
     assert not P.DISMISSIVE.search(text.lower())
+
+
+@pytest.mark.parametrize("reply", [
+    "How long does an attack usually last?",
+    "How would you describe the pain?",
+    "What kind of discomfort is it, sharp or dull?",
+])
+def test_a_question_on_the_complaint_itself_is_not_a_topic_switch(grader, reply):
+    """The conventions: a question on the patient's own complaint is 2, never a switch, even when
+    it shares no word with what the patient just said."""
+    g = grader.grade(reply, opp("It's there again tonight. Please, just be straight with me, is it serious?"))
+    assert "topic_switch" not in g.flags and (g.eccs or 0) >= 2, (reply, g.eccs, g.flags)

@@ -133,7 +133,8 @@ REDIRECT = _rx(r"let's (start|focus|begin|concentrate) (with|on)", r"let us (sta
 # they take up the patient's own complaint (ECCS 2, never a topic switch) even when the patient's
 # last turn did not name it ("When did the chest pain start?" after "I'm sure it's nothing").
 SYMPTOM_QUESTION = _rx(r"when (did|does) (it|this|that|the [a-z]+( [a-z]+)?|your [a-z]+( [a-z]+)?) (first )?(start|begin|come on|happen)",
-                       r"how long (have|has|did|does) (you|it|this|that|the [a-z]+)", r"where (is|does|did|was) (it|the [a-z]+|your [a-z]+)",
+                       r"how long (have|has|did|does|do) (you|it|this|that|they|(the|an?|each|every|your|these|those) [a-z]+)", r"where (is|does|did|was) (it|the [a-z]+|your [a-z]+)",
+                       r"how would you describe (it|the [a-z]+|what)", r"what (kind|sort|type) of (pain|feeling|discomfort|ache|sensation)",
                        r"what (makes|made) (it|the [a-z]+|that|this) (better|worse)", r"(does|did|is|was) (it|the pain) (spread|radiate|go|move|get worse|get better|come and go)",
                        r"how (bad|severe|often|frequent) (is|was|are|were) (it|the [a-z]+|they|these)", r"on a scale", r"what (does|did) (it|the pain) feel like",
                        r"(anything|something) (that )?(makes|made|helps|helped) (it|the [a-z]+)")
