@@ -558,3 +558,14 @@ def test_a_warm_question_is_answered_before_a_ready_worry_is_volunteered(engine)
     plan, _ = plan_turn(pack, state, DialogueAct.open_question, grade, found, 0.0)
     assert plan.facts == ["expectations"], plan
     assert plan.concern is None, "a four-sentence worry does not fit beside a five-sentence answer: it waits"
+
+
+@pytest.mark.parametrize("pid,question,expect", [
+    # slang the embedder does not place, in wordings written for this test
+    ("angry-missed-followup", "Any bother with the waterworks apart from that?", "pain_urinary"),
+    ("angry-missed-followup", "Partial to a tipple of an evening?", "alcohol"),
+    ("chest-pain-anxiety", "You on the ciggies these days?", "smoking"),
+])
+def test_slang_is_read_plainly(engine, pid, question, expect):
+    _, (r,) = play(engine, pid, [question])
+    assert expect in r.plan.facts, (question, r.plan.facts, r.reply)

@@ -84,6 +84,19 @@ _SAME = {"tummy": "stomach", "belly": "stomach", "gut": "stomach", "meds": "medi
          "reaction": "allergy", "reactions": "allergy", "reacted": "allergy", "flat": "mood", "running": "exercise",
          "jogging": "exercise", "gym": "exercise",
          "concentrate": "concentration", "concentrating": "concentration", "focus": "concentration"}
+# Slang and lay words MiniLM puts far from what they mean, written plainly before the turn is
+# embedded (the project's own list from history-taking practice, not from any pack or bank).
+_PLAIN = {"waterworks": "urinary symptoms", "ticker": "heart", "tipple": "alcohol", "booze": "alcohol", "bevvy": "alcoholic drink",
+          "bevvies": "alcoholic drinks", "ciggies": "cigarettes", "fags": "cigarettes", "baccy": "tobacco", "meds": "medication",
+          "tummy": "stomach", "belly": "stomach", "wee": "urine", "pee": "urine", "peeing": "passing urine", "weeing": "passing urine",
+          "poo": "stool", "knackered": "exhausted", "skint": "short of money", "gyp": "pain", "puffed": "breathless",
+          "jabs": "injections", "grub": "food", "kip": "sleep", "shut-eye": "sleep", "bloods": "blood tests", "puffer": "inhaler",
+          "the runs": "diarrhoea", "throwing up": "vomiting", "chucking up": "vomiting", "pins and needles": "tingling",
+          "funny turns": "fainting", "funny turn": "faint", "out of puff": "breathless", "spend a penny": "pass urine",
+          "on the tools": "at work", "back at the grindstone": "back at work", "the grindstone": "work", "old man": "father",
+          "old dear": "mother", "missus": "wife", "the wife": "my wife", "hubby": "husband", "nan": "grandmother",
+          "grandad": "grandfather", "water tablets": "diuretic medication", "sugars": "blood sugar"}
+_SLANG = re.compile(r"(?i)\b(" + "|".join(sorted((re.escape(k) for k in _PLAIN), key=len, reverse=True)) + r")\b")
 # A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
 # it up" point nowhere.
 _POINTS_BACK = re.compile(r"\b(it(?! up\b)|that(?! (kind|sort|type|much|many|long|often|far|bad|way)\b)|"
@@ -298,6 +311,8 @@ class PackIndex:
         if not self.keys:
             return SearchResult([], 0.0)
         text = written(text)
+        if (plain := _plain(text)) != text:
+            text, vector = plain, None  # MiniLM reads "waterworks" far from urine: embed the plain words
         if (lead := _APART_FROM.match(text.strip())) is not None and lead.end() < len(text.strip()):
             # "Apart from the chest pain, any other symptoms?": the rest is the question, and the
             # item the lead-in names is what it is not asking about
@@ -417,6 +432,12 @@ def clauses(text: str) -> list[str]:
 
 def asks_something(clause: str) -> bool:
     return clause.rstrip().endswith("?") or bool(_ASKS.match(clause.strip()))
+
+
+def _plain(text: str) -> str:
+    """The turn with slang the embedder does not place written plainly ("Waterworks okay?" as
+    "Urine okay?"), for the nearest-meaning match; the words are matched as before."""
+    return _SLANG.sub(lambda m: _PLAIN[m.group(0).lower()], text)
 
 
 def _clinical(word: str) -> str | None:
