@@ -95,7 +95,7 @@ _PLAIN = {"waterworks": "urinary symptoms", "ticker": "heart", "tipple": "alcoho
           "funny turns": "fainting", "funny turn": "faint", "out of puff": "breathless", "spend a penny": "pass urine",
           "on the tools": "at work", "back at the grindstone": "back at work", "the grindstone": "work", "old man": "father",
           "old dear": "mother", "missus": "wife", "the wife": "my wife", "hubby": "husband", "nan": "grandmother",
-          "grandad": "grandfather", "water tablets": "diuretic medication", "sugars": "blood sugar"}
+          "grandad": "grandfather", "water tablets": "diuretic medication"}
 _SLANG = re.compile(r"(?i)\b(" + "|".join(sorted((re.escape(k) for k in _PLAIN), key=len, reverse=True)) + r")\b")
 # A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
 # it up" point nowhere.
