@@ -28,6 +28,7 @@ def grader():
     "I don't blame you one bit for feeling that way.",
     "That makes a lot of sense, given everything on your plate.",
     "Honestly, you're doing the very best you can with all this.",
+    "That's a completely understandable concern, and we'll take it seriously.",
 ])
 def test_legitimising_is_level_five(grader, reply):
     g = grader.grade(reply, opp("My wife keeps on at me and I just can't face the gym after a twelve-hour shift."))

@@ -109,6 +109,8 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("And do you feel safe and comfortable where you live?", "safeguarding"),
     ("Does anybody in the house make you feel on edge or scared?", "safeguarding"),
     ("Would you do something to the garden this spring?", None),
+    ("Some people feel their loved ones would be better off without them. Does that ring true for you?", "self_harm"),
+    ("Would your stomach be better off without them, those tablets?", None),
     ("Do you think about not going on the trip?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
@@ -526,6 +528,7 @@ def test_a_worry_question_a_little_under_the_threshold_takes_the_nearest_worry(e
     ("Had it before at all?", "past_history"),
     ("Any other medical stuff going on?", "past_history"),
     ("Why do you suppose the tightness has come on now, what's behind it?", "ideas"),
+    ("What do you reckon is causing the tightness and the racing heart?", "ideas"),
 ])
 def test_plain_history_questions_in_other_wordings_get_their_fact(engine, question, expect):
     _, (opening, r) = play(engine, "chest-pain-anxiety", ["When did it start?", question])

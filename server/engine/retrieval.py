@@ -326,7 +326,9 @@ class PackIndex:
         # lead-in ("I need to run through ...") is not its subject
         words = self._concepts(_REQUEST_LEAD.sub("", text))
         raw = self._best(self.matrix @ v)
-        if len(parts) == 1 and (formed := self._by_form(parts[0], raw)) is not None:
+        # "What's causing the problems with your stomach and your sleep?" is one question, whatever its "and"
+        whole = len(parts) > 1 and CAUSE_ASKED.search(text) and not any(CAUSE_ASKED.search(p) for p in parts[1:])
+        if (len(parts) == 1 or whole) and (formed := self._by_form(text if whole else parts[0], raw)) is not None:
             key, sim = formed
             return SearchResult([Match(key[0], key[1], round(sim, 4))],
                                 round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))

@@ -37,6 +37,8 @@ _SELF = re.compile(
     r"(see|seeing) (a|any|no) (way (through|out|forward|ahead)|point|future)(?! (in|to|for|of) (the|your|that|this|getting)\b)|"
     r"(too much|too hard) to (carry on|go on|keep going)|(it|it's|everything|life|things)( is| are|'s)?( all)? (too much|unbearable)(?= *[.?!,]|$| to bear)|"
     r"(easier|better)( off)?( for (everyone|everybody|them|your family))? if you (weren't|were not|wasn't|was not) (around|here|alive|there)|"
+    # asked of people in general: "...feel their family would be better off without them. Have you?"
+    r"(family|families|everyone|everybody|others|loved ones|children|kids)\b[^.?!]{0,25}\b(better|easier) off without (them|him|her|you)\b|"
     r"(feel|feeling|felt|get|getting|got) (so|that) (low|down|desperate|hopeless) (that )?you|"
     r"(feel|feeling|felt) (completely |totally |utterly )?hopeless( about (the future|everything|life))?(?= *[.?!,]|$)|"
     r"(think|thinking|thought|thoughts) (about|of) not ((going|carrying) on(?= *([.?!,]|$|any ?more|like this|with (life|living|it all)))|"

@@ -51,7 +51,7 @@ FEELING_QUESTION = _rx(r"how (are|have) you (been )?(feeling|coping)", r"what('s
                        r"(is|was) there (something|anything) (in particular )?(you're|you are|that's|that is) (worried|worrying|concerned|afraid|scared)")
 LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"(it's|it is|that's|that is) (completely |perfectly |totally |very )?(natural|normal|understandable|okay|ok|reasonable|human) to (feel|be|worry)",
                  r"of course you('re| are| feel| would)", r"no wonder", r"makes (complete |perfect |total )?sense (that you|you('d| would))",
-                 r"who wouldn't", r"most people (would|in your)", r"(it's|that's) (a )?(completely |perfectly )?(natural|normal|understandable) (reaction|response|feeling)",
+                 r"who wouldn't", r"most people (would|in your)", r"(it's|that's) (a )?(very |completely |perfectly |totally )?(natural|normal|understandable) (reaction|response|feeling|worry|concern|fear|thing to (feel|worry about))",
                  r"your (feelings|reaction|worry|fear|anger) (is|are) (completely |totally )?(valid|understandable|natural)", r"you have every right",
                  # "I can see why" is the conventions' own example of legitimising (ECCS 5)
                  r"i can (certainly |absolutely |totally |completely |definitely |really )?see why", r"i (can )?(certainly |really )?understand why you",
