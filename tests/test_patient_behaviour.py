@@ -572,3 +572,11 @@ def test_a_warm_question_is_answered_before_a_ready_worry_is_volunteered(engine)
 def test_slang_is_read_plainly(engine, pid, question, expect):
     _, (r,) = play(engine, pid, [question])
     assert expect in r.plan.facts, (question, r.plan.facts, r.reply)
+
+
+def test_a_follow_up_visit_opening_asks_for_the_presenting_complaint_and_is_no_topic_switch(engine):
+    # our own wording: the diabetes patient opens with a cue; a welcome back is an invitation, not a switch
+    _, (r,) = play(engine, "diabetes-social-barriers", ["Nice to see you again. How have you been keeping since your last appointment?"])
+    pack = engine.pack("diabetes-social-barriers")
+    assert r.plan.facts and r.plan.facts[0] in (pack.visit.presenting, "glucose_checks"), r.reply
+    assert "topic_switch" not in r.grade.flags and (r.grade.eccs or 0) >= 2, r.grade
