@@ -580,3 +580,16 @@ def test_a_follow_up_visit_opening_asks_for_the_presenting_complaint_and_is_no_t
     pack = engine.pack("diabetes-social-barriers")
     assert r.plan.facts and r.plan.facts[0] in (pack.visit.presenting, "glucose_checks"), r.reply
     assert "topic_switch" not in r.grade.flags and (r.grade.eccs or 0) >= 2, r.grade
+
+
+def test_an_apology_that_owns_the_failure_raises_the_angry_patients_trust(engine):
+    # our own wording; the case's learning objective: a specific apology is respect, not a dismissal
+    state, (r,), _ = engine.play("angry-missed-followup", ["I'm really sorry the hospital never got your referral. That shouldn't have happened."])
+    base = engine.pack("angry-missed-followup").emotion.baseline.trust
+    assert not {"dismissive", "premature_reassurance"} & set(r.grade.flags), r.grade
+    assert state.emotional.trust >= base, state.emotional
+
+
+def test_what_can_we_do_for_you_is_an_invitation_not_a_topic_switch(engine):
+    _, (r,) = play(engine, "angry-missed-followup", ["Hello Mr Holt, have a seat. What can we do for you this afternoon?"])
+    assert "topic_switch" not in r.grade.flags and (r.grade.eccs or 0) >= 2, r.grade

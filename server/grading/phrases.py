@@ -142,7 +142,7 @@ SYMPTOM_QUESTION = _rx(r"when (did|does) (it|this|that|the [a-z]+( [a-z]+)?|your
 # Inviting the patient's own story ("What's brought you in today?", "Tell me about the pain"):
 # it takes up the patient's complaint, whatever the last words were.
 STORY_INVITE = _rx(r"what('s| has| have)? (brought|brings|bring) you", r"(tell|talk) me (a (bit|little) )?(more )?(about|what)",
-                   r"what can i (do|help)", r"how can i help", r"what('s| has) been (going on|happening)",
+                   r"what can (i|we) (do|help)", r"how can (i|we) help", r"what('s| has) been (going on|happening)",
                    r"how have (you|things) been( keeping| doing| getting on| going)? since (we|i|you|your|the) (last|saw|were|came|visit)")
 
 # Routine history topics: a question on one of these, sharing nothing with the patient's turn,

@@ -331,9 +331,9 @@ class TrainedGrader(Grader):
         ruled = {"false_understanding": s["false_understanding"], "dismissive": s["dismissive"], "jargon": s["jargon"],
                  "assumption_or_stereotype": s["stereotype"],
                  "premature_reassurance": s["reassure"] and not ctx.explored_before}
-        if s["legitimise"] or s["feeling_question"]:
-            # validating or asking about the feeling is not reassurance, advice or a dismissal,
-            # unless a phrase rule sees one
+        if s["legitimise"] or s["feeling_question"] or s["respect"]:
+            # validating or asking about the feeling, and an apology that owns a failure, are not
+            # reassurance, advice or a dismissal, unless a phrase rule sees one
             flags = [f for f in flags if f not in EXPLORING_IS_NOT or ruled.get(f)]
         flags += [f for f, hit in ruled.items() if hit and f not in flags]
         conf_flags = {f: round(max(flag_p[f], RULE_CONFIDENCE) if (f in flags and ruled.get(f)) else
