@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.embedding import Embedder
+from ..core.questions import REQUEST
 from ..core.text import STOP_WORDS, stem, written
 from ..persona.schema import PersonaPack
 from .phrasings import CAUSE_ASKED, FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
@@ -105,10 +106,6 @@ _POINTS_BACK = re.compile(r"\b(it(?! up\b)|that(?! (kind|sort|type|much|many|lon
 _DETAIL = re.compile(r"\b(how (many|much|long|often|far|bad|old)|what (sort|kind) of (amount|quantity)|"
                      r"roughly|about how|on average|typical(ly)?|each (one|time|bout|episode)|(get|got|go) back)\b")
 _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|" + _DETAIL.pattern)
-# The lead-in of a request to go through part of the history.
-_REQUEST_LEAD = re.compile(r"(?i)^\s*(?:and |so |now,? |okay,? |right,? )?(?:i'd like to|i would like to|i want to|i need to|i'm going to|"
-                           r"can i|could i|may i|let me|let's|let us)\s+(?:just |quickly |briefly )?(?:go|run|talk|ask(?: you)?|look|check) "
-                           r"(?:through|over|about|at)\s+")
 # A question about the relatives' health, not the patient's own.
 _FAMILY_ASK = re.compile(r"(?i)\b(runs? in (the|your) family|family history|(anyone|anybody|someone|one|people) (else )?in (the|your) family|"
                          r"(your|any) (relatives|blood relatives|parents|siblings|brothers or sisters))\b")
@@ -259,15 +256,11 @@ class PackIndex:
             top_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
             if near is not None and near[1] >= WORRY_NEAR and near[1] >= top_fact - WORRY_FACT_MARGIN:
                 return near[0], MATCH_THRESHOLD["concern"]
+        cause = self._cause_asked(low, best)
         for subject, form in FORMS.items():
             fid = self.subjects.get(subject)
-            # the cause of the complaint asked outright needs no near wording ("Why do you suppose it's come on now?")
-            complaint = {("fact", f) for f in (self.presenting, self.subjects.get("onset"), self.subjects.get("site"),
-                                               self.subjects.get("character")) if f}
-            top_fact = max(((k, s) for k, s in best.items() if k[0] == "fact"), key=lambda kv: kv[1], default=(None, 0.0))[0]
-            cause = subject == "ideas" and bool(CAUSE_ASKED.search(low)) and (
-                best.get(("fact", fid or ""), 0.0) >= NEAR_THRESHOLD or top_fact in complaint)
-            if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD and not cause:
+            outright = subject == "ideas" and cause  # no other item's wording outranks the cause asked outright
+            if fid is None or not form.search(low) or best.get(("fact", fid), 0.0) < NEAR_THRESHOLD and not outright:
                 continue
             if subject in FORM_UNLESS and FORM_UNLESS[subject].search(low):
                 continue
@@ -278,12 +271,22 @@ class PackIndex:
                 # water?"), not the duration of anything else ("How long have you smoked?")
                 if facts and facts[0][0] > best[key] and facts[0][1] != ("fact", self.presenting):
                     continue
-            elif cause:
-                pass
-            elif any(s >= SURE_MATCH and k not in (key, ("fact", self.presenting)) for k, s in best.items()):
+            elif not outright and any(s >= SURE_MATCH and k not in (key, ("fact", self.presenting)) for k, s in best.items()):
                 continue
             return key, max(best[key], MATCH_THRESHOLD["fact"])
         return None
+
+    def _cause_asked(self, low: str, best: dict[tuple[str, str], float]) -> bool:
+        """The patient's view of the cause asked outright (phrasings.CAUSE_ASKED), with their ideas
+        near, or about the complaint itself ("Why do you suppose it's come on now?"), not about
+        another item ("Why do you think you're not sleeping?" after sleep is its own fact)."""
+        if not CAUSE_ASKED.search(low):
+            return False
+        ideas = self.subjects.get("ideas")
+        complaint = {("fact", f) for f in (self.presenting, self.subjects.get("onset"), self.subjects.get("site"),
+                                           self.subjects.get("character")) if f}
+        top_fact = max(((k, s) for k, s in best.items() if k[0] == "fact"), key=lambda kv: kv[1], default=(None, 0.0))[0]
+        return best.get(("fact", ideas or ""), 0.0) >= NEAR_THRESHOLD or top_fact in complaint
 
     def _own_best(self, text: str, words_of: str | None = None) -> tuple[tuple[str, str], float] | None:
         """One question's best supported item at or over its threshold, or None."""
@@ -324,7 +327,8 @@ class PackIndex:
         parts = clauses(text)
         # the whole turn: "You mentioned your dad. Tell me more?" is about the dad; a request's
         # lead-in ("I need to run through ...") is not its subject
-        words = self._concepts(_REQUEST_LEAD.sub("", text))
+        lead = REQUEST.match(text.lower())
+        words = self._concepts(text[lead.end():] if lead else text)
         raw = self._best(self.matrix @ v)
         # "What's causing the problems with your stomach and your sleep?" is one question, whatever its "and"
         whole = len(parts) > 1 and CAUSE_ASKED.search(text) and not any(CAUSE_ASKED.search(p) for p in parts[1:])
