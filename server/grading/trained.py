@@ -8,6 +8,7 @@ constraints, and feedback is written from the final fields.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,11 +22,14 @@ from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
 from .phrases import STORY_INVITE, SUMMARY, content_stems, is_courtesy, is_plan_or_summary, stem_overlap
-from .encoder import TextEncoder
+from .encoder import SENT_LAYER, TextEncoder
 from .epitome_heads import epitome_probabilities
 from .features import RULE_NAMES, dense_block, rule_vector
 from .ngram_tfidf import load_tfidf
 from .rules import rule_signals
+
+log = logging.getLogger(__name__)
+RUNTIMES = ("onnx", "torch")
 
 # Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
 # dismissals and the like) to add a NURSE type the head missed; the seed set has few plain
@@ -110,7 +114,18 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 class TrainedGrader(Grader):
     embedder_name = "all-MiniLM-L6-v2"
 
-    def __init__(self, model_dir: Path | None = None, encoder: TextEncoder | None = None):
+    def __init__(self, model_dir: Path | None = None, encoder: TextEncoder | None = None, runtime: str = "onnx"):
+        """`runtime`: "onnx" runs a live turn's two MiniLM passes on ONNX Runtime (half the time,
+        the same numbers to float rounding; `onnx_passes`), "torch" in PyTorch."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"grader runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")
+        if runtime == "onnx":
+            from .onnx_passes import unavailable_reason
+            reason = unavailable_reason()
+            if reason:
+                log.warning("grader runtime onnx unavailable: %s; grading in PyTorch", reason)
+                runtime = "torch"
+        self.runtime = runtime
         self.artefact = Artefact.load(model_dir)
         meta = self.artefact.meta
         if list(meta.rule_names) != list(RULE_NAMES):
@@ -118,6 +133,9 @@ class TrainedGrader(Grader):
         self.version = self.artefact.version
         self.encoder = encoder or TextEncoder()
         self.tfidf = load_tfidf(self.artefact.arrays, meta.vocab)
+        if runtime == "onnx":
+            from .onnx_passes import reply_pass
+            self.encoder.fast = reply_pass(self.encoder.model, SENT_LAYER)
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
         self._prefetcher = ThreadPoolExecutor(1, thread_name_prefix="grader-prefetch")
         self._prefetching: OrderedDict[str, Future] = OrderedDict()
@@ -125,7 +143,8 @@ class TrainedGrader(Grader):
         self._pair_readings: OrderedDict[tuple[str, str], Future] = OrderedDict()
         self.pair = None
         if meta.pair and "pair.head.W" in self.artefact.arrays:
-            self.pair = PairModel(self.artefact.arrays, meta.pair["flags"], meta.pair["nurse"], self.encoder.embedder)
+            self.pair = PairModel(self.artefact.arrays, meta.pair["flags"], meta.pair["nurse"], self.encoder.embedder,
+                                  onnx=runtime == "onnx")
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="pair-grader")
 
     # -------------------------------------------------------------- encoding

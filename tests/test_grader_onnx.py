@@ -1,0 +1,76 @@
+"""The trained grader's live passes on ONNX Runtime give what PyTorch gives: the same grades and,
+underneath, the same pair-model logits and reply states to float rounding. Real MiniLM, the
+shipped artefact."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from server.grading.base import GradeContext
+from server.grading.data_sources import load_seed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graders():
+    from server.grading.encoder import TextEncoder
+    from server.grading.trained import TrainedGrader
+    fast = TrainedGrader(runtime="onnx")
+    slow = TrainedGrader(runtime="torch", encoder=TextEncoder(fast.encoder.embedder))
+    assert fast.runtime == "onnx" and slow.runtime == "torch"
+    return fast, slow
+
+
+def _rows(n: int = 80):
+    rows = load_seed("test")
+    step = max(1, len(rows) // n)
+    return rows[::step][:n]
+
+
+def test_onnx_grades_are_the_torch_grades(graders):
+    fast, slow = graders
+    for r in _rows():
+        ctx = r.context_for_grading()
+        assert fast.grade(r.response, ctx).model_dump() == slow.grade(r.response, ctx).model_dump(), r.response
+
+
+def test_pair_logits_and_reply_states_match(graders):
+    fast, slow = graders
+    for r in _rows(30):
+        patient = r.context_for_grading().patient_turn or "Hello."
+        a = fast.pair.logits([patient], [r.response])
+        b = slow.pair.logits([patient], [r.response])
+        assert a.shape == b.shape
+        assert np.abs(a - b).max() < 1e-3
+        wa, _, sa, ta = (x[0] for x in fast.encoder.encode_replies([r.response]))
+        wb, _, sb, tb = (x[0] for x in slow.encoder.encode_replies([r.response]))
+        assert np.abs(wa - wb).max() < 1e-4 and np.abs(ta - tb).max() < 1e-3
+        assert np.abs(np.asarray(sa) - np.asarray(sb)).max() < 1e-4
+
+
+def test_an_empty_reply_and_a_long_one_run(graders):
+    fast, _ = graders
+    ctx = GradeContext(patient_turn="I'm scared it's my heart.", patient_emotion="fear", opportunity_id="o", opportunity_kind="explicit")
+    assert fast.grade("", ctx).grader_version == fast.version
+    long = " ".join(["That sounds really frightening, and I can see why you'd worry."] * 40)  # past the 128-token cut
+    assert fast.grade(long, ctx).eccs is not None
+
+
+def test_unknown_runtime_is_refused():
+    from server.grading.trained import TrainedGrader
+    with pytest.raises(ValueError, match="onnx, torch"):
+        TrainedGrader(runtime="tensorrt")
+
+
+def test_missing_onnx_falls_back_to_torch_and_says_why(monkeypatch, caplog):
+    from server.grading import onnx_passes
+    from server.grading.trained import TrainedGrader
+    monkeypatch.setattr(onnx_passes, "unavailable_reason", lambda: "onnx is not installed (pip install onnx onnxruntime)")
+    with caplog.at_level(logging.WARNING):
+        g = TrainedGrader(runtime="onnx")
+    assert g.runtime == "torch" and g.pair._onnx is None
+    assert "onnx is not installed" in caplog.text
