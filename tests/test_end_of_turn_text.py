@@ -56,3 +56,19 @@ def test_a_batch_scores_like_one_at_a_time(model):
 def test_a_whisper_full_stop_after_a_partial_phrase_changes_nothing(model):
     assert model.probability_complete("I was wondering.") == model.probability_complete("I was wondering")
     assert model.probability_complete("So um.") < 0.5
+
+
+def test_onnx_and_torch_give_the_same_probability(model):
+    """A live pause runs on ONNX Runtime (core.onnx_graphs); batches and `runtime="torch"` in PyTorch."""
+    from server.speech.end_of_turn.text_model import TextEndOfTurnModel
+
+    assert model.runtime == "onnx"
+    slow = TextEndOfTurnModel(embedder=model.embedder, runtime="torch")
+    texts = [t for t, _ in hand_cases()] + ["So tell me, um,", "ok", "And how long has the pain in your chest been there?" * 6]
+    fast = [model.probability_complete(t) for t in texts]
+    batch = model.probabilities(texts)  # more than one text: PyTorch
+    torch_one = [slow.probability_complete(t) for t in texts]
+    assert max(abs(a - b) for a, b in zip(fast, torch_one)) < 1e-4
+    assert max(abs(a - b) for a, b in zip(fast, batch)) < 1e-4
+    with pytest.raises(ValueError, match="onnx, torch"):
+        TextEndOfTurnModel(runtime="cuda")

@@ -67,7 +67,7 @@ def test_unknown_runtime_is_refused():
 
 
 def test_missing_onnx_falls_back_to_torch_and_says_why(monkeypatch, caplog):
-    from server.grading import onnx_passes
+    from server.core import onnx_graphs as onnx_passes
     from server.grading.trained import TrainedGrader
     monkeypatch.setattr(onnx_passes, "unavailable_reason", lambda: "onnx is not installed (pip install onnx onnxruntime)")
     with caplog.at_level(logging.WARNING):

@@ -53,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", help="shared data folder (env BEDSIDE_SHARED_DATA, default <repo>/../shared/data)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--calls", type=int, default=300, help="transcripts timed per run")
+    ap.add_argument("--runtime", choices=("onnx", "torch"), default="onnx", help="how a single call runs (the server's default: onnx)")
     a = ap.parse_args(argv)
     from server.speech.end_of_turn.text_model import TextEndOfTurnModel
 
-    model = TextEndOfTurnModel()
+    model = TextEndOfTurnModel(runtime=a.runtime)
     targets = Targets()
     print(f"end-of-turn text model {model.version} (MiniLM, top {6 - model.meta.frozen} layers fine-tuned for {model.meta.epochs} epochs, trained on {model.meta.data})")
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     acc = scores(y, p)["accuracy"]
     targets.check("frozen test accuracy >= 0.80", acc >= 0.80, f"{acc:.3f}")
 
-    print(f"\n== 3. Latency of one call (one torch thread), {min(a.calls, len(test))} transcripts x {a.runs} runs ==")
+    print(f"\n== 3. Latency of one call ({a.runtime}, one thread), {min(a.calls, len(test))} transcripts x {a.runs} runs ==")
     texts = [e.text for e in test[:a.calls]]
     for t in texts[:20]:
         model.probability_complete(t)  # warm up

@@ -45,7 +45,7 @@ class TextEncoder:
         self._cache_lock = threading.Lock()  # the grader's prefetch thread writes it too
         self._cache_size = cache_size
         self.offline_threads = offline_threads
-        self.fast = None  # an `onnx_passes.ReplyPass` for in-session passes, set by the grader
+        self.fast = None  # a `core.onnx_graphs.ReplyPass` for in-session passes, set by the grader
 
     @contextmanager
     def _threads(self, n: int | None):

@@ -136,13 +136,13 @@ class PairModel:
         self._patients: OrderedDict[str, np.ndarray] = OrderedDict()
         self._onnx = None
         if onnx:
-            from .onnx_passes import cached_graph
+            from ..core.onnx_graphs import cached_graph
             digest = hashlib.sha1(b"".join(np.ascontiguousarray(arrays[k]).tobytes() for k in sorted(arrays) if k.startswith("pair.")))
             self._onnx = cached_graph(("pair", id(embedder.model), digest.hexdigest()), self._onnx_graph)
 
     def _onnx_graph(self):
-        """One pair (patient bottom states, reply ids) -> logits, as one ONNX Runtime graph (`onnx_passes`)."""
-        from .onnx_passes import Graph
+        """One pair (patient bottom states, reply ids) -> logits, as one ONNX Runtime graph (`core.onnx_graphs`)."""
+        from ..core.onnx_graphs import Graph
         torch, model = self.torch, self
 
         class OnePair(torch.nn.Module):

@@ -8,7 +8,6 @@ constraints, and feedback is written from the final fields.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,8 +27,6 @@ from .features import RULE_NAMES, dense_block, rule_vector
 from .ngram_tfidf import load_tfidf
 from .rules import rule_signals
 
-log = logging.getLogger(__name__)
-RUNTIMES = ("onnx", "torch")
 
 # Phrase rules precise enough on the seed set (>= 94% of their hits are labelled so, outside
 # dismissals and the like) to add a NURSE type the head missed; the seed set has few plain
@@ -116,15 +113,9 @@ class TrainedGrader(Grader):
 
     def __init__(self, model_dir: Path | None = None, encoder: TextEncoder | None = None, runtime: str = "onnx"):
         """`runtime`: "onnx" runs a live turn's two MiniLM passes on ONNX Runtime (half the time,
-        the same numbers to float rounding; `onnx_passes`), "torch" in PyTorch."""
-        if runtime not in RUNTIMES:
-            raise ValueError(f"grader runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")
-        if runtime == "onnx":
-            from .onnx_passes import unavailable_reason
-            reason = unavailable_reason()
-            if reason:
-                log.warning("grader runtime onnx unavailable: %s; grading in PyTorch", reason)
-                runtime = "torch"
+        the same numbers to float rounding; `core.onnx_graphs`), "torch" in PyTorch."""
+        from ..core.onnx_graphs import choose_runtime
+        runtime = choose_runtime(runtime, "grader")
         self.runtime = runtime
         self.artefact = Artefact.load(model_dir)
         meta = self.artefact.meta
@@ -134,7 +125,7 @@ class TrainedGrader(Grader):
         self.encoder = encoder or TextEncoder()
         self.tfidf = load_tfidf(self.artefact.arrays, meta.vocab)
         if runtime == "onnx":
-            from .onnx_passes import reply_pass
+            from ..core.onnx_graphs import reply_pass
             self.encoder.fast = reply_pass(self.encoder.model, SENT_LAYER)
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
         self._prefetcher = ThreadPoolExecutor(1, thread_name_prefix="grader-prefetch")

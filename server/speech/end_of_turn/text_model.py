@@ -51,7 +51,13 @@ def logits(torch, states: Sequence[np.ndarray], lex: np.ndarray, layers, head_W,
 
 
 class TextEndOfTurnModel:
-    def __init__(self, model_dir: Path | None = None, embedder: Embedder | None = None):
+    def __init__(self, model_dir: Path | None = None, embedder: Embedder | None = None, runtime: str = "onnx"):
+        """`runtime`: "onnx" judges one transcript (a live pause) as one ONNX Runtime graph
+        (`core.onnx_graphs`: the same numbers, in about half the time), "torch" in PyTorch;
+        batches (training, benchmarks) always run in PyTorch."""
+        from ...core.onnx_graphs import choose_runtime
+        runtime = choose_runtime(runtime, "end-of-turn")
+        self.runtime = runtime
         arrays, self.meta, self.version = artefact.load(model_dir)
         if tuple(self.meta.lexical_names) != LEXICAL_NAMES or self.meta.frozen != FROZEN:
             raise ValueError(f"the end-of-turn artefact ({self.version}) was built for other features or layers; "
@@ -75,17 +81,51 @@ class TextEndOfTurnModel:
                 t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))  # noqa: E731
                 base = [{k: v.numpy() for k, v in layer.items()} for layer in bottom.minilm_top]
                 layers = [{k: t(v) for k, v in layer.items()} for layer in unpack_top_layers(self._arrays, base, PREFIX)]
-                self._ready = (bottom, layers, t(self._arrays[f"{PREFIX}.head.W"]), t(self._arrays[f"{PREFIX}.head.b"]))
+                head_W, head_b = t(self._arrays[f"{PREFIX}.head.W"]), t(self._arrays[f"{PREFIX}.head.b"])
+                self._ready = (bottom, layers, head_W, head_b, self._graph(bottom, layers, head_W, head_b))
             return self._ready
+
+    def _graph(self, bottom, layers, head_W, head_b):
+        """One transcript (token ids, lexical facts) -> its logit, as one ONNX Runtime graph, built
+        once per process for these weights; None when running in PyTorch."""
+        if self.runtime != "onnx":
+            return None
+        import hashlib
+
+        from ...core.onnx_graphs import Graph, cached_graph
+        torch = bottom.torch
+
+        class OneText(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embeddings = bottom.embeddings
+
+            def forward(self, ids, lex):
+                h = self.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+                attn = torch.ones_like(ids)
+                add = attention_bias(attn, h.dtype)
+                for p in [*bottom.layers, *layers]:
+                    h = bert_layer(torch, h, add, p)
+                return (torch.cat([pooled(torch, h, attn), lex], dim=-1) @ head_W + head_b).reshape(-1)
+
+        digest = hashlib.sha1(b"".join(np.ascontiguousarray(self._arrays[k]).tobytes() for k in sorted(self._arrays)))
+        example = (torch.tensor([[101, 7592, 2045, 102]]), torch.zeros(1, len(LEXICAL_NAMES)))
+        return cached_graph(("eot", id(bottom.embedder.model), digest.hexdigest()),
+                            lambda: Graph(OneText(), example, ["ids", "lex"], ["logit"], {"ids": {1: "tokens"}}))
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """P(complete) per transcript; an empty one gets 0.5 (no evidence either way)."""
         out = np.full(len(texts), 0.5, dtype=np.float64)
         keep = [i for i, t in enumerate(texts) if embedding_input(t)]
         if keep:
-            bottom, layers, head_W, head_b = self._parts()
+            bottom, layers, head_W, head_b, graph = self._parts()
             torch = bottom.torch
             kept = [texts[i] for i in keep]
+            if graph is not None and len(kept) == 1:  # a live pause
+                ids = bottom.tokenizer([embedding_input(kept[0])], truncation=True, max_length=MAX_TOKENS, return_tensors="np")
+                z = graph(ids=ids["input_ids"].astype(np.int64), lex=lexical(kept[0])[None].astype(np.float32))[0]
+                out[keep] = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+                return out
             states = bottom.single([embedding_input(t) for t in kept], MAX_TOKENS)
             with torch.inference_mode():
                 z = logits(torch, states, np.stack([lexical(t) for t in kept]), layers, head_W, head_b).numpy()

@@ -1,17 +1,18 @@
-"""The grader's two in-session MiniLM passes on ONNX Runtime.
+"""MiniLM passes on a live turn's path, run on ONNX Runtime.
 
-A learner's turn costs the reply's own MiniLM pass (EPITOME heads, the engine's fact retrieval)
+Used by the grader (its two passes below) and the end-of-turn text judge (one pass over the
+early transcript, `speech/end_of_turn/text_model.py`). A learner's turn costs the reply's own MiniLM pass (EPITOME heads, the engine's fact retrieval)
 and the pair model's pass (the reply's bottom layers, then the fine-tuned layers over the
 pair). In PyTorch eager mode a good third of each pass is Python dispatch around small matrix
 products; the same graphs on ONNX Runtime take about half the time (measured on the seed test
 replies, one thread: p50 12.5 -> 6.0 ms for the reply pass) and give the same numbers to float
 rounding (max difference about 1e-5; `tests/test_grader_onnx.py` checks it).
 
-The graphs are exported from the loaded weights when the grader starts (about 2.5 s, once per
+The graphs are exported from the loaded weights when their user starts (about 2.5 s, once per
 process, kept in memory, never on disk), so they always match the artefact and MiniLM in use.
 Only single texts in a live session take this path; batched and offline passes stay in PyTorch.
 Needs the `onnx` package (for the exporter) and `onnxruntime` (already there for Silero VAD);
-when either is missing the grader says why and runs in PyTorch.
+when either is missing the user says why and runs in PyTorch.
 """
 
 from __future__ import annotations
@@ -39,6 +40,21 @@ def unavailable_reason() -> str | None:
     except ImportError as exc:
         return f"{exc.name} is not installed (pip install onnx onnxruntime, or `make setup`)"
     return None
+
+
+RUNTIMES = ("onnx", "torch")
+
+
+def choose_runtime(runtime: str, who: str) -> str:
+    """The runtime `who` (a model's name, for the log) will use: "onnx" when asked for and
+    possible, otherwise "torch", with a warning saying why; anything else is refused."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"{who} runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")
+    reason = unavailable_reason() if runtime == "onnx" else None
+    if reason:
+        log.warning("%s runtime onnx unavailable: %s; running in PyTorch", who, reason)
+        return "torch"
+    return runtime
 
 
 def _session(model_bytes: bytes):
