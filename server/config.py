@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     tts_backend: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
     realiser: Literal["template", "transformers", "openai"] = "template"
     grader: Literal["rules", "trained", "judge"] = "trained"
-    grader_runtime: Literal["onnx", "torch"] = Field(
-        "onnx", description="trained grader: run a live turn's MiniLM passes on ONNX Runtime (about half the time, "
-        "the same grades; docs/grading.md) or in PyTorch")
+    minilm_runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="run a live turn's MiniLM passes (retrieval, the trained grader, the end-of-turn judge) on "
+        "ONNX Runtime (about half the time, the same results; docs/grading.md) or in PyTorch")
     embedder: Literal["minilm"] = "minilm"
 
     # remote engines (OpenAI-compatible)

@@ -74,3 +74,17 @@ def test_missing_onnx_falls_back_to_torch_and_says_why(monkeypatch, caplog):
         g = TrainedGrader(runtime="onnx")
     assert g.runtime == "torch" and g.pair._onnx is None
     assert "onnx is not installed" in caplog.text
+
+
+def test_the_embedder_on_onnx_gives_the_torch_vectors():
+    from server.core.embedding import MiniLMEmbedder, default_embedder
+    texts = ["Do you smoke?", "How's the waterworks?", "I'm so sorry, that must have been awful for you.", "ok"]
+    plain = MiniLMEmbedder(threads=1)
+    assert plain.fast is None
+    fast = default_embedder()
+    assert fast.run_on_onnx() and fast.fast is not None
+    a, b = fast.embed(texts), plain.embed(texts)
+    assert a.shape == b.shape == (4, 384) and a.dtype == np.float32
+    assert np.abs(a - b).max() < 1e-4
+    many = [f"question number {i}" for i in range(20)]  # past LIVE_BATCH: PyTorch
+    assert np.abs(fast.embed(many) - plain.embed(many)).max() < 1e-4

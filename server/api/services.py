@@ -47,7 +47,7 @@ class Services:
         if self._judge is None:
             from ..speech.end_of_turn.text_model import TextEndOfTurnModel
             try:
-                self._judge = TextEndOfTurnModel(embedder=self.engine.embedder)
+                self._judge = TextEndOfTurnModel(embedder=self.engine.embedder, runtime=self.settings.minilm_runtime)
             except (OSError, ValueError) as exc:  # no artefact, or one for other code: voice goes on
                 log.error("the end-of-turn judge is unavailable (%s); spoken turns end after the silence "
                           "(--vad-silence-ms). Retrain it with `bedside turn train --shared PATH`", exc)

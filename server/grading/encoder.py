@@ -45,7 +45,7 @@ class TextEncoder:
         self._cache_lock = threading.Lock()  # the grader's prefetch thread writes it too
         self._cache_size = cache_size
         self.offline_threads = offline_threads
-        self.fast = None  # a `core.onnx_graphs.ReplyPass` for in-session passes, set by the grader
+        self.fast = None  # a `core.onnx_graphs.MiniLMPass` for in-session passes, set by the grader
 
     @contextmanager
     def _threads(self, n: int | None):
@@ -95,8 +95,8 @@ class TextEncoder:
                                        return_offsets_mapping=True)
                 offsets = batch.pop("offset_mapping").numpy()
                 if self.fast is not None and threads is None:  # in a session: ONNX Runtime, same numbers
-                    last, mid = self.fast(batch["input_ids"].numpy(), batch["attention_mask"].numpy())
-                    hidden = torch.from_numpy(last)
+                    states = self.fast(batch["input_ids"].numpy(), batch["attention_mask"].numpy())
+                    hidden, mid = torch.from_numpy(states[-1]), states[SENT_LAYER]
                 else:
                     out = self.model(**batch, output_hidden_states=True)
                     hidden = out.last_hidden_state

@@ -20,7 +20,7 @@ def build_grader(settings: Settings):
         return RuleGrader()
     if artefact.exists():
         from .trained import TrainedGrader
-        base = TrainedGrader(runtime=settings.grader_runtime)
+        base = TrainedGrader(runtime=settings.minilm_runtime)
     else:
         log.warning("trained grader artefact missing in %s; grading with the rules (run `bedside grade train`)", artefact.MODEL_DIR)
         base = RuleGrader()

@@ -21,7 +21,7 @@ from .constraints import constrain
 from .data_sources import MECHANISMS
 from .pair_model import SPACE_CLASSES, PairModel, decide_level
 from .phrases import STORY_INVITE, SUMMARY, content_stems, is_courtesy, is_plan_or_summary, stem_overlap
-from .encoder import SENT_LAYER, TextEncoder
+from .encoder import TextEncoder
 from .epitome_heads import epitome_probabilities
 from .features import RULE_NAMES, dense_block, rule_vector
 from .ngram_tfidf import load_tfidf
@@ -125,8 +125,8 @@ class TrainedGrader(Grader):
         self.encoder = encoder or TextEncoder()
         self.tfidf = load_tfidf(self.artefact.arrays, meta.vocab)
         if runtime == "onnx":
-            from ..core.onnx_graphs import reply_pass
-            self.encoder.fast = reply_pass(self.encoder.model, SENT_LAYER)
+            from ..core.onnx_graphs import minilm_pass
+            self.encoder.fast = minilm_pass(self.encoder.model)
         self._replies: OrderedDict[tuple[str, str], tuple[np.ndarray, ...]] = OrderedDict()
         self._prefetcher = ThreadPoolExecutor(1, thread_name_prefix="grader-prefetch")
         self._prefetching: OrderedDict[str, Future] = OrderedDict()
