@@ -52,10 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     val = psub.add_parser("validate", help="validate packs; exit 1 on any problem")
     val.add_argument("paths", nargs="*", help="pack dirs, persona.yaml files or a directory of packs (default: persona dir)")
     _settings_flags(val)
-    chk = psub.add_parser("check", help="simulate an empathic learner through each pack; exit 1 when a hidden concern "
-                                         "or an opportunity cannot be reached")
+    chk = psub.add_parser("check", help="the educator's linter: schema and references, reachability (an empathic "
+                                         "learner simulated), coverage of generic history questions, clashes; exit 1 "
+                                         "on errors")
     chk.add_argument("paths", nargs="*", help="pack dirs or a directory of packs (default: persona dir)")
     chk.add_argument("--trace", action="store_true", help="print the simulated conversation of a failing pack")
+    chk.add_argument("--json", action="store_true", help="one JSON object on stdout, for tools")
+    chk.add_argument("--strict", action="store_true", help="exit 1 on warnings too (coverage gaps, clashes)")
     _settings_flags(chk)
     new = psub.add_parser("new", help="scaffold a commented pack")
     new.add_argument("id")

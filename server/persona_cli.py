@@ -49,33 +49,68 @@ def run(args, settings) -> int:
 
 
 def _check(args, settings) -> int:
-    """Validate, then simulate each valid pack (`engine.pack_check`)."""
+    """Validate (schema and references in one pass), then for each valid pack: reachability
+    (`engine.pack_check`), coverage of generic questions (`engine.coverage`) and clashes
+    (`engine.clashes`). Errors (invalid packs, unreachable concerns or opportunities) exit 1;
+    coverage gaps and clashes are warnings, which `--strict` makes errors too."""
     from .engine.factory import build_engine
-    from .engine.pack_check import check_pack
     from .persona.loader import PackRegistry
 
     paths = [Path(p) for p in args.paths] or [settings.persona_dir]
     packs, problems = validate_paths(paths)
+    reports = []
+    if packs:
+        engine = build_engine(settings, registry=PackRegistry.from_packs(packs))
+        reports = [_check_one(engine, pack.id) for pack in packs]
+    failed = bool(problems) or not packs or any(r["errors"] for r in reports) \
+        or (args.strict and any(r["warnings"] for r in reports))
+    if args.json:
+        print(json.dumps({"ok": not failed, "problems": [p.__dict__ for p in problems], "packs": reports}, indent=1))
+        return 1 if failed else 0
     for p in problems:
         print(p)
     if not packs:
         print(f"no valid persona packs in {', '.join(map(str, paths))}", file=sys.stderr)
-        return 1
-    registry = PackRegistry.from_packs(packs)
-    engine = build_engine(settings, registry=registry)
-    failed = 0
-    for pack in packs:
-        res = check_pack(engine, pack.id)
-        if res.ok:
-            print(f"{pack.id}: ok, every hidden concern and opportunity reached ({res.turns} simulated turns)")
-            continue
-        failed += 1
-        if res.concerns_missed:
-            print(f"{pack.id}: hidden concern(s) never revealed to an empathic learner: {', '.join(res.concerns_missed)} "
-                  f"(hint: check their gate's min_trust and requires, and that the cues they require can fire)")
-        if res.opportunities_missed:
-            print(f"{pack.id}: opportunity(ies) never raised: {', '.join(res.opportunities_missed)} "
-                  f"(hint: check the trigger: a fact trigger needs a fact a learner can be told, a turn trigger a reachable turn)")
-        if args.trace:
-            print("\n".join(f"    {t}" for t in res.trace))
-    return 1 if failed or problems else 0
+    for r in reports:
+        _print_report(r, trace=args.trace)
+    return 1 if failed else 0
+
+
+def _check_one(engine, pack_id: str) -> dict:
+    from .engine.clashes import clashes
+    from .engine.coverage import coverage, covered_share
+    from .engine.pack_check import check_pack
+
+    res = check_pack(engine, pack_id)
+    rows = coverage(engine, pack_id)
+    found = clashes(engine, engine.pack(pack_id))
+    errors = [f"hidden concern '{c}' is never revealed to an empathic learner (hint: check its gate's min_trust and "
+              "requires, and that the cues it requires can fire)" for c in res.concerns_missed]
+    errors += [f"opportunity '{o}' is never raised (hint: check its trigger: a fact trigger needs a fact a learner can be "
+               "told, a turn trigger a reachable turn)" for o in res.opportunities_missed]
+    gaps = [r for r in rows if r.verdict in ("no_fact", "doubtful")]
+    warnings = [f"coverage: {r.verdict.replace('_', ' ')}: \"{r.question}\" ({r.area})" + (f": {r.why}" if r.why else "")
+                for r in gaps]
+    warnings += [f"clash: {c.where}: {c.message} (hint: {c.hint})" for c in found]
+    return {"id": pack_id, "errors": errors, "warnings": warnings, "simulated_turns": res.turns,
+            "reached": {k: {"turn": t, "learner": who} for k, (t, who) in res.reached.items()},
+            "coverage": {"covered_share": round(covered_share(rows), 3), "questions": [r.as_dict() for r in rows]},
+            "clashes": [c.as_dict() for c in found], "trace": res.trace}
+
+
+def _print_report(r: dict, *, trace: bool) -> None:
+    status = "FAILED" if r["errors"] else "ok"
+    print(f"{r['id']}: {status} ({r['simulated_turns']} simulated turns)")
+    reached = ", ".join(f"{k} at turn {v['turn']}" + (" (opening)" if v["turn"] == 0 else "")
+                        + (" (dismissive learner)" if v["learner"] == "dismissive" else "") for k, v in r["reached"].items())
+    print(f"  reached: {reached or 'nothing'}")
+    for e in r["errors"]:
+        print(f"  error: {e}")
+    cov = r["coverage"]
+    n = len(cov["questions"])
+    print(f"  coverage: {round(cov['covered_share'] * n)}/{n} generic history questions answered or gated "
+          f"({cov['covered_share']:.0%})")
+    for w in r["warnings"]:
+        print(f"  warning: {w}")
+    if trace and r["errors"]:
+        print("\n".join(f"    {t}" for t in r["trace"]))

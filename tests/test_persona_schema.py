@@ -168,3 +168,38 @@ def test_a_bad_pack_is_one_clear_error_and_the_others_are_served(tmp_path, case,
     out = subprocess.run([sys.executable, "-m", "server.cli", "persona", "validate", str(tmp_path)],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 1 and needle in out.stdout and "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------ the linter's friendlier errors (issue 20)
+
+def test_schema_and_reference_problems_come_together(tmp_path):
+    """One pass shows both: an author no longer fixes the schema only to meet the references."""
+    text = (TEMPLATE.replace("__ID__", "demo").replace("  age: 45", "  age: forty")
+            .replace('requires: ["acknowledged:worry"]', 'requires: ["acknowledged:wory"]'))
+    probs = problems_for(make_pack(tmp_path, text=text))
+    fields = {p.field for p in probs}
+    assert "identity.age" in fields and "hidden_concerns.0.gate.requires.0" in fields
+    ref = next(p for p in probs if p.field == "hidden_concerns.0.gate.requires.0")
+    assert ref.hint.startswith("did you mean 'worry'?") and ref.line == line_of(text, "acknowledged:wory")
+
+
+def test_a_misspelt_key_gets_a_did_you_mean(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace("example_questions:", "exmaple_questions:", 1)
+    probs = problems_for(make_pack(tmp_path, text=text))
+    typo = next(p for p in probs if "unknown key 'exmaple_questions'" in p.message)
+    assert "did you mean 'example_questions'?" in typo.hint
+    nothing_near = problems_for(make_pack(tmp_path / "b", text=TEMPLATE.replace("__ID__", "demo").replace("  age: 45", "  age: 45\n  zzqx: 1")))
+    assert nothing_near and "did you mean" not in nothing_near[0].hint
+
+
+@pytest.mark.parametrize("breakage,cause,advice", [
+    (lambda t: t.replace("\n  age: 45", "\n\tage: 45", 1), "tab", "spaces, never tabs"),
+    (lambda t: t.replace("  age: 45", "  age: 45\n  sex: he said: no", 1), "unquoted ':'", "double quotes"),
+    (lambda t: t.replace("  age: 45", "   age: 45", 1), "indentation", "indent"),
+])
+def test_common_yaml_mistakes_say_what_to_type(tmp_path, breakage, cause, advice):
+    text = breakage(TEMPLATE.replace("__ID__", "demo"))
+    probs = problems_for(make_pack(tmp_path, text=text))
+    assert len(probs) == 1 and probs[0].field == "(yaml)"
+    assert cause in probs[0].message and advice in probs[0].hint
+    assert 1 < probs[0].line <= len(text.splitlines())

@@ -53,6 +53,14 @@ _CONCERN_Q_RE = re.compile(
 _SELF_RE = re.compile(r"\b(i'm|i am|i was|i feel|i'd feel|i'd be|i would be|i get)\s+(so\s+|really\s+|very\s+|a bit\s+)?$")
 
 
+def voiced_emotions(text: str) -> list[str]:
+    """The emotion families a speaker puts into words about themselves ("I'm fuming", "scared
+    stiff"), in order, skipping negated ones ("not scared"): what a patient line says it feels."""
+    low = text.lower().replace("’", "'")
+    return [_WORD_TO_FAMILY[m.group(1)] for m in _EMO_RE.finditer(low)
+            if not _NEGATED_RE.search(low[max(0, m.start() - 40): m.start()])]
+
+
 def named_emotions(text: str) -> list[tuple[str, str]]:
     """(word, family) pairs the speaker attributes to the listener, in order of appearance.
 

@@ -36,6 +36,8 @@ class CheckResult:
     opportunities_missed: list[str] = field(default_factory=list)
     turns: int = 0
     trace: list[str] = field(default_factory=list)
+    # concern or opportunity id -> (the learner turn that reached it, 0 for the opening; which learner)
+    reached: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +65,7 @@ def check_pack(engine: Engine, pack_id: str) -> CheckResult:
     pack = engine.pack(pack_id)
     res = CheckResult(pack_id)
     s, _ = engine.start(pack_id)
+    res.reached.update({ident: (0, "empathic") for ident in s.raised_opportunities})
     asked: set[str] = set()
     for _ in range(MAX_TURNS):
         line = _next_line(pack, s, asked)
@@ -70,6 +73,8 @@ def check_pack(engine: Engine, pack_id: str) -> CheckResult:
         result, s = engine.respond(s, line)
         res.trace.append(f"{line} -> {result.reply}")
         res.turns += 1
+        for ident in [*s.revealed_concerns, *s.raised_opportunities]:
+            res.reached.setdefault(ident, (res.turns, "empathic"))
         if set(c.id for c in pack.hidden_concerns) <= set(s.revealed_concerns) and \
                 all(o.id in s.raised_opportunities for o in pack.empathic_opportunities if o.trigger.on != "distress"):
             break
@@ -80,6 +85,8 @@ def check_pack(engine: Engine, pack_id: str) -> CheckResult:
         d, _ = engine.start(pack_id)
         for i in range(MAX_TURNS // 2):
             _, d = engine.respond(d, DISMISSIVE[i % len(DISMISSIVE)])
+            for ident in d.raised_opportunities:
+                res.reached.setdefault(ident, (i + 1, "dismissive"))
         raised |= set(d.raised_opportunities)
     res.opportunities_missed = [o.id for o in pack.empathic_opportunities if o.id not in raised]
     return res

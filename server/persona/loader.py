@@ -6,11 +6,15 @@ ruamel.yaml keeps each key's line, so a pydantic error location like
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml import events as yaml_events
 from ruamel.yaml.error import YAMLError
@@ -100,10 +104,7 @@ def load_pack_file(path: Path) -> PersonaPack:
     except PackError:
         raise
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise PackError([Problem(name, line, "(yaml)", str(getattr(exc, "problem", exc)),
-                                 "fix the YAML syntax: check indentation and quote strings holding ':'")]) from None
+        raise PackError([_yaml_problem(name, text, exc)]) from None
     except (RecursionError, MemoryError, OSError, ValueError) as exc:
         raise PackError([Problem(name, 1, "(file)", f"could not be read: {type(exc).__name__}: {exc}"[:300],
                                  "a pack is a plain UTF-8 YAML file; start from `bedside persona new <id>`")]) from None
@@ -115,10 +116,16 @@ def load_pack_file(path: Path) -> PersonaPack:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            msg = err["msg"]
+            msg, hint = err["msg"], _HINTS.get(err["type"], "see `bedside persona schema`")
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key '{loc[-1]}'"
-            problems.append(Problem(name, _line_of(doc, loc), _field(loc), msg, _HINTS.get(err["type"], "see `bedside persona schema`")))
+                close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1, cutoff=0.6)
+                if close:
+                    hint = f"did you mean '{close[0]}'? (`bedside persona schema` lists the allowed keys)"
+            problems.append(Problem(name, _line_of(doc, loc), _field(loc), msg, hint))
+        # the dangling references too, read leniently, so one run shows everything to fix
+        problems += [Problem(name, _line_of(doc, loc), _field(loc), msg, hint)
+                     for loc, msg, hint in cross_reference_problems(_plain(doc))]
         raise PackError(problems) from None
     problems = [Problem(name, _line_of(doc, loc), _field(loc), msg, hint) for loc, msg, hint in cross_reference_problems(pack)]
     dirname = path.parent.name
@@ -128,6 +135,73 @@ def load_pack_file(path: Path) -> PersonaPack:
     if problems:
         raise PackError(problems)
     return pack
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The keys the schema allows at `loc` (a pydantic location less its last part), for a
+    "did you mean" on a misspelt one; empty when `loc` does not lead to a mapping of the schema."""
+    model: type[BaseModel] = PersonaPack
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as `list[Fact]` or `Gate | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, tuple, typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            if (found := _model_in(arg)) is not None:
+                return found
+    return None
+
+
+# What ruamel says, what it usually means in a hand-written pack, and what to type instead.
+_YAML_ADVICE = (
+    ("mapping values are not allowed", "an unquoted ':' inside a value",
+     'put the value in double quotes when it holds ": ", e.g.  open: "He said: not today"'),
+    ("could not find expected ':'", "a line that is neither 'key: value' nor a list item",
+     "write 'key: value', or continue the text above inside its quotes"),
+    ("did not find expected key", "indentation that does not line up",
+     "line up the keys of one mapping at the same indentation, with spaces"),
+    ("expected <block end>", "indentation that does not line up",
+     "line up the keys of one mapping at the same indentation; list items start with '- ' at one indentation"),
+    ("did not find expected '-'", "a list item out of line", "start every item of one list with '- ' at the same indentation"),
+    ("found unexpected end of stream", "an unclosed quote", "close the quote opened on this line or above it"),
+    ("found duplicate key", "a key written twice", "keep one of the two; each key appears once in a mapping"),
+)
+
+
+def _yaml_problem(name: str, text: str, exc: YAMLError) -> Problem:
+    """A YAML syntax error as a Problem that names the likely cause and what to type."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 1
+    said = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    lines = text.splitlines()
+    shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    full = f"{said} {getattr(exc, 'context', '') or ''}"
+    if "\t" in (lines[line - 1] if 0 < line <= len(lines) else "") or "'\\t'" in full:
+        return Problem(name, line, "(yaml)", f"a tab character ({said})",
+                       "indent with spaces, never tabs (most editors: 'convert tabs to spaces')")
+    key, _, value = shown.partition(": ")
+    if "mapping values are not allowed" in full and value and ": " not in value and re.fullmatch(r"-?\s*[\w-]+", key):
+        # "key: value" with no second colon: the key sits at the wrong depth, not a colon in a value
+        return Problem(name, line, "(yaml)", f"indentation that does not line up ({said}) in: {shown[:80]}",
+                       "indent this key like the other keys of its mapping, with spaces")
+    for needle, cause, advice in _YAML_ADVICE:
+        if needle in full:
+            return Problem(name, line, "(yaml)", f"{cause} ({said})" + (f" in: {shown[:80]}" if shown else ""), advice)
+    return Problem(name, line, "(yaml)", said + (f" in: {shown[:80]}" if shown else ""),
+                   "fix the YAML syntax: check indentation and quote strings holding ':'")
 
 
 def _read_text(path: Path, name: str) -> str:

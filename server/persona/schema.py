@@ -6,6 +6,7 @@ be an error, not a silently ignored field) and cross-references are checked afte
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import Enum
 from typing import Annotated, Literal
@@ -274,53 +275,75 @@ class PersonaPack(Strict):
         return next(c for c in self.hidden_concerns if c.id == concern_id)
 
 
-def cross_reference_problems(pack: PersonaPack) -> list[tuple[tuple, str, str]]:
+def cross_reference_problems(data) -> list[tuple[tuple, str, str]]:
     """Dangling references and duplicate ids, as (location, message, hint) triples.
 
-    Locations are pydantic-style tuples so the loader can map them to YAML lines.
+    `data` is a validated pack or the plain data of one that failed validation: the references
+    are read leniently (a malformed item is skipped; the schema reports it), so an author sees
+    the schema's problems and the dangling references in one pass. Locations are
+    pydantic-style tuples so the loader can map them to YAML lines.
     """
+    if isinstance(data, PersonaPack):
+        data = data.model_dump()
+
+    def use_one_of(ref: str, pool: set[str]) -> str:
+        close = difflib.get_close_matches(ref, sorted(pool), n=1, cutoff=0.6)
+        listed = f"use one of: {', '.join(sorted(pool)) or '(none defined)'}"
+        return f"did you mean '{close[0]}'? {listed}" if close else listed
+
     problems: list[tuple[tuple, str, str]] = []
+
+    def items(coll: str) -> list[tuple[int, dict]]:
+        value = data.get(coll) if isinstance(data, dict) else None
+        return [(i, x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
+
+    def ids(coll: str) -> set[str]:
+        return {x["id"] for _, x in items(coll) if isinstance(x.get("id"), str)}
+
     seen: dict[str, tuple] = {}
     for coll in ("facts", "hidden_concerns", "empathic_opportunities", "patient_questions", "checklist"):
-        for i, item in enumerate(getattr(pack, coll)):
-            loc = (coll, i, "id")
-            if item.id in seen:
-                problems.append((loc, f"duplicate id '{item.id}'", f"ids must be unique in a pack; it is already used at {'.'.join(map(str, seen[item.id]))}"))
+        for i, item in items(coll):
+            ident, loc = item.get("id"), (coll, i, "id")
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                problems.append((loc, f"duplicate id '{ident}'", f"ids must be unique in a pack; it is already used at {'.'.join(map(str, seen[ident]))}"))
             else:
-                seen[item.id] = loc
-    fact_ids = {f.id for f in pack.facts}
-    opp_ids = {o.id for o in pack.empathic_opportunities}
-    concern_ids = {c.id for c in pack.hidden_concerns}
+                seen[ident] = loc
+    fact_ids, opp_ids, concern_ids = ids("facts"), ids("empathic_opportunities"), ids("hidden_concerns")
 
-    def check_gate(gate: Gate, loc: tuple) -> None:
-        for j, req in enumerate(gate.requires):
-            kind, ref = _PREREQ_RE.match(req).groups()  # validated already
+    def check_gate(gate, loc: tuple) -> None:
+        requires = gate.get("requires") if isinstance(gate, dict) else None
+        for j, req in enumerate(requires if isinstance(requires, list) else []):
+            m = _PREREQ_RE.match(req) if isinstance(req, str) else None
+            if m is None:
+                continue  # the schema reports its form
+            kind, ref = m.groups()
             pool, what = (fact_ids, "fact") if kind == "disclosed" else (opp_ids, "empathic opportunity")
             if ref not in pool:
-                problems.append((loc + ("gate", "requires", j), f"'{req}' names no {what} '{ref}'",
-                                 f"use one of: {', '.join(sorted(pool)) or '(none defined)'}"))
+                problems.append((loc + ("gate", "requires", j), f"'{req}' names no {what} '{ref}'", use_one_of(ref, pool)))
 
-    def check_trigger(trig: Trigger, loc: tuple) -> None:
-        if trig.on == "fact" and trig.fact not in fact_ids:
-            problems.append((loc + ("trigger", "fact"), f"trigger names no fact '{trig.fact}'",
-                             f"use one of: {', '.join(sorted(fact_ids))}"))
+    def check_trigger(trig, loc: tuple) -> None:
+        if isinstance(trig, dict) and trig.get("on") == "fact" and isinstance(trig.get("fact"), str) and trig["fact"] not in fact_ids:
+            problems.append((loc + ("trigger", "fact"), f"trigger names no fact '{trig['fact']}'", use_one_of(trig["fact"], fact_ids)))
 
-    for i, f in enumerate(pack.facts):
-        check_gate(f.gate, ("facts", i))
-    for i, c in enumerate(pack.hidden_concerns):
-        check_gate(c.gate, ("hidden_concerns", i))
-    for i, o in enumerate(pack.empathic_opportunities):
-        check_trigger(o.trigger, ("empathic_opportunities", i))
-    for i, q in enumerate(pack.patient_questions):
-        check_trigger(q.trigger, ("patient_questions", i))
-    if pack.visit.presenting is not None and pack.visit.presenting not in fact_ids:
-        problems.append((("visit", "presenting"), f"names no fact '{pack.visit.presenting}'", f"use one of: {', '.join(sorted(fact_ids))}"))
-    for area, ref in pack.social_context.model_dump().items():
-        if ref is not None and ref not in fact_ids:
-            problems.append((("social_context", area), f"names no fact '{ref}'", f"use one of: {', '.join(sorted(fact_ids))}"))
-    for i, item in enumerate(pack.checklist):
-        for j, ref in enumerate(item.facts):
-            if ref not in fact_ids | concern_ids:
+    for coll in ("facts", "hidden_concerns"):
+        for i, item in items(coll):
+            check_gate(item.get("gate"), (coll, i))
+    for coll in ("empathic_opportunities", "patient_questions"):
+        for i, item in items(coll):
+            check_trigger(item.get("trigger"), (coll, i))
+    visit = data.get("visit") if isinstance(data.get("visit"), dict) else {}
+    if isinstance(visit.get("presenting"), str) and visit["presenting"] not in fact_ids:
+        problems.append((("visit", "presenting"), f"names no fact '{visit['presenting']}'", use_one_of(visit["presenting"], fact_ids)))
+    social = data.get("social_context") if isinstance(data.get("social_context"), dict) else {}
+    for area, ref in social.items():
+        if isinstance(ref, str) and ref not in fact_ids:
+            problems.append((("social_context", area), f"names no fact '{ref}'", use_one_of(ref, fact_ids)))
+    for i, item in items("checklist"):
+        refs = item.get("facts")
+        for j, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, str) and ref not in fact_ids | concern_ids:
                 problems.append((("checklist", i, "facts", j), f"names no fact or hidden concern '{ref}'",
-                                 "list ids from facts or hidden_concerns"))
+                                 use_one_of(ref, fact_ids | concern_ids)))
     return problems
