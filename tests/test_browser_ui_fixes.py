@@ -1,0 +1,149 @@
+"""Issue 19's fixes to the browser client, checked in a real Chromium against a live `bedside
+serve` (the fixtures of tests/test_browser.py): the newest reply stays in view, the feedback
+popover stays inside the visible area, the chart's labels keep a legible size, reconnection
+after giving up, the glossary and summary figures, meter contrast and the calmer live regions.
+
+Sizes are a 1366x768 desktop and a 390x844 phone; screenshots go to $BEDSIDE_TEST_ARTIFACTS
+(default test-artifacts/).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser_util import playwright_or_skip
+from tests.test_browser import art, browser, pages, start_text_session  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.slow
+
+playwright_api = playwright_or_skip()
+expect = playwright_api.expect
+
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+SIZES = (("desktop", DESKTOP), ("phone", PHONE))
+
+# eight turns, most of them long as a learner's careful turn often is: a tall row makes the
+# scroll to it long, which is when a smooth scroll still under way lost the reply that followed
+TURNS = [
+    "Hello, I'm Dr Lee, one of the doctors here in the emergency department. I'm going to be looking after you "
+    "this afternoon, and I'd like to hear it in your own words first. What brings you in today?",
+    "That sounds really frightening, having that come on without any warning and not knowing what it is. "
+    "I'd like to understand it properly, so take your time. What worries you most about it?",
+    "When did the tightness start?",
+    "Thank you for telling me that. Can you tell me more about what it feels like, where you feel it, "
+    "whether it spreads anywhere, and whether it has changed at all since it began this morning?",
+    "I can see this has been weighing on you, and it makes sense given what you have been through. "
+    "You mentioned your dad a moment ago; would you tell me more about what happened to him?",
+    "Does anything make it better or worse, for example moving about, taking a deep breath, or resting?",
+    "How are things at home at the moment? I'm asking because stress and worry at home can make everything "
+    "feel heavier, and I want to understand the whole picture, not just the pain.",
+    "It makes sense that you're scared after what happened to your father. Anyone would be. We are going to "
+    "take this seriously and look at it carefully together, and I'll explain each step as we go.",
+]
+
+# The part of the viewport where the transcript can be read: inside the transcript when it
+# scrolls in its panel, minus sticky bars over it (the phone's patient strip and composer).
+# Written here independently of the client's own code, so the test checks the page, not itself.
+READABLE_AREA = """() => {
+  const list = document.querySelector('#transcript');
+  let top = 0, bottom = window.innerHeight;
+  if (getComputedStyle(list).overflowY !== 'visible') {
+    const r = list.getBoundingClientRect();
+    top = Math.max(top, r.top); bottom = Math.min(bottom, r.bottom);
+  }
+  for (const sel of ['.topbar', '.patient-panel', '.composer']) {
+    const el = document.querySelector(sel);
+    if (!el || !['sticky', 'fixed'].includes(getComputedStyle(el).position)) continue;
+    const r = el.getBoundingClientRect(), l = list.getBoundingClientRect();
+    if (!r.height || r.right <= l.left || r.left >= l.right) continue;
+    if (r.top + r.height / 2 < window.innerHeight / 2) top = Math.max(top, r.bottom);
+    else bottom = Math.min(bottom, r.top);
+  }
+  return {top, bottom, left: 0, right: document.documentElement.clientWidth};
+}"""
+
+
+# 150 ms after each patient row arrives, whether its bubble is fully inside the readable area:
+# the learner should not wait out a scroll animation (or lose the race to one) to read it
+WATCH_REPLIES = """(area) => {
+  window.__replyInView = {};
+  const readable = eval(area);
+  new MutationObserver((changes) => {
+    for (const c of changes) for (const n of c.addedNodes) {
+      if (!n.classList || !n.classList.contains('turn--patient')) continue;
+      setTimeout(() => {
+        const a = readable(), b = n.querySelector('.bubble').getBoundingClientRect();
+        window.__replyInView[n.dataset.turnId] = b.top >= a.top - 0.5 && b.bottom <= a.bottom + 0.5;
+      }, 150);
+    }
+  }).observe(document.querySelector('#transcript'), {childList: true});
+}"""
+
+
+def box_of(locator) -> dict:
+    b = locator.bounding_box()
+    assert b, "element has no box"
+    return {"top": b["y"], "bottom": b["y"] + b["height"], "left": b["x"], "right": b["x"] + b["width"]}
+
+
+def inside(inner: dict, outer: dict, slack: float = 0.5) -> bool:
+    return (inner["top"] >= outer["top"] - slack and inner["bottom"] <= outer["bottom"] + slack
+            and inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack)
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+# -- 1 and 2: the newest reply in view, the popover inside the visible area -----------------
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_newest_reply_in_view_and_popover_inside(pages, live_server, art, size):  # noqa: F811
+    viewport = dict(SIZES)[size]
+    page = pages(viewport).page
+    box = start_text_session(page, live_server, f"fixes-scroll-{size}")
+    page.evaluate(WATCH_REPLIES, READABLE_AREA)
+    for n, text in enumerate(TURNS, 1):
+        box.fill(text)
+        box.press("Enter")
+        newest = page.locator(f'.turn--patient[data-turn-id="{n}"]')
+        expect(newest).to_be_visible(timeout=20_000)
+        expect(page.locator(f'.turn--learner[data-turn-id="{n}"] .grade-chip')).to_be_visible(timeout=20_000)
+        page.wait_for_timeout(600)  # longer than any smooth scroll: a race would have lost by now
+        area = page.evaluate(READABLE_AREA)
+        reply = box_of(newest.locator(".bubble"))
+        assert inside(reply, area), f"turn {n}: the newest reply {reply} is not fully inside the readable area {area}"
+    assert page.evaluate("window.__replyInView") == {str(n): True for n in range(1, len(TURNS) + 1)}, \
+        "a reply was out of view 150 ms after it arrived"
+    page.screenshot(path=str(art / f"fixes-newest-reply-{size}.png"))
+
+    # the newest turn's feedback popover: inside the viewport and the readable area, and on a
+    # phone clear of the text box and of the reply it comments on
+    chip = page.locator(f'.turn--learner[data-turn-id="{len(TURNS)}"] .grade-chip')
+    chip.focus()
+    tip = page.locator(f'.turn--learner[data-turn-id="{len(TURNS)}"] .grade-tip')
+    expect(tip).to_be_visible()
+    tip_box = box_of(tip)
+    viewport_box = {"top": 0, "bottom": viewport["height"], "left": 0, "right": viewport["width"]}
+    assert inside(tip_box, viewport_box), f"popover {tip_box} leaves the viewport {viewport}"
+    area = page.evaluate(READABLE_AREA)
+    assert inside(tip_box, area), f"popover {tip_box} is cut by the panel or a sticky bar: {area}"
+    assert not overlaps(tip_box, box_of(page.locator("#learner-text"))), "popover covers the text box"
+    # nothing clips or covers it: each corner of it is the popover itself at that point
+    corners = tip.evaluate("""el => { const r = el.getBoundingClientRect(), i = 4;
+      return [[r.left + i, r.top + i], [r.right - i, r.top + i], [r.left + i, r.bottom - i], [r.right - i, r.bottom - i]]
+        .map(([x, y]) => el.contains(document.elementFromPoint(x, y))); }""")
+    assert all(corners), f"the popover is clipped or covered at a corner: {corners}"
+    # its text is all showing (or it scrolls, when there is no room for it)
+    if tip.evaluate("el => getComputedStyle(el).overflowY") != "auto":
+        for i in range(tip.locator("p").count()):
+            assert inside(box_of(tip.locator("p").nth(i)), tip_box), "the popover's text is cut off"
+    page.screenshot(path=str(art / f"fixes-popover-{size}.png"))
+    # pinned with a click, it stays put while the transcript scrolls under it
+    chip.click()
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    assert inside(box_of(tip), page.evaluate(READABLE_AREA))
+    page.keyboard.press("Escape")
