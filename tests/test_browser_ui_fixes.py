@@ -147,3 +147,51 @@ def test_newest_reply_in_view_and_popover_inside(pages, live_server, art, size):
     expect(chip).to_have_attribute("aria-expanded", "true")
     assert inside(box_of(tip), page.evaluate(READABLE_AREA))
     page.keyboard.press("Escape")
+
+
+# -- 7: meter contrast ------------------------------------------------------------------------
+
+# every colour of each meter's fill (gradient stops or plain colour) and the track behind it,
+# as the browser computes them
+METER_COLOURS = """() => [...document.querySelectorAll('.meter__bar')].map((bar) => {
+  const fill = getComputedStyle(bar.querySelector('.meter__fill'));
+  const colours = (fill.backgroundImage.match(/rgba?\\([^)]*\\)/g) || []).concat(
+    fill.backgroundColor !== 'rgba(0, 0, 0, 0)' ? [fill.backgroundColor] : []);
+  return {id: bar.id, track: getComputedStyle(bar).backgroundColor, fill: colours};
+})"""
+
+
+def rgb(css: str) -> tuple[float, ...]:
+    parts = [float(x) for x in re.findall(r"[\d.]+", css)]
+    assert len(parts) in (3, 4), css
+    assert len(parts) == 3 or parts[3] == 1, f"translucent colour: {css}"
+    return tuple(parts[:3])
+
+
+def luminance(c: tuple[float, ...]) -> float:
+    lin = [x / 255 / 12.92 if x / 255 <= 0.03928 else ((x / 255 + 0.055) / 1.055) ** 2.4 for x in c]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = luminance(rgb(a)), luminance(rgb(b))
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def test_contrast_helper_matches_wcag():
+    assert contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)") == pytest.approx(21)
+    assert contrast("rgb(79, 143, 208)", "rgb(230, 236, 239)") == pytest.approx(2.85, abs=0.01)  # the old light trust end
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_meter_fills_are_three_to_one_against_the_track(pages, live_server, art, size):  # noqa: F811
+    page = pages(dict(SIZES)[size]).page
+    start_text_session(page, live_server, f"fixes-contrast-{size}")
+    meters = page.evaluate(METER_COLOURS)
+    assert {m["id"] for m in meters} == {"trust-meter", "distress-meter"}
+    for m in meters:
+        assert len(m["fill"]) >= 1, m
+        for colour in m["fill"]:
+            ratio = contrast(colour, m["track"])
+            assert ratio >= 3, f"{m['id']}: {colour} is {ratio:.2f}:1 against the track {m['track']}"
+    page.locator(".patient-panel").screenshot(path=str(art / f"fixes-meters-{size}.png"))
