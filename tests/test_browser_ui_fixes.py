@@ -195,3 +195,57 @@ def test_meter_fills_are_three_to_one_against_the_track(pages, live_server, art,
             ratio = contrast(colour, m["track"])
             assert ratio >= 3, f"{m['id']}: {colour} is {ratio:.2f}:1 against the track {m['track']}"
     page.locator(".patient-panel").screenshot(path=str(art / f"fixes-meters-{size}.png"))
+
+
+# -- 4: reconnection after giving up ---------------------------------------------------------
+
+# short reconnect timing (connection.js reads it when a session starts): three quick attempts,
+# then probes every 0.4-0.8 s instead of 15-30 s
+FAST_RECONNECT = "window.__bedsideReconnectTiming = {backoffMs: [100, 200], maxAttempts: 3, probeMs: [400, 800]};"
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_client_keeps_probing_and_reconnects_when_the_server_returns(pages, live_server, art, size):  # noqa: F811
+    page = pages(dict(SIZES)[size], init_script=FAST_RECONNECT).page
+    server = {"up": True, "refused": 0}
+
+    def route(ws):
+        # the server is "down": the socket closes at once, as a refused connection does
+        if server["up"]:
+            ws.connect_to_server()
+        else:
+            server["refused"] += 1
+            ws.close()
+
+    page.route_web_socket(re.compile(r"/ws/session$"), route)
+    box = start_text_session(page, live_server, f"fixes-reconnect-{size}")
+    box.fill("Hello, what brings you in today?")
+    box.press("Enter")
+    expect(page.locator('.turn--patient[data-turn-id="1"]')).to_be_visible(timeout=20_000)
+
+    server["up"] = False
+    page.evaluate("window.__bedsideDropConnection()")
+    pill, mic = page.locator(".conn-pill"), page.locator("#mic-state")
+    expect(page.locator(".notice", has_text="Still offline")).to_be_visible(timeout=10_000)
+    expect(pill).to_contain_text("Offline")
+    # the status texts agree: the mic does not say "Reconnecting…" next to "Offline"
+    expect(mic).to_have_attribute("data-state", "offline")
+    assert "Reconnecting" not in mic.inner_text()
+    given_up_at = server["refused"]
+    assert given_up_at >= 3
+    page.screenshot(path=str(art / f"fixes-offline-{size}.png"))
+    # after giving up it keeps probing, quietly: more refused connections, one notice
+    page.wait_for_timeout(2_000)
+    assert server["refused"] >= given_up_at + 2, f"no probes after giving up ({server['refused']} refused)"
+    expect(page.locator(".notice", has_text="Still offline")).to_have_count(1)
+    assert "Reconnecting" not in mic.inner_text()
+
+    # the server comes back: the next probe reconnects and the session carries on
+    server["up"] = True
+    expect(pill).to_be_hidden(timeout=5_000)
+    expect(page.locator(".notice", has_text="Still offline")).to_have_count(0)
+    expect(mic).not_to_have_attribute("data-state", re.compile("offline|reconnecting"))
+    box.fill("What worries you most about it?")
+    box.press("Enter")
+    expect(page.locator('.turn--patient[data-turn-id="2"]')).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(art / f"fixes-reconnected-{size}.png"))
