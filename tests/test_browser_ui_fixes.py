@@ -249,3 +249,41 @@ def test_client_keeps_probing_and_reconnects_when_the_server_returns(pages, live
     box.press("Enter")
     expect(page.locator('.turn--patient[data-turn-id="2"]')).to_be_visible(timeout=20_000)
     page.screenshot(path=str(art / f"fixes-reconnected-{size}.png"))
+
+
+# -- 5 and 6: summary figures that say what they count; the missed-opportunity verdict ---------
+
+FIGURES = """async (summaries) => {
+  const m = await import('/static/js/debrief-figures.js');
+  return summaries.map((s) => ({caption: m.empathyCaption(s), verdict: m.missedVerdict(s, 'Sam')}));
+}"""
+
+
+def test_summary_figures_and_missed_verdict(pages, live_server):  # noqa: F811
+    """The module the debrief uses, run in the page on extreme summaries."""
+    page = pages(DESKTOP).page
+    page.goto(live_server.url + "/")
+    missed = lambda n: [{"turn": i, "eccs": 0} for i in range(n)]  # noqa: E731
+    summaries = [
+        # six turns after a feeling, three of them ECCS 0: the label must not call six "answered"
+        {"opportunities_answered": 6, "missed_opportunities": missed(3), "flag_counts": {}},
+        # fully dismissive
+        {"opportunities_answered": 4, "missed_opportunities": missed(4), "flag_counts": {"dismissive": 4}},
+        # fully empathic
+        {"opportunities_answered": 5, "missed_opportunities": [], "flag_counts": {}},
+        # no feeling missed at ECCS 2 or below, but premature reassurance flagged
+        {"opportunities_answered": 2, "missed_opportunities": [], "flag_counts": {"premature_reassurance": 1}},
+        # very short: no feeling offered at all
+        {"opportunities_answered": 0, "missed_opportunities": [], "flag_counts": {}},
+    ]
+    got = page.evaluate(FIGURES, summaries)
+    assert got[0]["caption"] == ("Mean ECCS over the 6 turns after a feeling the patient offered; "
+                                 "3 of them met it (ECCS 3 or more)")
+    assert "answered a feeling" not in got[0]["caption"]
+    assert got[1]["verdict"]["kind"] == "missed" and got[1]["verdict"]["text"].startswith("4 moments where Sam")
+    assert got[1]["caption"].endswith("0 of them met it (ECCS 3 or more)")
+    assert got[2]["verdict"] == {"kind": "all_met", "text": "None. You answered every feeling the patient offered."}
+    assert got[3]["verdict"]["kind"] == "flagged" and "premature reassurance ×1" in got[3]["verdict"]["text"]
+    assert "answered every feeling" not in got[3]["verdict"]["text"]
+    assert got[4]["verdict"]["kind"] == "none_offered"
+    assert got[4]["caption"] == "No turn followed a feeling the patient offered"
