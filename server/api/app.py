@@ -15,7 +15,9 @@ from sqlalchemy.engine import make_url
 
 from .. import __version__
 from ..config import Settings, shipped
+from ..debrief_rule import apply_care_rule
 from ..engine.patient import Engine
+from ..engine.summary import SessionSummary
 from ..store.base import SessionStore
 from ..store.records import SessionFilter
 from ..store.sql import open_store
@@ -107,7 +109,9 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         pack = engine.registry.packs.get(record.persona_id)
         items = {c.id: c.item for c in pack.checklist} if pack is not None and record.summary else {}
         return SessionDetail(session=SessionInfo.of(record), opening=record.opening,
-                             turns=[TurnInfo.of(t) for t in turns], summary=record.summary, checklist_items=items)
+                             turns=[TurnInfo.of(t) for t in turns], checklist_items=items,
+                             # sessions stored before the CARE evidence rule get it on the way out
+                             summary=apply_care_rule(SessionSummary.model_validate(record.summary)) if record.summary else None)
 
     @app.get("/", include_in_schema=False)
     async def index():

@@ -5,10 +5,27 @@
 // (plus jitter) and sends session.resume with the id and token it was given. Events go
 // to `onEvent(msg)`, binary audio to `onAudio(buf)`, connection changes to
 // `onStatus({state, attempt, delayMs})` where state is one of
-// connecting | open | reconnecting | closed | failed.
+// connecting | open | reconnecting | closed | failed | probing.
+//
+// After `maxAttempts` it reports `failed` (reason gave_up) but does not stop: it keeps probing
+// quietly, every PROBE_MS (15 s, then 30 s), so a server that comes back is noticed without the
+// learner doing anything; each probe reports `probing`, and `failed` again (with nextProbeMs)
+// when it fails. A page may shorten these for tests with window.__bedsideReconnectTiming =
+// {backoffMs: [...], maxAttempts, probeMs: [...]} set before the session starts.
 
-const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
-const MAX_ATTEMPTS = 12; // about 1.5 minutes of trying
+const TIMING = {
+  backoffMs: [500, 1000, 2000, 4000, 8000, 10000],
+  maxAttempts: 12,             // about 1.5 minutes of trying
+  probeMs: [15000, 30000],     // then a probe every 30 s for as long as the page is open
+};
+
+function timing() {
+  const t = { ...TIMING, ...(globalThis.__bedsideReconnectTiming || {}) };
+  if (!t.backoffMs.length || !t.probeMs.length || !(t.maxAttempts >= 1)) throw new Error("bad reconnect timing");
+  return t;
+}
+
+const jitter = (ms) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 export function wsUrl(path = "/ws/session") {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -26,7 +43,9 @@ export class SessionSocket {
     this.ending = false;      // session.end sent; the server will close after the summary
     this.finished = false;    // no reconnecting any more
     this.attempt = 0;
+    this.probes = 0;          // probes since giving up (0: still in the reconnect phase)
     this.timer = null;
+    this.timing = timing();
   }
 
   get isOpen() {
@@ -45,7 +64,8 @@ export class SessionSocket {
 
   _connect(first) {
     clearTimeout(this.timer);
-    this.onStatus({ state: this.attempt ? "reconnecting" : "connecting", attempt: this.attempt });
+    if (this.probes) this.onStatus({ state: "probing", probe: this.probes });
+    else this.onStatus({ state: this.attempt ? "reconnecting" : "connecting", attempt: this.attempt });
     let ws;
     try {
       ws = new WebSocket(wsUrl());
@@ -57,6 +77,7 @@ export class SessionSocket {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
+      this.probes = 0;
       this.onStatus({ state: "open" });
       ws.send(JSON.stringify(first));
     };
@@ -94,12 +115,16 @@ export class SessionSocket {
       this.onStatus({ state: "failed", reason: "connect" });
       return;
     }
-    if (this.attempt >= MAX_ATTEMPTS) {
-      this.onStatus({ state: "failed", reason: "gave_up" });
+    const { backoffMs, maxAttempts, probeMs } = this.timing;
+    if (this.attempt >= maxAttempts) {
+      // given up on reconnecting now, but keep probing in the background
+      const nextProbeMs = jitter(probeMs[Math.min(this.probes, probeMs.length - 1)]);
+      this.probes += 1;
+      this.onStatus({ state: "failed", reason: "gave_up", nextProbeMs });
+      this.timer = setTimeout(() => this._connect(this._resumeMessage()), nextProbeMs);
       return;
     }
-    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    const delayMs = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delayMs = jitter(backoffMs[Math.min(this.attempt, backoffMs.length - 1)]);
     this.attempt += 1;
     this.onStatus({ state: "reconnecting", attempt: this.attempt, delayMs });
     this.timer = setTimeout(() => this._connect(this._resumeMessage()), delayMs);
@@ -117,6 +142,7 @@ export class SessionSocket {
     }
     this.finished = false;
     this.attempt = Math.max(1, this.attempt);
+    this.probes = 0;
     this._connect(this._resumeMessage());
   }
 

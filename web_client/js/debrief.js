@@ -3,6 +3,7 @@
 
 import { getSession, personaById } from "./api.js";
 import { COLOURS, stateSeries, trustDistressChart } from "./chart.js";
+import { empathyCaption, missedVerdict } from "./debrief-figures.js";
 import { eccsLabel, gradeChip } from "./chips.js";
 import {
   ECCS_LEVELS, actWord, capitalise, clear, emotionWord, flagWord, formatDateTime, formatDuration, h, nurseWord, store,
@@ -106,7 +107,7 @@ export function renderDebrief(detail, { audience = "learner", persona = null, ba
         h("summary", {}, "Show as a table"),
         stateTable(points))),
     s ? h("div", { class: "debrief-grid" },
-      missedSection(missed, patientName),
+      missedSection(s, missed, patientName),
       h("div", { class: "debrief-col" },
         checklistSection(s, detail.checklist_items || {}),
         careSection(s))) : null,
@@ -133,9 +134,7 @@ function scoreCards(s, points) {
   const d0 = Math.round(first.distress * 100), d1 = Math.round(s.final_distress * 100);
   return h("section", { class: "scores", "aria-label": "Summary scores" },
     card("Empathic responses", eccs === null || eccs === undefined ? "—" : eccs.toFixed(1), " / 6",
-      s.opportunities_answered
-        ? `Mean ECCS over ${s.opportunities_answered} turn${s.opportunities_answered === 1 ? "" : "s"} that answered a feeling`
-        : "No empathic opportunities were answered", { tone: eccs === null ? null : eccs >= 3 ? "good" : "low" }),
+      empathyCaption(s), { tone: eccs === null ? null : eccs >= 3 ? "good" : "low" }),
     card("Patient rating", String(s.care_total), " / 50", "CARE-style score from the patient’s point of view"),
     card("History covered", `${coverage}`, "%", `${covered} of ${total} checklist items`),
     card("Trust", `${t0} → ${t1}`, "", `${delta(t1 - t0)} over the session`, { tone: t1 >= t0 ? "good" : "low" }),
@@ -169,12 +168,12 @@ function stateTable(points) {
       h("td", {}, String(Math.round(p.distress * 100))), h("td", {}, emotionWord(p.emotion))))));
 }
 
-function missedSection(missed, patientName) {
+function missedSection(s, missed, patientName) {
+  const verdict = missedVerdict(s, patientName);
   return h("section", { class: "panel missed", "aria-labelledby": "missed-heading" },
     h("h2", { id: "missed-heading" }, "Missed empathic opportunities"),
-    missed.length
-      ? h("p", { class: "muted" }, `${missed.length} moment${missed.length === 1 ? "" : "s"} where ${patientName} offered a feeling and the reply did not meet it.`)
-      : h("p", { class: "empty-good" }, "None. You answered every feeling the patient offered."),
+    h("p", { class: verdict.kind === "all_met" ? "empty-good" : "muted", id: "missed-verdict", dataset: { kind: verdict.kind } },
+      verdict.text),
     h("ol", { class: "missed__list" }, missed.map((m) => h("li", { class: "missed__item" },
       h("p", { class: "missed__turn" }, `Turn ${m.turn}`, h("span", { class: "missed__eccs" }, eccsLabel(m.eccs))),
       h("div", { class: "quote quote--patient" }, h("p", { class: "quote__who" }, `${patientName} said`), h("blockquote", {}, m.patient_said)),

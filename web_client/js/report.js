@@ -2,6 +2,7 @@
 // title), and a standalone HTML report with its own print styles, so opening it and
 // printing (or "Save as PDF") gives a clean document.
 
+import { missedVerdict } from "./debrief-figures.js";
 import { ECCS_LEVELS, actWord, emotionWord, flagWord, formatDateTime, formatDuration, nurseWord } from "./dom.js";
 
 function save(name, type, text) {
@@ -60,7 +61,7 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
       <p><span class="who">${esc(name)} said:</span> “${esc(m.patient_said)}”</p>
       <p><span class="who">You said:</span> “${esc(m.learner_said)}”</p>
       <p class="better"><span class="who">You could try:</span> “${esc(m.better_option)}”</p>
-    </div>`).join("") : "<p>None: every feeling the patient offered was answered.</p>";
+    </div>`).join("") : s ? `<p>${esc(missedVerdict(s, name).text)}</p>` : "";
   const checklist = s ? Object.entries(s.checklist || {}).map(([id, ok]) =>
     `<li class="${ok ? "yes" : "no"}"><span>${ok ? "✓" : "✗"}</span> ${esc(labels[id] || id.replace(/_/g, " "))}</li>`).join("") : "";
   const care = s ? Object.entries(s.care || {}).map(([item, v]) =>

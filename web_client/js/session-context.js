@@ -22,7 +22,7 @@ export class Consultation {
     this.token = null;
     this.live = false;                // session started and not ended
     this.ending = false;
-    this.offline = false;             // live, and the socket is reconnecting or has given up
+    this.offline = null;              // live and not connected: "reconnecting", or "offline" once it has given up (still probing)
     this.wasReconnecting = false;
     this.thinking = false;            // waiting for the patient's reply
     this.socket = null;

@@ -44,7 +44,11 @@ export class SessionEvents {
   onStatus(s) {
     const { ctx } = this;
     const { notices, talk } = ctx;
-    ctx.offline = ctx.live && (s.state === "reconnecting" || s.state === "failed");
+    // one connection state for every status text: the pill, the notice and the mic state
+    const wasOffline = ctx.offline === "offline";
+    if (s.state === "open" || s.state === "closed" || !ctx.live) ctx.offline = null;
+    else if (s.state === "reconnecting") ctx.offline = "reconnecting";
+    else if (s.state === "failed" || s.state === "probing") ctx.offline = "offline";
     talk.updateMic();
     if (s.state === "open") {
       if (ctx.wasReconnecting) notices.toast("Reconnected", "success");
@@ -61,15 +65,18 @@ export class SessionEvents {
       talk.replyCut();
       talk.vadSpeaking = false;
       talk.updateMic();
+    } else if (s.state === "probing" && ctx.live) {
+      notices.connection("error", "Offline · checking…");
     } else if (s.state === "failed") {
-      notices.connection("error", "Offline");
+      const secs = s.nextProbeMs ? Math.max(1, Math.round(s.nextProbeMs / 1000)) : 0;
+      notices.connection("error", secs ? `Offline · checking again in ${secs} s` : "Offline");
       if (s.reason === "connect" && !ctx.live) {
         ctx.startButton.disabled = false;
         ctx.startButton.textContent = "Try again";
         notices.show("error", "Could not reach the server", "Check your connection, then press Try again.", [], "conn");
         talk.closeAudio();
-      } else {
-        notices.show("error", "Still offline", "Your session is saved on the server.", [
+      } else if (!wasOffline) { // once: the quiet probes that follow do not repeat it
+        notices.show("error", "Still offline", "Your session is saved on the server. We keep checking, and reconnect as soon as it is back.", [
           { label: "Try again", primary: true, onClick: () => ctx.socket.retryNow() }], "conn");
       }
     }

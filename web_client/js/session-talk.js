@@ -16,7 +16,8 @@ export const MIC_LABELS = {
   thinking: "Patient is thinking",
   patient: "Patient is speaking",
   text: "Text only: type your replies",
-  offline: "Reconnecting…",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
 };
 
 export class Talk {
@@ -210,7 +211,7 @@ export class Talk {
 
   micState() {
     const { offline, mode, thinking } = this.ctx;
-    if (offline) return "offline";
+    if (offline) return offline; // "reconnecting" or "offline", as the connection pill says
     if (mode !== "voice" || !this.audio) return "text";
     if (this.vadSpeaking && (this.talkMode === "handsfree" ? !this.muted : this.pttHeld || this.tailFrames > 0)) return "speaking";
     if (this.speakingTurns.size) return "patient";

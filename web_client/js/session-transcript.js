@@ -16,6 +16,7 @@ export class Transcript {
     this.activityTimer = null;
     this.turns = new Map();           // turn_id -> {learnerRow, patientRow, grade}
     this.pending = new Map();         // client_turn_id -> {text, row}
+    this.scrollQueued = false;        // a scroll to the end is due on the next frame
   }
 
   /** Replace `body`'s contents with the transcript, opening with the patient's first words. */
@@ -31,9 +32,11 @@ export class Transcript {
   // -- rows ----------------------------------------------------------------------------------
 
   addRow(row) {
-    const nearBottom = this.isNearBottom();
+    // a scroll already queued counts as "at the bottom": the rows before it have not been
+    // scrolled to yet, so measuring now would wrongly say the learner scrolled away
+    const follow = this.scrollQueued || this.isNearBottom();
     this.list.insertBefore(row, this.activity);
-    if (nearBottom) this.scrollToEnd();
+    if (follow) this.scrollToEnd();
   }
 
   isNearBottom() {
@@ -47,13 +50,19 @@ export class Transcript {
     return t && t.scrollHeight > t.clientHeight + 1 && getComputedStyle(t).overflowY !== "visible" ? t : document.scrollingElement;
   }
 
+  /** Bring the newest row into view on the next frame. The jump is instant on purpose: a
+   * smooth scroll still under way made the next row's isNearBottom() false, so from the fourth
+   * turn or so the newest reply stayed below the fold. */
   scrollToEnd() {
+    if (this.scrollQueued) return;
+    this.scrollQueued = true;
     requestAnimationFrame(() => {
+      this.scrollQueued = false;
       const t = this.list;
       if (!t) return;
-      t.scrollTop = t.scrollHeight;
+      t.scrollTo({ top: t.scrollHeight, behavior: "instant" });
       const last = this.activity.hidden ? this.activity.previousElementSibling : this.activity;
-      if (last && getComputedStyle(t).overflowY === "visible") last.scrollIntoView({ block: "nearest" });
+      if (last && getComputedStyle(t).overflowY === "visible") last.scrollIntoView({ block: "nearest", behavior: "instant" });
     });
   }
 
@@ -146,8 +155,10 @@ export class Transcript {
   }
 
   attachGrade(view, grade) {
+    const follow = this.list && (this.scrollQueued || this.isNearBottom());
     view.grade = grade;
     view.learnerRow.querySelector(".turn__foot").appendChild(gradeChip(grade));
+    if (follow) this.scrollToEnd(); // the chip makes the row taller, which would push the reply down
   }
 
   /** After a resume: the grades (and interruptions) of shown turns that have none, from the API. */
