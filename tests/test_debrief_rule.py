@@ -1,4 +1,4 @@
-"""The CARE evidence rule (server/debrief_rule.py) on whole sessions played through the real
+"""The CARE evidence rule (server/engine/care_rule.py) on whole sessions played through the real
 engine and grader, at the extremes: fully dismissive, fully empathic, very short, and one with
 premature reassurance. A debrief must never praise (4 "Very good" or 5 "Excellent") what the
 session's grades or the patient's state contradict."""
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.debrief_rule import MIN_TURNS_FOR_PRAISE, PRAISE_CAP, apply_care_rule, care_caps, scale
+from server.engine.care import scale
+from server.engine.care_rule import MIN_TURNS_FOR_PRAISE, PRAISE_CAP, apply_care_rule, care_caps
 from server.engine.summary import CARE_ITEMS, summarise
 
 CASE = "chest-pain-anxiety"

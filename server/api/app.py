@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from .. import __version__
 from ..config import Settings, shipped
-from ..debrief_rule import apply_care_rule
+from ..engine.care_rule import apply_care_rule
 from ..engine.patient import Engine
 from ..engine.summary import SessionSummary
 from ..store.base import SessionStore

@@ -13,7 +13,6 @@ import logging
 import time
 
 from ..core.types import SessionState
-from ..debrief_rule import apply_care_rule
 from ..engine.summary import summarise
 from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
@@ -351,7 +350,6 @@ class Conversation:
             turns = await asyncio.to_thread(store.turns, sid)
             summary = await asyncio.to_thread(summarise, pack, self.state, [t.to_turn_result() for t in turns],
                                               self.session.opening)
-            summary = apply_care_rule(summary)  # a debrief never praises what the session contradicts
             await asyncio.to_thread(store.end_session, sid, summary.model_dump(mode="json"), self.state)
         self.closed = True
         return [SessionSummaryMessage(session_id=sid, summary=summary)]

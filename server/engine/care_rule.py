@@ -2,8 +2,9 @@
 evidence allows, so a debrief does not praise what the grades or the patient's state contradict
 (docs/debrief.md#care-evidence-rule).
 
-The engine's `care_rating` turns the session into ten 1-5 items (docs/grading.md#care); this
-caps each item, and nothing here raises one. Each item is at most the lowest of:
+`care.care_rating` turns the session into ten 1-5 items (docs/grading.md#care); this caps each
+item, and nothing here raises one. `summary.summarise` applies it to every summary it makes.
+Each item is at most the lowest of:
 
 1. Enough to go on: with fewer than `MIN_TURNS_FOR_PRAISE` turns, 3 ("Good"). Three turns
    cannot show "Excellent" at helping the patient take control.
@@ -14,13 +15,13 @@ caps each item, and nothing here raises one. Each item is at most the lowest of:
 4. For the empathy items (`EMPATHY_ITEMS`), the feelings met: one band above the share of the
    turns after a feeling that answered it at ECCS 3+, when there were any.
 
-It reads only the summary, so it gives the same result when applied again, and it can be applied
+It reads only the summary (a `summary.SessionSummary`, not imported here: summary applies this), so it gives the same result when applied again, and it can be applied
 to a summary stored before the rule existed.
 """
 
 from __future__ import annotations
 
-from .engine.summary import CARE_ITEMS, SessionSummary
+from .care import CARE_ITEMS, scale
 
 MIN_TURNS_FOR_PRAISE = 5
 PRAISE_CAP = 3  # "Good": the highest rating that is not praise
@@ -40,17 +41,12 @@ CONTRADICTED_BY: dict[str, frozenset[str]] = {
 EMPATHY_ITEMS = frozenset({CARE_ITEMS[2], CARE_ITEMS[4], CARE_ITEMS[5]})
 
 
-def scale(x: float) -> int:
-    """[0, 1] -> 1..5, as the CARE formulas map their scores."""
-    return max(1, min(5, 1 + round(4 * max(0.0, min(1.0, x)))))
-
-
-def feelings_met(summary: SessionSummary) -> int:
+def feelings_met(summary) -> int:
     """Turns after a feeling that answered it at ECCS 3+ (the ones at 2 or below are the missed ones)."""
     return summary.opportunities_answered - len(summary.missed_opportunities)
 
 
-def care_caps(summary: SessionSummary) -> dict[str, tuple[int, str]]:
+def care_caps(summary) -> dict[str, tuple[int, str]]:
     """Per CARE item, the highest rating the evidence allows and why (the tightest cap)."""
     caps: dict[str, tuple[int, str]] = {}
     flagged = {f for f, n in summary.flag_counts.items() if n}
@@ -70,7 +66,7 @@ def care_caps(summary: SessionSummary) -> dict[str, tuple[int, str]]:
     return caps
 
 
-def apply_care_rule(summary: SessionSummary) -> SessionSummary:
+def apply_care_rule(summary):
     """The summary with each CARE item capped by the evidence (and the total to match)."""
     if not summary.care:
         return summary
