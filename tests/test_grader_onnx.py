@@ -35,7 +35,10 @@ def test_onnx_grades_are_the_torch_grades(graders):
     fast, slow = graders
     for r in _rows():
         ctx = r.context_for_grading()
-        assert fast.grade(r.response, ctx).model_dump() == slow.grade(r.response, ctx).model_dump(), r.response
+        a, b = fast.grade(r.response, ctx).model_dump(), slow.grade(r.response, ctx).model_dump()
+        if a != b:  # say what differed underneath
+            pa, pb = (g.probabilities(r.response, ctx, seed_heads=False) for g in (fast, slow))
+            assert a == b, (r.response, ctx.patient_turn, {k: (pa[k].tolist(), pb[k].tolist()) for k in pa})
 
 
 def test_pair_logits_and_reply_states_match(graders):
