@@ -14,7 +14,9 @@ import re
 import pytest
 
 from tests.browser_util import playwright_or_skip
-from tests.test_browser import art, browser, pages, start_text_session  # noqa: F401  (fixtures)
+from tests.test_browser import (  # noqa: F401  (fixtures)
+    art, browser, end_session, pages, start_text_session,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -287,3 +289,68 @@ def test_summary_figures_and_missed_verdict(pages, live_server):  # noqa: F811
     assert "answered every feeling" not in got[3]["verdict"]["text"]
     assert got[4]["verdict"]["kind"] == "none_offered"
     assert got[4]["caption"] == "No turn followed a feeling the patient offered"
+
+
+# -- 3: the chart scales with its container, its text stays in CSS pixels ----------------------
+
+# the chart's labels (axis numbers, turn numbers, "Turn") and its box against its container
+CHART_METRICS = """() => {
+  const fig = document.querySelector('.chart-figure');
+  const holder = fig.parentElement, h = holder.getBoundingClientRect(), f = fig.getBoundingClientRect();
+  const cs = getComputedStyle(holder);
+  const inner = {left: h.left + parseFloat(cs.paddingLeft), right: h.right - parseFloat(cs.paddingRight)};
+  const labels = [...fig.querySelectorAll('span, p')].filter((el) => !el.classList.contains('chart-mark') && el.textContent.trim());
+  const rects = labels.map((el) => el.getBoundingClientRect());
+  return {
+    fonts: labels.map((el) => parseFloat(getComputedStyle(el).fontSize)),
+    heights: rects.map((r) => r.height),
+    texts: labels.map((el) => el.textContent),
+    left: Math.min(f.left, ...rects.map((r) => r.left)), right: Math.max(f.right, ...rects.map((r) => r.right)),
+    inner, svgWidth: fig.querySelector('svg.chart').getBoundingClientRect().width,
+    sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}"""
+
+
+def check_chart(page, where: str) -> dict:
+    m = page.evaluate(CHART_METRICS)
+    assert "Turn" in m["texts"] and "100" in m["texts"], m["texts"]
+    for font, height, text in zip(m["fonts"], m["heights"], m["texts"]):
+        assert 10 <= font <= 16, f"{where}: label {text!r} is {font}px"
+        assert 10 <= height <= 22, f"{where}: label {text!r} is drawn {height:.1f}px tall"
+    assert m["left"] >= m["inner"]["left"] - 0.5 and m["right"] <= m["inner"]["right"] + 0.5, \
+        f"{where}: the chart ({m['left']:.0f}-{m['right']:.0f}) overflows its container {m['inner']}"
+    assert m["sideways"] <= 0, f"{where}: the page scrolls sideways by {m['sideways']}px"
+    return m
+
+
+def test_chart_scales_with_its_container_and_keeps_text_legible(pages, live_server, art):  # noqa: F811
+    page = pages(DESKTOP).page
+    box = start_text_session(page, live_server, "fixes-chart")
+    for n, text in enumerate(TURNS[:3], 1):
+        box.fill(text)
+        box.press("Enter")
+        expect(page.locator(f'.turn--patient[data-turn-id="{n}"]')).to_be_visible(timeout=20_000)
+    end_session(page)
+    desktop = check_chart(page, "debrief at 1366")
+    page.locator(".chart-panel").screenshot(path=str(art / "fixes-chart-desktop.png"))
+    # the same chart, not re-rendered, after the window shrinks to a phone's width
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    phone = check_chart(page, "debrief resized to 390")
+    page.locator(".chart-panel").screenshot(path=str(art / "fixes-chart-phone.png"))
+    assert phone["svgWidth"] < desktop["svgWidth"] * 0.6, "the drawing did not shrink with its container"
+    assert max(phone["heights"]) == pytest.approx(max(desktop["heights"]), rel=0.1), "the text scaled with the chart"
+
+    # the downloaded report, opened at either size: its chart fills the page, text in CSS px
+    page.set_viewport_size(DESKTOP)
+    with page.expect_download() as dl:
+        page.locator("#download-html").click()
+    html = open(dl.value.path(), encoding="utf-8").read()
+    for size, viewport in SIZES:
+        report = pages(viewport).page
+        report.set_content(html)
+        (art / "fixes-report.html").write_text(html, encoding="utf-8")
+        m = check_chart(report, f"report at {size}")
+        assert m["svgWidth"] >= (m["inner"]["right"] - m["inner"]["left"]) - 80, "the report's chart does not fill its width"
+        report.screenshot(path=str(art / f"fixes-report-chart-{size}.png"), full_page=True)
