@@ -341,6 +341,9 @@ def test_chart_scales_with_its_container_and_keeps_text_legible(pages, live_serv
     page.locator(".chart-panel").screenshot(path=str(art / "fixes-chart-phone.png"))
     assert phone["svgWidth"] < desktop["svgWidth"] * 0.6, "the drawing did not shrink with its container"
     assert max(phone["heights"]) == pytest.approx(max(desktop["heights"]), rel=0.1), "the text scaled with the chart"
+    # the debrief's glossary, by keyboard from the top of the page
+    page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
+    open_glossary_by_keyboard(page, art, "debrief-phone")
 
     # the downloaded report, opened at either size: its chart fills the page, text in CSS px
     page.set_viewport_size(DESKTOP)
@@ -354,3 +357,38 @@ def test_chart_scales_with_its_container_and_keeps_text_legible(pages, live_serv
         m = check_chart(report, f"report at {size}")
         assert m["svgWidth"] >= (m["inner"]["right"] - m["inner"]["left"]) - 80, "the report's chart does not fill its width"
         report.screenshot(path=str(art / f"fixes-report-chart-{size}.png"), full_page=True)
+
+
+# -- 5: the glossary -----------------------------------------------------------------------------
+
+def open_glossary_by_keyboard(page, art, name: str):
+    """Tab to the glossary button, open it with Enter, check it, close it with Escape."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "What the terms mean":
+            break
+    else:
+        raise AssertionError("the glossary button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="What the terms mean")
+    expect(dialog).to_be_visible()
+    text = dialog.inner_text()
+    for term in ("ECCS", "0 Dismissed", "3 Acknowledged", "6 Shared", "NURSE", "Name", "Understand", "Respect",
+                 "Support", "Explore", "No cue", "Opportunity", "Missed opportunity", "CARE"):
+        assert term in text, f"the glossary does not explain {term!r}"
+    viewport = page.viewport_size
+    assert inside(box_of(dialog), {"top": 0, "bottom": viewport["height"], "left": 0, "right": viewport["width"]}), \
+        "the glossary leaves the viewport"
+    page.screenshot(path=str(art / f"fixes-glossary-{name}.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "What the terms mean", \
+        "focus did not return to the glossary button"
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_glossary_opens_by_keyboard_inside_the_viewport(pages, live_server, art, size):  # noqa: F811
+    page = pages(dict(SIZES)[size]).page
+    start_text_session(page, live_server, f"fixes-glossary-{size}")
+    page.locator("#learner-text").focus()
+    open_glossary_by_keyboard(page, art, f"session-{size}")

@@ -3,6 +3,7 @@
 
 import { audioSupport } from "./audio.js";
 import { capitalise, clear, emotionWord, h, store, styleWord } from "./dom.js";
+import { glossaryButton } from "./glossary.js";
 import { ACTIVE_KEY } from "./picker.js";
 import { MIC_LABELS } from "./session-talk.js";
 
@@ -35,7 +36,7 @@ export function buildPage(ctx) {
         h("p", { class: "session-head__sub" },
           `${patient.name}, ${patient.age} · ${capitalise(p.difficulty)} · You are signed in as `,
           h("strong", {}, ctx.learnerId))),
-      h("div", { class: "session-head__actions" }, connPill, endButton)),
+      h("div", { class: "session-head__actions" }, connPill, glossaryButton(), endButton)),
     h("div", { class: "session-grid" },
       h("section", { class: "conversation panel", "aria-label": "Conversation" },
         noticeList, body, composer),
