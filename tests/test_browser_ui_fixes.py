@@ -9,13 +9,15 @@ Sizes are a 1366x768 desktop and a 390x844 phone; screenshots go to $BEDSIDE_TES
 
 from __future__ import annotations
 
+import json
 import re
 
+import numpy as np
 import pytest
 
 from tests.browser_util import playwright_or_skip
 from tests.test_browser import (  # noqa: F401  (fixtures)
-    art, browser, end_session, pages, start_text_session,
+    art, browser, end_session, meter_value, pages, start_text_session, start_voice_session_without_audio,
 )
 
 pytestmark = pytest.mark.slow
@@ -392,3 +394,94 @@ def test_glossary_opens_by_keyboard_inside_the_viewport(pages, live_server, art,
     start_text_session(page, live_server, f"fixes-glossary-{size}")
     page.locator("#learner-text").focus()
     open_glossary_by_keyboard(page, art, f"session-{size}")
+
+
+# -- 8: a calmer voice status; the patient's change of feeling announced once per turn ---------
+
+# every change of the announcing live regions' text, with a timestamp, and of the visible pill
+# (window.__said = [] starts a new record)
+RECORD_ANNOUNCEMENTS = """() => {
+  window.__said = [];
+  for (const id of ['mic-announcer', 'feeling-announcer', 'mic-state']) {
+    const el = document.getElementById(id);
+    new MutationObserver(() => window.__said.push({id, t: performance.now(), text: el.textContent.trim()}))
+      .observe(el, {childList: true, subtree: true, characterData: true});
+  }
+}"""
+
+
+# one second of a quiet 220 Hz tone, PCM16 at 16 kHz, as the server's reply audio is sent
+SPOKEN_REPLY = (np.sin(np.arange(16_000) * 2 * np.pi * 220 / 16_000) * 3000).astype("<i2").tobytes()
+
+
+def heard(page, region: str) -> list[dict]:
+    """What a screen reader would read from `region`: its non-empty texts, each with how long it stayed."""
+    said = [s for s in page.evaluate("window.__said") if s["id"] == region]
+    out = []
+    for i, s in enumerate(said):
+        end = said[i + 1]["t"] if i + 1 < len(said) else float("inf")
+        if s["text"]:
+            out.append({"text": s["text"], "lasted": end - s["t"]})
+    return out
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_voice_status_is_calm_and_feelings_are_announced_once_per_turn(pages, live_server, art, size):  # noqa: F811
+    """A voice-mode turn: the learner's speech events (with a 100 ms pause) come from the test,
+    as in tests/test_browser.py, the turn itself is typed so the server answers (text, audio and
+    state). The visible pill may flicker; the announcing region must not."""
+    page = pages(dict(SIZES)[size]).page
+    sockets, persona = start_voice_session_without_audio(page, live_server, f"fixes-announce-{size}")
+    name = persona["patient"]["name"]
+    expect(page.locator(".turn--patient").first).to_be_visible(timeout=20_000)
+    pill = page.locator("#mic-state")
+    expect(pill).to_have_text("Listening", timeout=15_000)
+    page.wait_for_timeout(600)
+    assert page.locator("#mic-state").get_attribute("role") is None, "the flickering pill is still a live region"
+
+    box = page.locator("#learner-text")
+    page.evaluate(RECORD_ANNOUNCEMENTS)
+    for n, text in enumerate(TURNS[1:3], 1):
+        page.evaluate("window.__said = []")
+        before = (meter_value(page, "trust"), meter_value(page, "distress"), page.locator("#patient-emotion").inner_text())
+        send = lambda m: sockets[-1].send(json.dumps(m))  # noqa: E731
+        send({"type": "vad.speech_started", "during_patient": False})
+        page.wait_for_timeout(150)
+        send({"type": "vad.pause", "waiting": True})    # about 100 ms of "Listening"...
+        page.wait_for_timeout(100)
+        send({"type": "vad.pause", "waiting": False})   # ...then speaking again
+        page.wait_for_timeout(200)
+        send({"type": "vad.speech_stopped"})
+        send({"type": "vad.discarded"})
+        box.fill(text)
+        box.press("Enter")
+        expect(page.locator(f'.turn--patient[data-turn-id="{n}"] .bubble')).not_to_be_empty(timeout=30_000)
+        # typed turns are not spoken: the reply's audio (a second of a soft tone) comes from the test
+        send({"type": "patient.audio.start", "turn_id": n, "sample_rate": 16000})
+        sockets[-1].send(SPOKEN_REPLY)
+        send({"type": "patient.audio.end", "turn_id": n})
+        # the reply is spoken, then the microphone listens again
+        page.wait_for_function("""() => { const t = window.__said.filter((s) => s.id === 'mic-state').map((s) => s.text);
+          return t.includes('Patient is speaking') && t[t.length - 1] === 'Listening'; }""", timeout=30_000)
+        page.wait_for_timeout(700)  # longer than the settling time
+        after = (meter_value(page, "trust"), meter_value(page, "distress"), page.locator("#patient-emotion").inner_text())
+
+        shown = heard(page, "mic-state")
+        mic = heard(page, "mic-announcer")
+        feeling = heard(page, "feeling-announcer")
+        assert min(s["lasted"] for s in shown) < 300, f"turn {n}: the test made no flicker to filter: {shown}"
+        assert 1 <= len(mic) <= 3, f"turn {n}: {len(mic)} voice status announcements: {mic}"
+        assert all(s["lasted"] >= 300 for s in mic), f"turn {n}: an announcement lasted under 300 ms: {mic}"
+        assert mic[-1]["text"] == "Listening" and any(s["text"] == "Patient is speaking" for s in mic), mic
+        changed = abs(after[0] - before[0]) >= 0.02 or abs(after[1] - before[1]) >= 0.02 or after[2] != before[2]
+        if changed:
+            assert len(feeling) == 1, f"turn {n}: {len(feeling)} announcements of the patient's feeling: {feeling}"
+            words = feeling[0]["text"]
+            assert words.startswith(name) or words.startswith("Trust"), words
+            if after[0] - before[0] >= 0.02:
+                assert "Trust up." in words, words
+            if before[0] - after[0] >= 0.02:
+                assert "Trust down." in words, words
+        else:
+            assert feeling == [], feeling
+    page.screenshot(path=str(art / f"fixes-voice-status-{size}.png"))
