@@ -100,6 +100,24 @@ def start_text_session(page, server, learner: str):
     return box
 
 
+def start_voice_session_without_audio(page, server, learner: str) -> tuple[list, dict]:
+    """Start a voice session whose microphone audio a proxy keeps from the server, so only the
+    events a test sends (to the page, through `sockets[-1]`) move the voice status. Returns the
+    page's sockets (one per connection) and the persona."""
+    sockets = []
+
+    def proxy(ws):
+        upstream = ws.connect_to_server()
+        ws.on_message(lambda m: upstream.send(m) if isinstance(m, str) else None)  # JSON through, audio not
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/ws/session$"), proxy)
+    persona = choose_case(page, server, learner)
+    expect(page.locator('input[name="mode"][value="voice"]')).to_be_checked()
+    page.locator("#start-session").click()
+    return sockets, persona
+
+
 def meter_value(page, kind: str) -> float:
     return float(page.locator(f"#{kind}-meter").get_attribute("data-value"))
 
@@ -235,17 +253,7 @@ def test_a_pause_the_turn_detector_waits_through_shows_listening(pages, live_ser
     "Listening", not "You are speaking" or "Patient is thinking". The page's microphone audio is
     kept from the server by a proxy, so only the events this test sends move the pill."""
     page = pages(DESKTOP).page
-    sockets = []
-
-    def proxy(ws):
-        server = ws.connect_to_server()
-        ws.on_message(lambda m: server.send(m) if isinstance(m, str) else None)  # JSON through, audio not
-        sockets.append(ws)
-
-    page.route_web_socket(re.compile(r"/ws/session$"), proxy)
-    choose_case(page, live_server, "browser-pause")
-    expect(page.locator('input[name="mode"][value="voice"]')).to_be_checked()
-    page.locator("#start-session").click()
+    sockets, _ = start_voice_session_without_audio(page, live_server, "browser-pause")
     expect(page.locator(".turn--patient").first).to_be_visible(timeout=20_000)
     pill = page.locator("#mic-state")
     expect(pill).to_have_text("Listening", timeout=15_000)

@@ -9,12 +9,16 @@ Sizes are a 1366x768 desktop and a 390x844 phone; screenshots go to $BEDSIDE_TES
 
 from __future__ import annotations
 
+import json
 import re
 
+import numpy as np
 import pytest
 
 from tests.browser_util import playwright_or_skip
-from tests.test_browser import art, browser, pages, start_text_session  # noqa: F401  (fixtures)
+from tests.test_browser import (  # noqa: F401  (fixtures)
+    art, browser, end_session, meter_value, pages, start_text_session, start_voice_session_without_audio,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -287,3 +291,197 @@ def test_summary_figures_and_missed_verdict(pages, live_server):  # noqa: F811
     assert "answered every feeling" not in got[3]["verdict"]["text"]
     assert got[4]["verdict"]["kind"] == "none_offered"
     assert got[4]["caption"] == "No turn followed a feeling the patient offered"
+
+
+# -- 3: the chart scales with its container, its text stays in CSS pixels ----------------------
+
+# the chart's labels (axis numbers, turn numbers, "Turn") and its box against its container
+CHART_METRICS = """() => {
+  const fig = document.querySelector('.chart-figure');
+  const holder = fig.parentElement, h = holder.getBoundingClientRect(), f = fig.getBoundingClientRect();
+  const cs = getComputedStyle(holder);
+  const inner = {left: h.left + parseFloat(cs.paddingLeft), right: h.right - parseFloat(cs.paddingRight)};
+  const labels = [...fig.querySelectorAll('span, p')].filter((el) => !el.classList.contains('chart-mark') && el.textContent.trim());
+  const rects = labels.map((el) => el.getBoundingClientRect());
+  return {
+    fonts: labels.map((el) => parseFloat(getComputedStyle(el).fontSize)),
+    heights: rects.map((r) => r.height),
+    texts: labels.map((el) => el.textContent),
+    left: Math.min(f.left, ...rects.map((r) => r.left)), right: Math.max(f.right, ...rects.map((r) => r.right)),
+    inner, svgWidth: fig.querySelector('svg.chart').getBoundingClientRect().width,
+    sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}"""
+
+
+def check_chart(page, where: str) -> dict:
+    m = page.evaluate(CHART_METRICS)
+    assert "Turn" in m["texts"] and "100" in m["texts"], m["texts"]
+    for font, height, text in zip(m["fonts"], m["heights"], m["texts"]):
+        assert 10 <= font <= 16, f"{where}: label {text!r} is {font}px"
+        assert 10 <= height <= 22, f"{where}: label {text!r} is drawn {height:.1f}px tall"
+    assert m["left"] >= m["inner"]["left"] - 0.5 and m["right"] <= m["inner"]["right"] + 0.5, \
+        f"{where}: the chart ({m['left']:.0f}-{m['right']:.0f}) overflows its container {m['inner']}"
+    assert m["sideways"] <= 0, f"{where}: the page scrolls sideways by {m['sideways']}px"
+    return m
+
+
+def test_chart_scales_with_its_container_and_keeps_text_legible(pages, live_server, art):  # noqa: F811
+    page = pages(DESKTOP).page
+    box = start_text_session(page, live_server, "fixes-chart")
+    for n, text in enumerate(TURNS[:3], 1):
+        box.fill(text)
+        box.press("Enter")
+        expect(page.locator(f'.turn--patient[data-turn-id="{n}"]')).to_be_visible(timeout=20_000)
+    end_session(page)
+    desktop = check_chart(page, "debrief at 1366")
+    page.locator(".chart-panel").screenshot(path=str(art / "fixes-chart-desktop.png"))
+    # the same chart, not re-rendered, after the window shrinks to a phone's width
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    phone = check_chart(page, "debrief resized to 390")
+    page.locator(".chart-panel").screenshot(path=str(art / "fixes-chart-phone.png"))
+    assert phone["svgWidth"] < desktop["svgWidth"] * 0.6, "the drawing did not shrink with its container"
+    assert max(phone["heights"]) == pytest.approx(max(desktop["heights"]), rel=0.1), "the text scaled with the chart"
+    # the debrief's glossary, by keyboard from the top of the page
+    page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
+    open_glossary_by_keyboard(page, art, "debrief-phone")
+
+    # the downloaded report, opened at either size: its chart fills the page, text in CSS px
+    page.set_viewport_size(DESKTOP)
+    with page.expect_download() as dl:
+        page.locator("#download-html").click()
+    html = open(dl.value.path(), encoding="utf-8").read()
+    for size, viewport in SIZES:
+        report = pages(viewport).page
+        report.set_content(html)
+        (art / "fixes-report.html").write_text(html, encoding="utf-8")
+        m = check_chart(report, f"report at {size}")
+        assert m["svgWidth"] >= (m["inner"]["right"] - m["inner"]["left"]) - 80, "the report's chart does not fill its width"
+        report.screenshot(path=str(art / f"fixes-report-chart-{size}.png"), full_page=True)
+
+
+# -- 5: the glossary -----------------------------------------------------------------------------
+
+def open_glossary_by_keyboard(page, art, name: str):
+    """Tab to the glossary button, open it with Enter, check it, close it with Escape."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "What the terms mean":
+            break
+    else:
+        raise AssertionError("the glossary button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="What the terms mean")
+    expect(dialog).to_be_visible()
+    text = dialog.inner_text()
+    for term in ("ECCS", "0 Dismissed", "3 Acknowledged", "6 Shared", "NURSE", "Name", "Understand", "Respect",
+                 "Support", "Explore", "No cue", "Opportunity", "Missed opportunity", "CARE"):
+        assert term in text, f"the glossary does not explain {term!r}"
+    viewport = page.viewport_size
+    assert inside(box_of(dialog), {"top": 0, "bottom": viewport["height"], "left": 0, "right": viewport["width"]}), \
+        "the glossary leaves the viewport"
+    page.screenshot(path=str(art / f"fixes-glossary-{name}.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "What the terms mean", \
+        "focus did not return to the glossary button"
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_glossary_opens_by_keyboard_inside_the_viewport(pages, live_server, art, size):  # noqa: F811
+    page = pages(dict(SIZES)[size]).page
+    start_text_session(page, live_server, f"fixes-glossary-{size}")
+    page.locator("#learner-text").focus()
+    open_glossary_by_keyboard(page, art, f"session-{size}")
+
+
+# -- 8: a calmer voice status; the patient's change of feeling announced once per turn ---------
+
+# every change of the announcing live regions' text, with a timestamp, and of the visible pill
+# (window.__said = [] starts a new record)
+RECORD_ANNOUNCEMENTS = """() => {
+  window.__said = [];
+  for (const id of ['mic-announcer', 'feeling-announcer', 'mic-state']) {
+    const el = document.getElementById(id);
+    new MutationObserver(() => window.__said.push({id, t: performance.now(), text: el.textContent.trim()}))
+      .observe(el, {childList: true, subtree: true, characterData: true});
+  }
+}"""
+
+
+# one second of a quiet 220 Hz tone, PCM16 at 16 kHz, as the server's reply audio is sent
+SPOKEN_REPLY = (np.sin(np.arange(16_000) * 2 * np.pi * 220 / 16_000) * 3000).astype("<i2").tobytes()
+
+
+def heard(page, region: str) -> list[dict]:
+    """What a screen reader would read from `region`: its non-empty texts, each with how long it stayed."""
+    said = [s for s in page.evaluate("window.__said") if s["id"] == region]
+    out = []
+    for i, s in enumerate(said):
+        end = said[i + 1]["t"] if i + 1 < len(said) else float("inf")
+        if s["text"]:
+            out.append({"text": s["text"], "lasted": end - s["t"]})
+    return out
+
+
+@pytest.mark.parametrize("size", [s[0] for s in SIZES])
+def test_voice_status_is_calm_and_feelings_are_announced_once_per_turn(pages, live_server, art, size):  # noqa: F811
+    """A voice-mode turn: the learner's speech events (with a 100 ms pause) come from the test,
+    as in tests/test_browser.py, the turn itself is typed so the server answers (text, audio and
+    state). The visible pill may flicker; the announcing region must not."""
+    page = pages(dict(SIZES)[size]).page
+    sockets, persona = start_voice_session_without_audio(page, live_server, f"fixes-announce-{size}")
+    name = persona["patient"]["name"]
+    expect(page.locator(".turn--patient").first).to_be_visible(timeout=20_000)
+    pill = page.locator("#mic-state")
+    expect(pill).to_have_text("Listening", timeout=15_000)
+    page.wait_for_timeout(600)
+    assert page.locator("#mic-state").get_attribute("role") is None, "the flickering pill is still a live region"
+
+    box = page.locator("#learner-text")
+    page.evaluate(RECORD_ANNOUNCEMENTS)
+    for n, text in enumerate(TURNS[1:3], 1):
+        page.evaluate("window.__said = []")
+        before = (meter_value(page, "trust"), meter_value(page, "distress"), page.locator("#patient-emotion").inner_text())
+        send = lambda m: sockets[-1].send(json.dumps(m))  # noqa: E731
+        send({"type": "vad.speech_started", "during_patient": False})
+        page.wait_for_timeout(150)
+        send({"type": "vad.pause", "waiting": True})    # about 100 ms of "Listening"...
+        page.wait_for_timeout(100)
+        send({"type": "vad.pause", "waiting": False})   # ...then speaking again
+        page.wait_for_timeout(200)
+        send({"type": "vad.speech_stopped"})
+        send({"type": "vad.discarded"})
+        box.fill(text)
+        box.press("Enter")
+        expect(page.locator(f'.turn--patient[data-turn-id="{n}"] .bubble')).not_to_be_empty(timeout=30_000)
+        # typed turns are not spoken: the reply's audio (a second of a soft tone) comes from the test
+        send({"type": "patient.audio.start", "turn_id": n, "sample_rate": 16000})
+        sockets[-1].send(SPOKEN_REPLY)
+        send({"type": "patient.audio.end", "turn_id": n})
+        # the reply is spoken, then the microphone listens again
+        page.wait_for_function("""() => { const t = window.__said.filter((s) => s.id === 'mic-state').map((s) => s.text);
+          return t.includes('Patient is speaking') && t[t.length - 1] === 'Listening'; }""", timeout=30_000)
+        page.wait_for_timeout(700)  # longer than the settling time
+        after = (meter_value(page, "trust"), meter_value(page, "distress"), page.locator("#patient-emotion").inner_text())
+
+        shown = heard(page, "mic-state")
+        mic = heard(page, "mic-announcer")
+        feeling = heard(page, "feeling-announcer")
+        assert min(s["lasted"] for s in shown) < 300, f"turn {n}: the test made no flicker to filter: {shown}"
+        assert 1 <= len(mic) <= 3, f"turn {n}: {len(mic)} voice status announcements: {mic}"
+        assert all(s["lasted"] >= 300 for s in mic), f"turn {n}: an announcement lasted under 300 ms: {mic}"
+        assert mic[-1]["text"] == "Listening" and any(s["text"] == "Patient is speaking" for s in mic), mic
+        changed = abs(after[0] - before[0]) >= 0.02 or abs(after[1] - before[1]) >= 0.02 or after[2] != before[2]
+        if changed:
+            assert len(feeling) == 1, f"turn {n}: {len(feeling)} announcements of the patient's feeling: {feeling}"
+            words = feeling[0]["text"]
+            assert words.startswith(name) or words.startswith("Trust"), words
+            if after[0] - before[0] >= 0.02:
+                assert "Trust up." in words, words
+            if before[0] - after[0] >= 0.02:
+                assert "Trust down." in words, words
+        else:
+            assert feeling == [], feeling
+    page.screenshot(path=str(art / f"fixes-voice-status-{size}.png"))

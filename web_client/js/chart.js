@@ -1,8 +1,8 @@
-// Trust and distress over the session, drawn as an inline SVG (no chart library).
-// Colours are presentation attributes, not CSS classes, so the same SVG can be copied
-// into the standalone printable report and still look right.
+// Trust and distress over the session, drawn as an inline SVG with HTML labels (no chart
+// library). Colours are attributes and inline styles, not CSS classes, so the same chart can
+// be copied into the standalone printable report and still look right.
 
-import { svgEl } from "./dom.js";
+import { h, svgEl } from "./dom.js";
 
 export const COLOURS = { trust: "#1d5fa8", distress: "#b0462b", grid: "#dde3e8", axis: "#5b6b77", missed: "#8a5a00" };
 
@@ -24,17 +24,18 @@ export function stateSeries(detail) {
   return points;
 }
 
-export function trustDistressChart(points, { missedTurns = [], compact = window.innerWidth < 640 } = {}) {
-  // a wide chart for desktop and print, a taller one for phones (text stays legible either way)
-  const width = compact ? 420 : 1000;
-  const height = compact ? 280 : 300;
-  const fontSize = compact ? 16 : 13;
-  const m = compact ? { top: 14, right: 16, bottom: 50, left: 42 } : { top: 16, right: 20, bottom: 44, left: 44 };
-  const w = width - m.left - m.right;
-  const ht = height - m.top - m.bottom;
+// Layout: the lines, grid and bands are an SVG whose viewBox (0-100 both ways) stretches to
+// the plot area, strokes kept at their pixel width; the labels and markers are HTML placed in
+// percent over it. So the chart fills any container, here, in the printable report or on a
+// phone, and its text stays in CSS pixels instead of scaling with the drawing. Styles are
+// inline (set through the CSSOM) so the report's copy needs no stylesheet.
+const FONT = "13px/1.2 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const PAD = { top: 10, right: 16, left: 44 }; // room for the labels, in CSS px
+
+export function trustDistressChart(points, { missedTurns = [] } = {}) {
   const n = Math.max(1, points.length - 1);
-  const x = (i) => m.left + (points.length === 1 ? w / 2 : (i / n) * w);
-  const y = (v) => m.top + (1 - Math.max(0, Math.min(1, v))) * ht;
+  const x = (i) => (points.length === 1 ? 50 : (i / n) * 100);
+  const y = (v) => (1 - Math.max(0, Math.min(1, v))) * 100;
   const titleId = `chart-title-${Math.random().toString(36).slice(2, 8)}`;
   const descId = `${titleId}-desc`;
   const first = points[0];
@@ -45,53 +46,59 @@ export function trustDistressChart(points, { missedTurns = [], compact = window.
     : "No turns yet.";
 
   const svg = svgEl("svg", {
-    class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${titleId} ${descId}`,
-    preserveAspectRatio: "xMidYMid meet", "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    "font-size": String(fontSize), width: "100%",
+    class: "chart", viewBox: "0 0 100 100", role: "img", "aria-labelledby": `${titleId} ${descId}`,
+    preserveAspectRatio: "none", style: { position: "absolute", inset: "0", width: "100%", height: "100%", overflow: "visible" },
   },
   svgEl("title", { id: titleId }, "Trust and distress over the session"),
   svgEl("desc", { id: descId }, desc));
+  const plot = h("div", { class: "chart-plot",
+    style: { position: "relative", height: "clamp(170px, 30vw, 260px)" } }, svg);
+  const label = (text, style) => plot.appendChild(h("span", { "aria-hidden": "true",
+    style: { position: "absolute", color: COLOURS.axis, whiteSpace: "nowrap", ...style } }, text));
+  const stroke = (attrs) => ({ "vector-effect": "non-scaling-stroke", ...attrs });
 
-  // grid and y labels
-  for (const v of [0, 0.25, 0.5, 0.75, 1]) {
-    svg.appendChild(svgEl("line", { x1: m.left, x2: width - m.right, y1: y(v), y2: y(v), stroke: COLOURS.grid,
-      "stroke-width": v === 0 ? 1.5 : 1 }));
-    svg.appendChild(svgEl("text", { x: m.left - 8, y: y(v) + 4, "text-anchor": "end", fill: COLOURS.axis }, String(v * 100)));
-  }
-  // missed-opportunity bands
+  // missed-opportunity bands, under the grid
   const missed = new Set(missedTurns);
+  const half = Math.min(points.length > 1 ? 50 / n : 3, 4);
   points.forEach((p, i) => {
     if (!missed.has(p.turn)) return;
-    const half = Math.min(points.length > 1 ? w / n / 2 : 12, 16);
-    const x0 = Math.max(m.left, x(i) - half);
-    const x1 = Math.min(width - m.right, x(i) + half);
-    svg.appendChild(svgEl("rect", { x: x0, y: m.top, width: x1 - x0, height: ht, fill: "#f6e7c8", opacity: "0.8" },
+    const x0 = Math.max(0, x(i) - half);
+    const x1 = Math.min(100, x(i) + half);
+    svg.appendChild(svgEl("rect", { x: x0, y: 0, width: x1 - x0, height: 100, fill: "#f6e7c8", opacity: "0.8" },
       svgEl("title", {}, `Turn ${p.turn}: missed empathic opportunity`)));
   });
-  // x labels
+  // grid and y labels
+  for (const v of [0, 0.25, 0.5, 0.75, 1]) {
+    svg.appendChild(svgEl("line", stroke({ x1: 0, x2: 100, y1: y(v), y2: y(v), stroke: COLOURS.grid,
+      "stroke-width": v === 0 ? 1.5 : 1 })));
+    label(String(v * 100), { right: "calc(100% + 8px)", top: `${y(v)}%`, transform: "translateY(-50%)" });
+  }
+  // x labels: at most about 14, always the last
   const every = Math.ceil(points.length / 14);
   points.forEach((p, i) => {
     if (i % every !== 0 && i !== points.length - 1) return;
-    svg.appendChild(svgEl("text", { x: x(i), y: height - m.bottom + fontSize + 6, "text-anchor": "middle", fill: COLOURS.axis },
-      p.label));
+    label(p.label, { top: "calc(100% + 6px)", left: `${x(i)}%`, transform: "translateX(-50%)" });
   });
-  svg.appendChild(svgEl("text", { x: m.left + w / 2, y: height - 6, "text-anchor": "middle", fill: COLOURS.axis }, "Turn"));
 
   for (const key of ["distress", "trust"]) {
-    const pts = points.map((p, i) => `${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join(" ");
-    svg.appendChild(svgEl("polyline", { points: pts, fill: "none", stroke: COLOURS[key], "stroke-width": 2.5,
+    const pts = points.map((p, i) => `${x(i).toFixed(2)},${y(p[key]).toFixed(2)}`).join(" ");
+    svg.appendChild(svgEl("polyline", stroke({ points: pts, fill: "none", stroke: COLOURS[key], "stroke-width": 2.5,
       "stroke-linejoin": "round", "stroke-linecap": "round", "stroke-dasharray": key === "distress" ? "7 4" : null,
-      "data-series": key }));
+      "data-series": key })));
+    // markers in HTML, so they stay round and square whatever the chart's proportions
     points.forEach((p, i) => {
-      const marker = key === "trust"
-        ? svgEl("circle", { cx: x(i), cy: y(p[key]), r: 4, fill: "#fff", stroke: COLOURS[key], "stroke-width": 2 })
-        : svgEl("rect", { x: x(i) - 3.5, y: y(p[key]) - 3.5, width: 7, height: 7, fill: "#fff", stroke: COLOURS[key],
-          "stroke-width": 2 });
-      marker.appendChild(svgEl("title", {}, `${p.turn ? `Turn ${p.turn}` : "Start"}: ${key} ${pct(p[key])}`));
-      svg.appendChild(marker);
+      const size = key === "trust" ? 8 : 7;
+      plot.appendChild(h("span", { class: "chart-mark", "data-series": key, "aria-hidden": "true",
+        title: `${p.turn ? `Turn ${p.turn}` : "Start"}: ${key} ${pct(p[key])}`,
+        style: { position: "absolute", left: `${x(i)}%`, top: `${y(p[key])}%`, width: `${size}px`, height: `${size}px`,
+          transform: "translate(-50%, -50%)", boxSizing: "border-box", background: "#fff",
+          border: `2px solid ${COLOURS[key]}`, borderRadius: key === "trust" ? "50%" : "0" } }));
     });
   }
-  return svg;
+  return h("div", { class: "chart-figure", style: { font: FONT, padding: `${PAD.top}px ${PAD.right}px 4px ${PAD.left}px`,
+    maxWidth: "100%", boxSizing: "border-box" } },
+  plot,
+  h("p", { "aria-hidden": "true", style: { margin: "26px 0 0", textAlign: "center", color: COLOURS.axis } }, "Turn"));
 }
 
 function pct(v) {

@@ -8,6 +8,7 @@ import { eccsLabel, gradeChip } from "./chips.js";
 import {
   ECCS_LEVELS, actWord, capitalise, clear, emotionWord, flagWord, formatDateTime, formatDuration, h, nurseWord, store,
 } from "./dom.js";
+import { glossaryButton } from "./glossary.js";
 import { downloadJson, downloadReport } from "./report.js";
 
 const TOKENS_KEY = "bedside.tokens";
@@ -73,6 +74,7 @@ export function renderDebrief(detail, { audience = "learner", persona = null, ba
 
   const actions = h("div", { class: "debrief__actions no-print" },
     backHref ? h("a", { class: "button button--ghost", href: backHref }, "← All sessions") : null,
+    glossaryButton(),
     h("button", { type: "button", class: "button", id: "download-json",
       onclick: () => downloadJson(detail, { persona }) }, downloadIcon(), "Transcript (JSON)"),
     h("button", { type: "button", class: "button", id: "download-html",

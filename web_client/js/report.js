@@ -96,7 +96,8 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
   .turn.learner { background: #eef5f5; } .turn.patient { background: #f5f6f8; }
   .turn p { margin: .15rem 0; } .turn .who { font-size: .85rem; } .turn .who span { font-weight: 400; }
   .grade { font-size: .85rem; font-weight: 600; color: #0d4f4f; } .feedback { font-size: .9rem; color: #33434e; font-style: italic; }
-  svg { max-width: 100%; height: auto; }
+  /* on a phone the four-column score table folds into label / value pairs */
+  @media (max-width: 560px) { .scores tr { display: grid; grid-template-columns: 1fr auto; } .scores th { width: auto; } }
   .note { background: #fff4dc; padding: .6rem .8rem; border-radius: 6px; }
   @page { margin: 16mm 14mm; }
   @media print { body { margin: 0; max-width: none; font-size: 11pt; } h2 { break-after: avoid; } .turn, .missed { break-inside: avoid; } }

@@ -1,8 +1,11 @@
 // The session page's markup: header, conversation panel and patient panel; the brief (or
 // resume card) before the session; the composer (voice bar and text box); the End dialog.
 
+import { CalmAnnouncer, liveRegion } from "./announcer.js";
 import { audioSupport } from "./audio.js";
 import { capitalise, clear, emotionWord, h, store, styleWord } from "./dom.js";
+import { feelingChange } from "./feeling-change.js";
+import { glossaryButton } from "./glossary.js";
 import { ACTIVE_KEY } from "./picker.js";
 import { MIC_LABELS } from "./session-talk.js";
 
@@ -25,6 +28,8 @@ export function buildPage(ctx) {
   const distressMeter = meter("distress", "Distress", "How distressed the patient is");
   const emotionEl = h("p", { class: "feeling__word", id: "patient-emotion" }, "—");
   const styleEl = h("p", { class: "feeling__style" }, "");
+  const feelingRegion = liveRegion("feeling-announcer");
+  const feelingAnnouncer = new CalmAnnouncer(feelingRegion);
 
   const initials = (patient.name || "?").replace(/^(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+/i, "").split(/\s+/).map((w) => w[0]).slice(0, 2).join("");
   const page = h("div", { class: "session session--prestart" },
@@ -35,7 +40,7 @@ export function buildPage(ctx) {
         h("p", { class: "session-head__sub" },
           `${patient.name}, ${patient.age} · ${capitalise(p.difficulty)} · You are signed in as `,
           h("strong", {}, ctx.learnerId))),
-      h("div", { class: "session-head__actions" }, connPill, endButton)),
+      h("div", { class: "session-head__actions" }, connPill, glossaryButton(), endButton)),
     h("div", { class: "session-grid" },
       h("section", { class: "conversation panel", "aria-label": "Conversation" },
         noticeList, body, composer),
@@ -47,7 +52,7 @@ export function buildPage(ctx) {
             h("p", { class: "patient-id__meta" }, `${patient.age} · ${capitalise(patient.gender || "")}`))),
         h("div", { class: "feeling" },
           h("p", { class: "feeling__label" }, "Feeling now"),
-          emotionEl, styleEl),
+          emotionEl, styleEl, feelingRegion),
         trustMeter.el,
         distressMeter.el,
         h("details", { class: "patient-panel__case" },
@@ -60,10 +65,18 @@ export function buildPage(ctx) {
   page.appendChild(dialog);
 
   let shown = null; // the state on the panel, for the meters' change since the last one
+  let announcedTurn = null; // a turn's change of feeling is announced once, however often its state comes
   const patientPanel = {
     set(s, initial) {
       const before = shown;
       shown = { trust: s.trust, distress: s.distress, emotion: s.emotion, style: s.style };
+      if (!initial && before && s.turn_id !== undefined && s.turn_id !== announcedTurn) {
+        const words = feelingChange(patient.name || "The patient", before, s);
+        if (words) {
+          announcedTurn = s.turn_id;
+          feelingAnnouncer.say(words);
+        }
+      }
       trustMeter.set(s.trust, initial || !before ? null : s.trust - before.trust, true);
       distressMeter.set(s.distress, initial || !before ? null : s.distress - before.distress, false);
       emotionEl.textContent = emotionWord(s.emotion);
@@ -137,8 +150,8 @@ function buildEndDialog(ctx) {
 
 /**
  * The composer, once the session has started: the mic state, and in voice mode the talk-mode
- * switch and talk button (wired by `ctx.talk`); then the text box. Returns `{micPill, talkButton,
- * level, textInput}` (no talk button or level without voice).
+ * switch and talk button (wired by `ctx.talk`); then the text box. Returns `{micPill, micAnnouncer,
+ * talkButton, level, textInput}` (no talk button or level without voice).
  */
 export function buildComposer(ctx) {
   const { composer } = ctx.ui;
@@ -146,9 +159,12 @@ export function buildComposer(ctx) {
   clear(composer);
   composer.hidden = false;
   const voice = ctx.mode === "voice" && talk.audio;
-  const micPill = h("div", { class: "mic-state", id: "mic-state", role: "status", "aria-live": "polite", dataset: { state: "off" } },
+  // the pill shows every state at once; screen readers hear the settled ones, from micRegion
+  const micPill = h("div", { class: "mic-state", id: "mic-state", dataset: { state: "off" } },
     h("span", { class: "mic-state__dot", "aria-hidden": "true" }),
     h("span", { class: "mic-state__text" }, MIC_LABELS.off));
+  const micRegion = liveRegion("mic-announcer");
+  composer.appendChild(micRegion);
   let talkButton;
   let level;
   if (voice) {
@@ -184,7 +200,7 @@ export function buildComposer(ctx) {
   composer.appendChild(h("form", { class: "text-form", onsubmit: (e) => { e.preventDefault(); ctx.sendText(); } },
     textInput, sendButton,
     h("p", { id: "text-help", class: "visually-hidden" }, "Press Enter to send, Shift and Enter for a new line.")));
-  return { micPill, talkButton, level, textInput };
+  return { micPill, micAnnouncer: new CalmAnnouncer(micRegion), talkButton, level, textInput };
 }
 
 /** "Preparing your debrief…", below the transcript once End is confirmed. */

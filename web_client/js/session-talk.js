@@ -20,6 +20,15 @@ export const MIC_LABELS = {
   offline: "Offline",
 };
 
+// What a screen reader hears of those: the states a learner acts on. The learner's own speech,
+// "thinking" and the connection (the connection pill announces it) are left out.
+const MIC_ANNOUNCED = {
+  off: "Microphone off",
+  ptt_idle: "Your turn: hold Space or the button to talk",
+  listening: "Listening",
+  patient: "Patient is speaking",
+};
+
 export class Talk {
   /** `ctx`: the consultation (mode, live, ending, offline, thinking, socket, transcript, notices). */
   constructor(ctx) {
@@ -33,13 +42,15 @@ export class Talk {
     this.tailFrames = 0;
     this.vadSpeaking = false;
     this.micPill = null;
+    this.micAnnouncer = null;
     this.talkButton = null;
     this.level = null;
   }
 
-  /** The composer's mic state pill, talk button and its level bar (built by the layout). */
-  attach({ micPill, talkButton, level }) {
+  /** The composer's mic state pill and its announcer, talk button and its level bar (built by the layout). */
+  attach({ micPill, micAnnouncer, talkButton, level }) {
     this.micPill = micPill;
+    this.micAnnouncer = micAnnouncer;
     this.talkButton = talkButton;
     this.level = level;
   }
@@ -227,6 +238,7 @@ export class Talk {
       this.micPill.dataset.state = state;
       this.micPill.querySelector(".mic-state__text").textContent = MIC_LABELS[state];
     }
+    this.micAnnouncer?.settle(MIC_ANNOUNCED[state] ?? null);
     const b = this.talkButton;
     if (!b) return;
     const label = b.querySelector(".talk-button__label");
