@@ -465,11 +465,14 @@ def test_asking_whether_they_worry_about_something_names_no_feeling():
 
 def test_openings_in_other_styles_ask_for_the_presenting_complaint(engine):
     for opening in ("Where would you like to begin?", "Hello again. How have things been since we last met?",
-                    "So what made you book in to see us?", "Right then, what's happened?", "Hi there. How's everything going?"):
+                    "So what made you book in to see us?", "Right then, what's happened?", "Hi there. How's everything going?",
+                    "Tell me about the problem in your own words.", "Could you put it in your own words for me?"):
         _, (r,) = play(engine, "chest-pain-anxiety", [opening])
         assert r.plan.facts[:1] == ["chest_tightness"], (opening, r.reply)
     # asked whole, not as the start of a question about something else
     _, (r,) = play(engine, "chest-pain-anxiety", ["What happened to your dad?"])
+    assert "chest_tightness" not in r.plan.facts, r.reply
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Tell me about the problem with your smoking."])
     assert "chest_tightness" not in r.plan.facts, r.reply
 
 

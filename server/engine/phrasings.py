@@ -85,6 +85,8 @@ OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i 
                      r"how (have|are) things( been)?( going)?( with you)?( since [\w ]+)?(?=\W*$)|"
                      r"what (would|do) you (most )?(like|want|need) (to|us to) (talk about|cover|discuss|focus on|look at)( today)?(?=\W*$)|"
                      r"what would be (most )?helpful (to talk about|to cover|today)|"
+                     # "Tell me about the problem in your own words.": the story, whatever comes first
+                     r"\bin your own words\b|tell me (all )?about (the|this) (problem|trouble)(?=( in your own words)?\W*$)|"
                      # spoken openings asked whole: "So what's happened?", "How's it been going?"
                      r"what('s| has)? happened( to you)?( today| tonight)?(?=\W*$)|how('s| is| has) (it|everything|things) (been )?going( then)?(?=\W*$)|"
                      r"how (have|are) things (been )?(going|getting on) with (your|the) \w+( \w+)?(?=\W*$)|"
