@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.engine.care import scale
+from server.engine.care import care_rating, scale
 from server.engine.care_rule import MIN_TURNS_FOR_PRAISE, PRAISE_CAP, apply_care_rule, care_caps
 from server.engine.summary import CARE_ITEMS, summarise
 
@@ -39,13 +39,14 @@ REASSURING = [
 
 
 def play(engine, lines):
+    """(the CARE items before the rule, the summary `summarise` gives, which applies it)."""
     state, opening = engine.start(CASE)
     turns = []
     for line in lines:
         result, state = engine.respond(state, line)
         turns.append(result)
-    raw = summarise(engine.pack(CASE), state, turns, opening)
-    return raw, apply_care_rule(raw)
+    summary = summarise(engine.pack(CASE), state, turns, opening)
+    return care_rating(turns, state, engine.pack(CASE), summary.checklist_coverage), summary
 
 
 def assert_rule_holds(summary):
@@ -65,7 +66,9 @@ def test_fully_dismissive_session_earns_no_praise(engine):
     assert max(s.care.values()) <= min(trust_cap, PRAISE_CAP), (s.final_trust, s.care)
     for item in ("showing care and compassion", "really listening", "being positive"):
         assert s.care[item] <= PRAISE_CAP, (item, s.care[item])
-    assert s.care_total <= raw.care_total
+    # summarise applied the rule: it took praise away here, which the items alone had given
+    assert any(s.care[i] < raw[i] for i in CARE_ITEMS), (raw, s.care)
+    assert all(s.care[i] <= raw[i] for i in CARE_ITEMS)
 
 
 def test_fully_empathic_session_can_still_be_praised(engine):
@@ -73,7 +76,7 @@ def test_fully_empathic_session_can_still_be_praised(engine):
     assert_rule_holds(s)
     assert s.turns >= MIN_TURNS_FOR_PRAISE
     # the rule only takes away praise the evidence contradicts: a good session keeps some
-    assert max(s.care.values()) >= 4, (s.final_trust, s.care, raw.care)
+    assert max(s.care.values()) >= 4, (s.final_trust, s.care, raw)
     assert s.care["showing care and compassion"] >= 3, s.care
 
 

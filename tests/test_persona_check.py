@@ -53,7 +53,15 @@ def test_coverage_answers_what_the_pack_holds_and_names_the_gaps(engine):
     assert 0.6 < covered_share(list(rows.values())) < 1.0
 
 
-def test_a_fact_removed_becomes_a_coverage_gap(engine, tmp_path):
+def test_an_answer_from_another_area_is_doubtful(engine):
+    from server.engine.coverage import _in_area
+    pack = engine.pack("chest-pain-anxiety")
+    assert _in_area(pack, "medications", "medicines") and _in_area(pack, "allergies", "allergies")
+    assert not _in_area(pack, "family_history", "medicines") and not _in_area(pack, "smoking", "family")
+    assert _in_area(pack, "smoking", "history")  # the complaint's areas take any fact
+
+
+def test_a_fact_removed_becomes_a_coverage_gap(engine):
     from server.engine.factory import build_engine
     from server.config import get_settings
     from server.persona.loader import PackRegistry

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .patient import Engine
+from .retrieval import MATCH_THRESHOLD
 
 # (area, question). Areas name what a fact answering it should be about (see `_AREA_WORDS`).
 GENERIC_QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -72,14 +73,9 @@ GENERIC_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("closing", "Is there anything else you'd like to mention?"),
 )
 
-# Words of a fact's id or topic that place it in an area, for "another area answered". An area
-# not listed here (presenting, history, ...) takes any fact: the complaint's facts vary by case.
-_AREA_WORDS: dict[str, tuple[str, ...]] = {
-    "medicines": ("medic", "tablet", "pill", "drug", "insulin", "inhaler", "prescri", "treatment", "dose"),
-    "allergies": ("allerg", "reaction"),
-    "family": ("family", "father", "mother", "dad", "mum", "mom", "parent", "brother", "sister", "son", "daughter",
-               "wife", "husband", "partner", "run"),
-}
+# The fact categories (persona schema) an answer to these areas must have. An area not listed
+# (presenting, history, ...) takes any fact: the complaint's facts vary by case.
+_AREA_CATEGORIES: dict[str, set[str]] = {"medicines": {"medication"}, "allergies": {"medication"}, "family": {"family"}}
 
 
 @dataclass(frozen=True)
@@ -95,19 +91,13 @@ class CoverageRow:
 
 
 def _in_area(pack, fact_id: str, area: str) -> bool:
-    words = _AREA_WORDS.get(area)
-    if not words:
-        return True
-    fact = next((f for f in pack.facts if f.id == fact_id), None)
-    text = f"{fact_id} {fact.topic if fact else ''}".lower()
-    return any(w in text for w in words)
+    wanted = _AREA_CATEGORIES.get(area)
+    return wanted is None or pack.fact(fact_id).category in wanted
 
 
 def coverage(engine: Engine, pack_id: str, margin: float = 0.04) -> list[CoverageRow]:
     """Every generic question's verdict for this pack (each in a fresh session, real engine).
     `margin`: a match less than this over the fact threshold is reported as doubtful."""
-    from .retrieval import MATCH_THRESHOLD
-
     pack = engine.pack(pack_id)
     index = engine.index(pack)
     rows = []

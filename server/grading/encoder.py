@@ -114,7 +114,7 @@ class TextEncoder:
             return empty, empty, [], []
         return np.stack(whole_out).astype(np.float32), np.stack(max_out).astype(np.float32), sent_out, tok_out
 
-    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, threads: int | None = -1
+    def encode_packed(self, texts: Sequence[str], max_length: int = REPLY_MAX_TOKENS, keep_threads: bool = False
                       ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """(mean-pooled, sentence-max, `sentence_vectors` at SENT_LAYER, token states at
         SENT_LAYER) for a few texts in ONE
@@ -123,13 +123,13 @@ class TextEncoder:
         pass of its own would give (to float rounding) while paying one pass's fixed cost and no
         padded tokens. This is the cold path (a reply and a patient turn never seen before): a
         padded batch of the two costs about 25% more tokens, two passes about 4 ms more overhead.
-        It runs on `offline_threads` torch threads unless `threads` says otherwise (None: as set):
+        It runs on `offline_threads` torch threads (on torch's current ones with `keep_threads`):
         in a session the engine has already encoded the patient's turn (`TrainedGrader.prefetch`),
         so this pass serves grading outside a live session, where no speech work competes for
         the cores."""
         torch = self._torch
         texts = [t if t.strip() else "." for t in texts]
-        with self._lock, torch.inference_mode(), self._threads(self.offline_threads if threads == -1 else threads):
+        with self._lock, torch.inference_mode(), self._threads(None if keep_threads else self.offline_threads):
             enc = self.tokenizer(list(texts), truncation=True, max_length=max_length, return_offsets_mapping=True)
             lengths = [len(ids) for ids in enc["input_ids"]]
             total = sum(lengths)
@@ -170,7 +170,7 @@ class TextEncoder:
         # not said through the engine (e.g. `bedside grade --in` one row at a time): both texts
         # in one packed forward pass, on torch's current threads: the pair model's pass runs
         # beside this one, and resizing torch's thread pool under it gave it wrong numbers
-        (whole, maxed, sents, toks), (ctx, _, _, _) = self.encode_packed([text, context], threads=None)
+        (whole, maxed, sents, toks), (ctx, _, _, _) = self.encode_packed([text, context], keep_threads=True)
         self._remember(context, ctx)
         return whole, maxed, ctx, sents, toks
 
