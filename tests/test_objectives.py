@@ -19,14 +19,15 @@ from tests.test_engine import DISMISSIVE, EMPATHIC
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = (ROOT / "server" / "persona" / "template.yaml").read_text()
 PLAIN = '  - "Respond to an explicit emotion with a NURSE statement"\n'
+OBJECTIVES = TEMPLATE[TEMPLATE.index("learning_objectives:\n") + len("learning_objectives:\n"):TEMPLATE.index("\nidentity:")]
 CASE = "chest-pain-anxiety"
 
 
 def pack_with(tmp_path: Path, objectives: str) -> Path:
-    assert PLAIN in TEMPLATE
+    assert OBJECTIVES.startswith(PLAIN)
     d = tmp_path / "demo"
     d.mkdir()
-    (d / "persona.yaml").write_text(TEMPLATE.replace("__ID__", "demo").replace(PLAIN, objectives))
+    (d / "persona.yaml").write_text(TEMPLATE.replace("__ID__", "demo").replace(OBJECTIVES, objectives + "\n"))
     return d
 
 
@@ -37,6 +38,11 @@ def problems(path: Path) -> list:
 
 
 # -- schema -----------------------------------------------------------------------------------
+
+def test_the_template_shows_both_forms(tmp_path):
+    pack = load_pack_file(pack_with(tmp_path, OBJECTIVES.rstrip("\n")))
+    assert [o.met_when is not None for o in pack.learning_objectives] == [False, True]
+
 
 def test_plain_strings_and_objects_both_load(tmp_path):
     pack = load_pack_file(pack_with(tmp_path, PLAIN + "  - text: Name the fear\n"
