@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="one JSON object on stdout, for tools")
     chk.add_argument("--strict", action="store_true", help="exit 1 on warnings too (coverage gaps, clashes)")
     _settings_flags(chk)
+    imp = psub.add_parser("import", help="draft persona packs from cases in another format (TODO markers show what "
+                                         "a person must write; `persona check` lists them)")
+    imp.add_argument("source", metavar="SOURCE", help="the case format: agentclinic (AgentClinic OSCE JSONL)")
+    imp.add_argument("file", help="the case file, one case a line")
+    imp.add_argument("--out", default="persona-drafts", help="directory for the drafts, one pack directory per case "
+                                                           "(default: persona-drafts)")
+    imp.add_argument("--force", action="store_true", help="overwrite drafts already in --out")
     new = psub.add_parser("new", help="scaffold a commented pack")
     new.add_argument("id")
     _settings_flags(new)

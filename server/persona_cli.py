@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from .persona.loader import PACK_FILE, check_persona_id, validate_paths
+from .persona.loader import PACK_FILE, check_persona_id, pack_files, validate_paths
 from .persona.schema import PersonaPack
+from .persona.todos import todo_markers
 
 TEMPLATE = Path(__file__).parent / "persona" / "template.yaml"
 
@@ -31,6 +32,8 @@ def run(args, settings) -> int:
         return 1 if problems else 0
     if args.persona_command == "check":
         return _check(args, settings)
+    if args.persona_command == "import":
+        return _import(args)
     if args.persona_command == "new":
         try:
             pid = check_persona_id(args.id)
@@ -48,11 +51,32 @@ def run(args, settings) -> int:
     return 2
 
 
+IMPORTERS = ("agentclinic",)
+
+
+def _import(args) -> int:
+    """Draft packs from another case format; each draft validates, its TODO markers say what to write."""
+    if args.source not in IMPORTERS:
+        print(f"error: unknown source '{args.source}' (hint: the sources are: {', '.join(IMPORTERS)})", file=sys.stderr)
+        return 2
+    from .persona.import_agentclinic import CaseError, import_file
+    try:
+        drafts = import_file(Path(args.file), Path(args.out), force=args.force)
+    except CaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for d in drafts:
+        print(f"{Path(args.out) / d.pack_id}: line {d.line}, {d.todos} TODO(s)")
+    print(f"wrote {len(drafts)} draft(s); list what each needs with: bedside persona check {args.out}", file=sys.stderr)
+    return 0
+
+
 def _check(args, settings) -> int:
     """Validate (schema and references in one pass), then for each valid pack: reachability
-    (`engine.pack_check`), coverage of generic questions (`engine.coverage`) and clashes
-    (`engine.clashes`). Errors (invalid packs, unreachable concerns or opportunities) exit 1;
-    coverage gaps and clashes are warnings, which `--strict` makes errors too."""
+    (`engine.pack_check`), coverage of generic questions (`engine.coverage`), clashes
+    (`engine.clashes`) and TODO markers left to write (`persona.todos`, e.g. in an imported draft).
+    Errors (invalid packs, unreachable concerns or opportunities) exit 1; coverage gaps, clashes
+    and TODOs are warnings, which `--strict` makes errors too."""
     from .engine.factory import build_engine
     from .persona.loader import PackRegistry
 
@@ -61,7 +85,8 @@ def _check(args, settings) -> int:
     reports = []
     if packs:
         engine = build_engine(settings, registry=PackRegistry.from_packs(packs))
-        reports = [_check_one(engine, pack.id) for pack in packs]
+        files = {f.parent.name: f for f in pack_files(paths)}  # the loader holds each pack's id to its directory name
+        reports = [_check_one(engine, pack.id, files.get(pack.id)) for pack in packs]
     failed = bool(problems) or not packs or any(r["errors"] for r in reports) \
         or (args.strict and any(r["warnings"] for r in reports))
     if args.json:
@@ -76,7 +101,7 @@ def _check(args, settings) -> int:
     return 1 if failed else 0
 
 
-def _check_one(engine, pack_id: str) -> dict:
+def _check_one(engine, pack_id: str, file: Path | None = None) -> dict:
     from .engine.clashes import clashes
     from .engine.coverage import coverage, covered_share
     from .engine.pack_check import check_pack
@@ -92,7 +117,10 @@ def _check_one(engine, pack_id: str) -> dict:
     warnings = [f"coverage: {r.verdict.replace('_', ' ')}: \"{r.question}\" ({r.area})" + (f": {r.why}" if r.why else "")
                 for r in gaps]
     warnings += [f"clash: {c.where}: {c.message} (hint: {c.hint})" for c in found]
+    todos = todo_markers(file) if file is not None else []
+    warnings += [f"todo: {t}" for t in todos]
     return {"id": pack_id, "errors": errors, "warnings": warnings, "simulated_turns": res.turns,
+            "todos": [t.__dict__ for t in todos],
             "reached": {k: {"turn": t, "learner": who} for k, (t, who) in res.reached.items()},
             "coverage": {"covered_share": round(covered_share(rows), 3), "questions": [r.as_dict() for r in rows]},
             "clashes": [c.as_dict() for c in found], "trace": res.trace}

@@ -37,7 +37,7 @@ class PersonaInfo(BaseModel):
     def of(cls, pack: PersonaPack) -> "PersonaInfo":
         ident = pack.identity
         return cls(id=pack.id, title=pack.title, setting=pack.setting, difficulty=pack.difficulty.value,
-                   learning_objectives=list(pack.learning_objectives),
+                   learning_objectives=pack.objective_texts(),
                    patient=PatientInfo(name=ident.name, age=ident.age, gender=ident.gender), language=ident.language)
 
 

@@ -13,6 +13,7 @@ from ..grading.feedback import better_option
 from ..persona.schema import PersonaPack
 from .care import CARE_ITEMS, care_rating  # noqa: F401 - CARE_ITEMS is read from here too
 from .care_rule import apply_care_rule
+from .objectives import ObjectiveResult, assess_objectives
 
 class MissedOpportunity(BaseModel):
     turn: int
@@ -44,6 +45,10 @@ class SessionSummary(BaseModel):
     missed_opportunities: list[MissedOpportunity] = Field(default_factory=list)
     care: dict[str, int] = Field(default_factory=dict, description="CARE item -> 1..5")
     care_total: int = 0
+    objectives: list[ObjectiveResult] = Field(default_factory=list, description="Each learning objective, met (at which "
+                                              "turn) or not yet, from the pack's met_when (docs/debrief.md#objectives).")
+    debrief_notes: list[str] = Field(default_factory=list, description="The case author's teaching notes, as the pack had "
+                                     "them when the session ended.")
 
 
 def summarise(pack: PersonaPack, state: SessionState, turns: list[TurnResult], opening: str = "") -> SessionSummary:
@@ -78,6 +83,7 @@ def summarise(pack: PersonaPack, state: SessionState, turns: list[TurnResult], o
         checklist=checklist, checklist_coverage=round(coverage, 3),
         final_trust=state.emotional.trust, final_distress=state.emotional.distress, final_emotion=state.emotional.emotion,
         interruptions=state.interruptions, missed_opportunities=missed, care=care, care_total=sum(care.values()),
+        objectives=assess_objectives(pack, turns), debrief_notes=list(pack.debrief_notes),
     ))
 
 

@@ -246,8 +246,9 @@ def _plain(node):
     return node
 
 
-def validate_paths(paths: list[Path]) -> tuple[list[PersonaPack], list[Problem]]:
-    """Validate packs given as pack dirs, persona.yaml files or directories of packs."""
+def pack_files(paths: list[Path]) -> list[Path]:
+    """The persona.yaml files named by pack dirs, persona.yaml files or directories of packs
+    (a path that is none of these is kept, to be reported as missing)."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_file():
@@ -258,7 +259,13 @@ def validate_paths(paths: list[Path]) -> tuple[list[PersonaPack], list[Problem]]
             files.extend(sorted(p.glob(f"*/{PACK_FILE}")))
         else:
             files.append(p)  # reported as missing
+    return files
+
+
+def validate_paths(paths: list[Path]) -> tuple[list[PersonaPack], list[Problem]]:
+    """Validate packs given as pack dirs, persona.yaml files or directories of packs."""
     packs, problems, seen = [], [], {}
+    files = pack_files(paths)
     for f in files:
         try:
             pack = load_pack_file(f)

@@ -11,7 +11,9 @@ import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from ..core.grade import NurseType
 
 SCHEMA_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -242,13 +244,51 @@ class ChecklistItem(Strict):
     facts: list[str] = Field(min_length=1, description="Fact or concern ids whose disclosure covers the item.")
 
 
+class MetWhen(Strict):
+    """What in a session shows a learning objective met (docs/debrief.md#objectives). Every key
+    given must be seen; the objective counts as met at the turn the last of them was first seen.
+    The vocabulary is what each turn's grade and disclosures carry, nothing inferred."""
+
+    eccs_at_least: int | None = Field(None, ge=0, le=6, description="A turn answering an empathic opportunity at this "
+                                                                    "ECCS level or higher.")
+    opportunity: str | None = Field(None, description="With eccs_at_least: only an answer to this opportunity counts.")
+    nurse: list[NurseType] = Field(default_factory=list, description="A turn graded with any of these NURSE types.")
+    concern_revealed: str | None = Field(None, description="The turn this hidden concern came out.")
+    fact_disclosed: str | None = Field(None, description="The turn this fact was first said.")
+    checklist: str | None = Field(None, description="The turn this checklist item was first covered.")
+
+    @model_validator(mode="after")
+    def _some_evidence(self) -> "MetWhen":
+        if self.opportunity is not None and self.eccs_at_least is None:
+            raise ValueError("'opportunity' needs 'eccs_at_least' (the ECCS level an answer to it must reach)")
+        if not (self.eccs_at_least is not None or self.nurse or self.concern_revealed or self.fact_disclosed or self.checklist):
+            raise ValueError("met_when needs at least one of eccs_at_least, nurse, concern_revealed, fact_disclosed, checklist")
+        return self
+
+
+class LearningObjective(Strict):
+    """An objective, optionally with the evidence that shows it met. A plain string in a pack is
+    read as `{text: <string>}`, so packs written before objectives carried evidence still load."""
+
+    text: str = Field(min_length=1)
+    met_when: MetWhen | None = None
+
+
+def _objective_from_text(value):
+    return {"text": value} if isinstance(value, str) else value
+
+
+ObjectiveItem = Annotated[LearningObjective, BeforeValidator(_objective_from_text, json_schema_input_type=str | LearningObjective)]
+
+
 class PersonaPack(Strict):
     schema_version: Literal[1] = 1
     id: str = Field(pattern=ID_PATTERN)
     title: str = Field(min_length=1)
     setting: str = Field(min_length=1)
     difficulty: Difficulty = Difficulty.intermediate
-    learning_objectives: list[str] = Field(min_length=1)
+    learning_objectives: list[ObjectiveItem] = Field(min_length=1, description="Plain strings, or {text, met_when} "
+                                                                       "objects the debrief marks met or not yet.")
     identity: Identity
     visit: Visit
     voice: Voice = Field(default_factory=Voice)
@@ -273,6 +313,9 @@ class PersonaPack(Strict):
 
     def concern(self, concern_id: str) -> HiddenConcern:
         return next(c for c in self.hidden_concerns if c.id == concern_id)
+
+    def objective_texts(self) -> list[str]:
+        return [o.text for o in self.learning_objectives]
 
 
 def cross_reference_problems(data) -> list[tuple[tuple, str, str]]:
@@ -346,4 +389,19 @@ def cross_reference_problems(data) -> list[tuple[tuple, str, str]]:
             if isinstance(ref, str) and ref not in fact_ids | concern_ids:
                 problems.append((("checklist", i, "facts", j), f"names no fact or hidden concern '{ref}'",
                                  use_one_of(ref, fact_ids | concern_ids)))
+    problems += _objective_reference_problems(items("learning_objectives"), {
+        "opportunity": (opp_ids, "empathic opportunity"), "concern_revealed": (concern_ids, "hidden concern"),
+        "fact_disclosed": (fact_ids, "fact"), "checklist": (ids("checklist"), "checklist item")}, use_one_of)
+    return problems
+
+
+def _objective_reference_problems(objectives, pools: dict, use_one_of) -> list[tuple[tuple, str, str]]:
+    """Each met_when id that names nothing in the pack (read leniently, like the other references)."""
+    problems = []
+    for i, item in objectives:
+        met = item.get("met_when")
+        for key, (pool, what) in pools.items():
+            ref = met.get(key) if isinstance(met, dict) else None
+            if isinstance(ref, str) and ref not in pool:
+                problems.append((("learning_objectives", i, "met_when", key), f"names no {what} '{ref}'", use_one_of(ref, pool)))
     return problems

@@ -4,6 +4,7 @@
 import { getSession, personaById } from "./api.js";
 import { COLOURS, stateSeries, trustDistressChart } from "./chart.js";
 import { empathyCaption, missedVerdict } from "./debrief-figures.js";
+import { notesSection, objectivesSection } from "./debrief-objectives.js";
 import { eccsLabel, gradeChip } from "./chips.js";
 import {
   ECCS_LEVELS, actWord, capitalise, clear, emotionWord, flagWord, formatDateTime, formatDuration, h, nurseWord, store,
@@ -113,7 +114,9 @@ export function renderDebrief(detail, { audience = "learner", persona = null, ba
       h("div", { class: "debrief-col" },
         checklistSection(s, detail.checklist_items || {}),
         careSection(s))) : null,
+    s ? objectivesSection(s) : null,
     s ? skillsSection(s) : null,
+    s ? notesSection(s) : null,
     transcriptSection(detail, patientName),
     audience === "learner"
       ? h("div", { class: "debrief__next no-print" },

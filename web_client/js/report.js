@@ -3,6 +3,7 @@
 // printing (or "Save as PDF") gives a clean document.
 
 import { missedVerdict } from "./debrief-figures.js";
+import { objectiveVerdict } from "./debrief-objectives.js";
 import { ECCS_LEVELS, actWord, emotionWord, flagWord, formatDateTime, formatDuration, nurseWord } from "./dom.js";
 
 function save(name, type, text) {
@@ -66,6 +67,9 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
     `<li class="${ok ? "yes" : "no"}"><span>${ok ? "✓" : "✗"}</span> ${esc(labels[id] || id.replace(/_/g, " "))}</li>`).join("") : "";
   const care = s ? Object.entries(s.care || {}).map(([item, v]) =>
     `<tr><th>${esc(item.charAt(0).toUpperCase() + item.slice(1))}</th><td>${"●".repeat(v)}${"○".repeat(5 - v)}</td><td>${esc(CARE_WORDS[v - 1] || v)}</td></tr>`).join("") : "";
+  const objectives = (s?.objectives || []).map((o) =>
+    `<li class="${o.met ? "yes" : "no"}"><span>${o.met ? "✓" : "–"}</span> ${esc(o.text)} <em>(${esc(objectiveVerdict(o))})</em></li>`).join("");
+  const notes = (s?.debrief_notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
   const turns = detail.turns.map((t) => `
     <div class="turn learner">
       <p class="who">You <span>· turn ${esc(t.turn_id)} · ${esc(actWord(t.act))}</span></p>
@@ -91,7 +95,7 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
   .legend { color: #51606b; font-size: .9rem; } .legend b.t { color: #1d5fa8; } .legend b.d { color: #b0462b; }
   .missed { border-left: 3px solid #c58a1a; padding: .2rem 0 .2rem .8rem; margin: 0 0 1rem; break-inside: avoid; }
   .missed p { margin: .2rem 0; } .label { font-weight: 650; } .who { color: #51606b; font-weight: 600; } .better { color: #17603a; }
-  ul.check { list-style: none; padding: 0; columns: 2; } ul.check li { margin: .15rem 0; break-inside: avoid; } li.yes span { color: #17603a; font-weight: 700; } li.no { color: #51606b; }
+  ul.check { list-style: none; padding: 0; columns: 2; } ul.check.objectives { columns: 1; } ul.check li { margin: .15rem 0; break-inside: avoid; } li.yes span { color: #17603a; font-weight: 700; } li.no { color: #51606b; }
   .turn { margin: 0 0 .8rem; padding: .5rem .8rem; border-radius: 8px; break-inside: avoid; }
   .turn.learner { background: #eef5f5; } .turn.patient { background: #f5f6f8; }
   .turn p { margin: .15rem 0; } .turn .who { font-size: .85rem; } .turn .who span { font-weight: 400; }
@@ -113,6 +117,8 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
 ${chart}
 <h2>Missed empathic opportunities</h2>${missed}
 ${s ? `<h2>History checklist (${pct(s.checklist_coverage)}% covered)</h2><ul class="check">${checklist}</ul>` : ""}
+${objectives ? `<h2>Learning objectives</h2><ul class="check objectives">${objectives}</ul>` : ""}
+${notes ? `<h2>Teaching notes</h2><ul>${notes}</ul>` : ""}
 ${s ? `<h2>The patient's rating (CARE-style, ${esc(s.care_total)} / 50)</h2><table>${care}</table>` : ""}
 <h2>Transcript</h2>
 <div class="turn patient"><p class="who">${esc(name)} <span>· opening</span></p><p class="text">${esc(detail.opening)}</p></div>
