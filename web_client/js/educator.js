@@ -11,6 +11,8 @@ import { downloadBar } from "./educator-downloads.js";
 
 const TOKEN_KEY = "bedside.educator";
 const FILTER_KEY = "bedside.educator.filters";
+const COHORT = "cohort"; // #/educator/cohort; session ids are UUIDs, so never this word
+const STATUS = { ended: "Ended", active: "In progress", abandoned: "Abandoned" };
 
 export function mount(app, { sessionId }) {
   const token = store.get(TOKEN_KEY);
@@ -94,9 +96,6 @@ function signOutButton() {
     else location.hash = "#/educator";
   } }, "Sign out");
 }
-
-const COHORT = "cohort"; // #/educator/cohort; session ids are UUIDs, so never this word
-const STATUS = { ended: "Ended", active: "In progress", abandoned: "Abandoned" };
 
 /** A score cell's text, or a dash read out as "not ended" when the session has no summary yet. */
 function scoreCell(label, scores, text) {
@@ -248,7 +247,7 @@ function workspace(app, token, ctl, view) {
 
   async function drawCohort(counted) {
     const now = scope();
-    if (!now) return;
+    if (!now || !ctl.alive) return;
     const asked = ++cohortAsked;
     results.setAttribute("aria-busy", "true");
     let report;
