@@ -40,7 +40,7 @@ def _metrics(args: argparse.Namespace) -> tuple[list[SessionMetrics], Source] | 
 
     settings = settings_of(args)
     source = source_of(args, settings)
-    sessions = load_sessions(source, filter_of(args), progress=args.progress)
+    sessions = load_sessions(source, filter_of(args), progress=args.progress, abandon_after=settings.abandon_after)
     if not sessions:
         print(f"no sessions match in {source.describe()}", file=sys.stderr)
         return None
@@ -48,13 +48,9 @@ def _metrics(args: argparse.Namespace) -> tuple[list[SessionMetrics], Source] | 
 
 
 def _xapi(ms: list[SessionMetrics], args: argparse.Namespace, path: Path) -> int:
-    from .export.xapi import XapiConfig, statements
-    from .export.xapi_check import check_statements
+    from .export.xapi import XapiConfig, checked_statements
 
-    out = statements(ms, XapiConfig(base=args.xapi_base, home_page=args.xapi_home_page))
-    problems = check_statements(out)
-    if problems:
-        raise ValueError("invalid xAPI statements:\n  " + "\n  ".join(problems[:20]))
+    out = checked_statements(ms, XapiConfig(base=args.xapi_base, home_page=args.xapi_home_page))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
     return len(out)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     max_sessions_per_client: int = Field(20, ge=0, description="Sessions open at once from one client address.")
     idle_timeout_s: float = Field(900, ge=0, description="Close a socket that sends nothing for this long.")
     max_session_minutes: float = Field(120, ge=0, description="Turns are refused after a session has run this long on one connection.")
+    abandon_after_min: float = Field(120, ge=0, description="A session not ended and with no turn for this many minutes "
+                                     "reads as abandoned (derived when read, never stored: its next turn makes it active "
+                                     "again); 0 never calls a session abandoned.")
     store_audio: bool = False
 
     @field_validator("ws_allowed_origins", mode="before")
@@ -100,6 +104,11 @@ class Settings(BaseSettings):
     def _split_origins(cls, value):
         """The environment gives one string: split it on commas."""
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @property
+    def abandon_after(self) -> timedelta | None:
+        """`abandon_after_min` as a duration; None when it is off (0)."""
+        return timedelta(minutes=self.abandon_after_min) if self.abandon_after_min else None
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bedside.db'}"

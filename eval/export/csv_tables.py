@@ -8,10 +8,11 @@ missing value is an empty cell.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from server.engine.summary import CARE_ITEMS
 from server.grading.base import ALL_FLAGS, ALL_NURSE
@@ -86,7 +87,7 @@ SESSION_COLUMNS: list[Column] = [
     Column("learner_id", "learner pseudonym", lambda m: m.learner_id),
     Column("persona_id", "persona pack id", lambda m: m.persona_id),
     Column("mode", "text or voice", lambda m: m.mode),
-    Column("status", "active or ended", lambda m: m.status),
+    Column("status", "active, ended, or abandoned (not ended and no turn for BEDSIDE_ABANDON_AFTER_MIN)", lambda m: m.status),
     Column("started_at", "session start, ISO 8601 UTC", lambda m: m.started_at.isoformat()),
     Column("ended_at", "session end, ISO 8601 UTC; empty if still active", lambda m: m.ended_at.isoformat() if m.ended_at else ""),
     Column("turns", "learner turns", lambda m: m.turns),
@@ -159,16 +160,28 @@ def spreadsheet_safe(cell: Any) -> Any:
     return cell
 
 
+def write_rows(fh: IO[str], columns: list[Column], rows: Iterable[list[Any]]) -> int:
+    """The header and `rows` as CSV into `fh` (opened with newline=""); returns the row count."""
+    w = csv.writer(fh)
+    w.writerow([c.name for c in columns])
+    n = 0
+    for row in rows:
+        w.writerow([spreadsheet_safe(cell) for cell in row])
+        n += 1
+    return n
+
+
 def write_csv(path: Path, columns: list[Column], rows: Iterable[list[Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow([c.name for c in columns])
-        for row in rows:
-            w.writerow([spreadsheet_safe(cell) for cell in row])
-            n += 1
-    return n
+        return write_rows(fh, columns, rows)
+
+
+def csv_text(columns: list[Column], rows: Iterable[list[Any]]) -> str:
+    """The same table as one string, for a download."""
+    out = io.StringIO(newline="")
+    write_rows(out, columns, rows)
+    return out.getvalue()
 
 
 def write_tables(ms: list[SessionMetrics], out_dir: Path) -> dict[str, Path]:

@@ -143,3 +143,15 @@ def statements(ms: list[SessionMetrics], cfg: XapiConfig | None = None) -> list[
     return out
 
 
+
+
+def checked_statements(ms: list[SessionMetrics], cfg: XapiConfig | None = None) -> list[dict[str, Any]]:
+    """`statements`, refused with a ValueError naming the first problems if any would not pass
+    the xAPI checker (an LRS would reject them)."""
+    from .xapi_check import check_statements
+
+    out = statements(ms, cfg)
+    problems = check_statements(out)
+    if problems:
+        raise ValueError("invalid xAPI statements:\n  " + "\n  ".join(problems[:20]))
+    return out

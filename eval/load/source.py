@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,7 @@ from ..records import EvalSession
 from .filters import EvalFilter
 from .jsonl import load_jsonl
 from .readonly import open_readonly
+from .status import with_read_status
 from .store import iter_store, matching_records
 
 
@@ -28,11 +30,13 @@ class Source(BaseModel):
         return ", ".join(map(str, self.jsonl)) if self.jsonl else redact_url(self.database_url)
 
 
-def load_sessions(source: Source, flt: EvalFilter | None = None, *, progress: bool | None = None) -> list[EvalSession]:
-    """All matching sessions with their turns, oldest first. The store is opened read-only."""
+def load_sessions(source: Source, flt: EvalFilter | None = None, *, progress: bool | None = None,
+                  abandon_after: timedelta | None = None) -> list[EvalSession]:
+    """All matching sessions with their turns, oldest first. The store is opened read-only.
+    With `abandon_after`, sessions left idle that long read as abandoned (load/status.py)."""
     flt = flt or EvalFilter()
     if source.jsonl:
-        return [s for s in load_jsonl(source.jsonl) if flt.matches(s)]
+        return with_read_status([s for s in load_jsonl(source.jsonl) if flt.matches(s)], abandon_after)
     if not source.database_url:
         raise ValueError("no source: give JSONL files or a database URL")
     store = open_readonly(source.database_url)
@@ -40,7 +44,7 @@ def load_sessions(source: Source, flt: EvalFilter | None = None, *, progress: bo
         records = matching_records(store, flt)
         bar = tqdm(iter_store(store, records), total=len(records), desc="loading sessions", unit="session",
                    file=sys.stderr, disable=_quiet(progress), leave=False)
-        return list(bar)
+        return with_read_status(list(bar), abandon_after)
     finally:
         store.close()
 

@@ -24,8 +24,16 @@ class GroupStats(BaseModel):
     title: str = ""
     """A longer name (the persona's title), for tooltips and headings."""
     sessions: int
+    completed: int = 0
+    """Sessions the learner ended."""
+    abandoned: int = 0
+    """Sessions left without an end and idle past BEDSIDE_ABANDON_AFTER_MIN (server/store/status.py)."""
+    active: int = 0
+    """Sessions still in progress."""
     turns: int
     opportunities: int
+    opportunities_met: int = 0
+    """ECCS-graded turns at level >= 3 (the feeling acknowledged)."""
     mean_eccs: float | None
     """Mean over every ECCS-graded turn in the group (not a mean of session means)."""
     eccs_pass_share: float | None
@@ -87,9 +95,12 @@ def group_stats(key: str, label: str, ms: list[SessionMetrics], title: str = "")
     for m in ms:
         flags.update(m.flag_counts)
     gains = [m.final_trust - m.initial_trust for m in ms if m.final_trust is not None and m.initial_trust is not None]
+    met = sum(e >= PASS_ECCS for e in eccs)
+    status = Counter(m.status for m in ms)
     return GroupStats(
-        key=key, label=label, title=title or label, sessions=len(ms), turns=sum(m.turns for m in ms), opportunities=len(eccs),
-        mean_eccs=_avg(eccs), eccs_pass_share=round(sum(e >= PASS_ECCS for e in eccs) / len(eccs), 3) if eccs else None,
+        key=key, label=label, title=title or label, sessions=len(ms), completed=status["ended"],
+        abandoned=status["abandoned"], active=status["active"], turns=sum(m.turns for m in ms), opportunities=len(eccs),
+        opportunities_met=met, mean_eccs=_avg(eccs), eccs_pass_share=round(met / len(eccs), 3) if eccs else None,
         missed_share=round(sum(e <= PASS_ECCS - 1 for e in eccs) / len(eccs), 3) if eccs else None,
         final_trust=_avg(m.final_trust for m in ms), trust_gain=_avg(gains),
         care_total=_avg((m.care_total for m in ms), 1), checklist_coverage=_avg(m.coverage.checklist_coverage for m in ms),

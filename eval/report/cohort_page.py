@@ -10,15 +10,16 @@ from .html import badge, card, cards, chart, esc, num, page, pct, section, table
 TOC = [("overview", "Overview"), ("struggle", "Where learners struggle"), ("distributions", "Distributions"),
        ("learners", "Learners"), ("personas", "Personas"), ("flags", "Flags"), ("sessions", "Sessions")]
 
+_STATUS_TONE = {"ended": "green", "abandoned": "amber", "active": "blue"}
 _TREND_TONE = {"growing": ("green", "↗ growing"), "declining": ("red", "↘ declining"), "steady": ("grey", "→ steady"),
                "too few sessions": ("grey", "too few sessions")}
 
 
 def _overview(c: CohortMetrics) -> str:
     o = c.overall
-    span = f"{c.first:%d %b %Y} – {c.last:%d %b %Y}" if c.first and c.last else "–"
     return cards([
-        card("sessions", str(c.sessions), span),
+        # the span of dates is in the page's subtitle; abandoned sessions are counted apart from completed ones
+        card("sessions", str(c.sessions), f"{o.completed} completed, {o.abandoned} abandoned, {o.active} in progress"),
         card("learners", str(c.learners), f"{c.personas} personas"),
         card("learner turns", str(c.turns), f"{o.opportunities} empathic opportunities"),
         card("mean ECCS", num(o.mean_eccs), f"{pct(o.eccs_pass_share)} acknowledged (≥ 3)"),
@@ -32,7 +33,8 @@ def _overview(c: CohortMetrics) -> str:
 def _group_rows(groups: list[GroupStats], interruptions: bool) -> list[list[str]]:
     rows = []
     for g in groups:
-        row = [f'<span title="{esc(g.title)}">{esc(g.label)}</span>', str(g.sessions), num(g.mean_eccs),
+        row = [f'<span title="{esc(g.title)}">{esc(g.label)}</span>', str(g.sessions), str(g.completed), str(g.abandoned),
+               num(g.mean_eccs),
                pct(g.eccs_pass_share), num(g.final_trust), num(g.care_total, 1), pct(g.checklist_coverage),
                pct(g.concerns_share), pct(g.open_share), pct(g.learner_talk_share)]
         if interruptions:
@@ -43,7 +45,7 @@ def _group_rows(groups: list[GroupStats], interruptions: bool) -> list[list[str]
 
 
 def _group_head(first: str, interruptions: bool) -> list[str]:
-    head = [first, "sessions", "mean ECCS", "ECCS ≥ 3", "final trust", "CARE", "checklist", "concerns", "open Qs",
+    head = [first, "sessions", "completed", "abandoned", "mean ECCS", "ECCS ≥ 3", "final trust", "CARE", "checklist", "concerns", "open Qs",
             "learner talk"]
     return head + (["interruptions / session"] if interruptions else []) + ["most frequent flags"]
 
@@ -91,11 +93,12 @@ def _sessions(ms: list[SessionMetrics], links: dict[str, str] | None) -> str:
         name = esc(m.session_id[:8])
         if links and m.session_id in links:
             name = f'<a href="{esc(links[m.session_id])}">{name}</a>'
-        rows.append([name, esc(m.learner_id), esc(m.persona_id), esc(f"{m.started_at:%Y-%m-%d %H:%M}"), str(m.turns),
+        rows.append([name, esc(m.learner_id), esc(m.persona_id), esc(f"{m.started_at:%Y-%m-%d %H:%M}"),
+                     badge(m.status, _STATUS_TONE.get(m.status, "grey")), str(m.turns),
                      num(m.mean_eccs), str(len(m.missed)), num(m.final_trust), num(m.care_total),
                      pct(m.coverage.checklist_coverage)])
-    return table(["session", "learner", "persona", "started (UTC)", "turns", "mean ECCS", "missed", "final trust",
-                  "CARE", "checklist"], rows, {4, 5, 6, 7, 8, 9})
+    return table(["session", "learner", "persona", "started (UTC)", "status", "turns", "mean ECCS", "missed",
+                  "final trust", "CARE", "checklist"], rows, {5, 6, 7, 8, 9, 10})
 
 
 def cohort_page(c: CohortMetrics, ms: list[SessionMetrics], *, title: str = "Cohort report",

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +25,7 @@ from ..store.tokens import token_matches
 from .auth import is_educator, require_educator, session_reader
 from .docs_pages import add_docs_pages
 from .educator import ensure_educator_token
+from .plugins import plugin_routers
 from .protocol import protocol_schema
 from .schemas import ErrorBody, Health, PersonaInfo, PersonaList, RefusedPack, SessionDetail, SessionInfo, TurnInfo
 from .security_headers import SecurityHeaders
@@ -38,8 +39,10 @@ _AUTH_ERRORS = {401: {"model": ErrorBody, "description": "No bearer token"},
 
 
 def create_app(settings: Settings, engine: Engine | None = None, store: SessionStore | None = None,
-               educator_token: str | None = None, web_dir: Path = WEB_CLIENT) -> FastAPI:
-    """Build the app. Missing pieces are made from settings (the engine is built and warmed)."""
+               educator_token: str | None = None, web_dir: Path = WEB_CLIENT,
+               routers: list[APIRouter] | None = None) -> FastAPI:
+    """Build the app. Missing pieces are made from settings (the engine is built and warmed);
+    `routers` default to those installed packages add (api/plugins.py: the educator's cohort report)."""
     if engine is None:
         from ..engine.factory import build_engine
         engine = build_engine(settings)
@@ -91,7 +94,7 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         """Every stored session, oldest first (educator token only)."""
         filters = SessionFilter(learner_id=learner_id, persona_id=persona_id, since=since, until=until)
         rows = await asyncio.to_thread(store.list_sessions, filters)
-        return [SessionInfo.of(s) for s in rows]
+        return [SessionInfo.of(s, settings.abandon_after) for s in rows]
 
     @app.get("/api/sessions/{session_id}", response_model=SessionDetail, tags=["sessions"],
              responses={**_AUTH_ERRORS, 404: {"model": ErrorBody, "description": "No such session"}})
@@ -108,7 +111,7 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         turns = await asyncio.to_thread(store.turns, session_id)
         pack = engine.registry.packs.get(record.persona_id)
         items = {c.id: c.item for c in pack.checklist} if pack is not None and record.summary else {}
-        return SessionDetail(session=SessionInfo.of(record), opening=record.opening,
+        return SessionDetail(session=SessionInfo.of(record, settings.abandon_after), opening=record.opening,
                              turns=[TurnInfo.of(t) for t in turns], checklist_items=items,
                              # sessions stored before the CARE evidence rule get it on the way out
                              summary=apply_care_rule(SessionSummary.model_validate(record.summary)) if record.summary else None)
@@ -125,6 +128,9 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
     async def educator_page():
         """A memorable address for the educator view of the browser client."""
         return RedirectResponse("/#/educator")
+
+    for router in plugin_routers() if routers is None else routers:
+        app.include_router(router)
 
     if Path(web_dir).is_dir():
         app.mount("/static", StaticFiles(directory=web_dir), name="static")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..core.types import EmotionalState
+from ..engine.care_rule import feelings_met
 from ..engine.summary import SessionSummary
 from ..grading.base import Grade
 from ..persona.loader import Problem
 from ..persona.schema import PersonaPack
 from ..store.records import SessionRecord, TurnRecord
+from ..store.status import ReadStatus, read_status
 
 
 class PatientInfo(BaseModel):
@@ -70,23 +72,56 @@ class PersonaList(BaseModel):
     refused: list[RefusedPack]
 
 
+class SessionScores(BaseModel):
+    """The headline figures of an ended session, read from its stored summary."""
+
+    mean_eccs: float | None = Field(description="Mean ECCS level (0-6) over the turns that answered an empathic "
+                                    "opportunity (turns graded on ECCS); null when no turn did.")
+    opportunities_met: int = Field(description="Of those turns, how many reached ECCS 3 or more (the feeling acknowledged).")
+    opportunities: int = Field(description="Turns that answered an empathic opportunity (turns graded on ECCS).")
+    concerns_found: int = Field(description="Hidden concerns the patient revealed.")
+    concerns_total: int = Field(description="Hidden concerns in the case.")
+
+    @classmethod
+    def of(cls, summary: SessionSummary) -> "SessionScores":
+        return cls(mean_eccs=summary.mean_eccs, opportunities=summary.opportunities_answered,
+                   opportunities_met=feelings_met(summary),
+                   concerns_found=len(summary.concerns_revealed), concerns_total=summary.concerns_total)
+
+
 class SessionInfo(BaseModel):
     id: str
     learner_id: str
     persona_id: str
     mode: Literal["text", "voice"]
-    status: Literal["active", "ended"]
+    status: ReadStatus = Field(description="active, ended, or abandoned: not ended and no turn for "
+                               "BEDSIDE_ABANDON_AFTER_MIN minutes (derived when read; a resumed session's next turn "
+                               "makes it active again).")
     created_at: datetime
     ended_at: datetime | None
     turns: int
     interruptions: int
     schema_version: int
+    last_turn_at: datetime | None = Field(None, description="When the newest turn was stored; null without turns.")
+    scores: SessionScores | None = Field(None, description="Ended sessions: mean ECCS, opportunities met, concerns found.")
 
     @classmethod
-    def of(cls, s: SessionRecord) -> "SessionInfo":
-        return cls(id=s.id, learner_id=s.learner_id, persona_id=s.persona_id, mode=s.mode, status=s.status,
+    def of(cls, s: SessionRecord, abandon_after: timedelta | None = None) -> "SessionInfo":
+        """`abandon_after` (settings.abandon_after) decides which active sessions read as abandoned."""
+        return cls(id=s.id, learner_id=s.learner_id, persona_id=s.persona_id, mode=s.mode,
+                   status=read_status(s.status, s.created_at, s.last_turn_at, abandon_after),
                    created_at=s.created_at, ended_at=s.ended_at, turns=s.turn_count, interruptions=s.interruptions,
-                   schema_version=s.schema_version)
+                   schema_version=s.schema_version, last_turn_at=s.last_turn_at, scores=_scores(s.summary))
+
+
+def _scores(summary: dict | None) -> SessionScores | None:
+    """Scores from a stored summary; a summary this version cannot read gives none rather than an error."""
+    if not summary:
+        return None
+    try:
+        return SessionScores.of(SessionSummary.model_validate(summary))
+    except ValidationError:
+        return None
 
 
 class TurnInfo(BaseModel):

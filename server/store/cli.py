@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,17 +19,19 @@ from .export import export_lines, write_jsonl
 from .purge import DeleteLearner, delete_learner_data
 from .records import SessionFilter, SessionRecord
 from .sql import open_store
+from .status import read_status
 
 COLUMNS = ("id", "learner", "persona", "mode", "turns", "started", "status")
 
 
-def _row(s: SessionRecord) -> tuple[str, ...]:
+def _row(s: SessionRecord, abandon_after: timedelta | None) -> tuple[str, ...]:
     return (s.id, s.learner_id, s.persona_id, s.mode, str(s.turn_count),
-            s.created_at.strftime("%Y-%m-%d %H:%M:%SZ"), s.status)
+            s.created_at.strftime("%Y-%m-%d %H:%M:%SZ"), read_status(s.status, s.created_at, s.last_turn_at, abandon_after))
 
 
-def format_table(sessions: list[SessionRecord]) -> str:
-    rows = [COLUMNS] + [_row(s) for s in sessions]
+def format_table(sessions: list[SessionRecord], abandon_after: timedelta | None = None) -> str:
+    """`abandon_after`: active sessions idle that long are listed as abandoned (status.py)."""
+    rows = [COLUMNS] + [_row(s, abandon_after) for s in sessions]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -89,7 +92,7 @@ def run_session_command(args, settings: Settings) -> int:
             return delete_learner_command(args, store, settings)
         if args.session_command == "list":
             sessions = store.list_sessions()
-            print(format_table(sessions))
+            print(format_table(sessions, settings.abandon_after))
             print(f"{len(sessions)} session(s)", file=sys.stderr)
             return 0
         if args.session_command == "export":
@@ -101,7 +104,7 @@ def run_session_command(args, settings: Settings) -> int:
                 sessions = [one]
             else:
                 sessions = store.list_sessions()
-            lines = export_lines(store, sessions)
+            lines = export_lines(store, sessions, settings.abandon_after)
             if args.out:
                 out_path = Path(args.out)
                 out_path.parent.mkdir(parents=True, exist_ok=True)

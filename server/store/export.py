@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import IO, Any
 
 from ..chat import turn_json
 from .base import SessionStore
 from .records import SCHEMA_VERSION, SessionRecord, TurnRecord
+from .status import read_status
 
 
-def turn_line(session: SessionRecord, turn: TurnRecord) -> dict[str, Any]:
+def turn_line(session: SessionRecord, turn: TurnRecord, status: str | None = None) -> dict[str, Any]:
+    """`status` is the session's status as read (status.py); default, as stored."""
     line: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "session_id": session.id,
         "learner_id": session.learner_id,
         "persona_id": session.persona_id,
         "mode": session.mode,
-        "session_status": session.status,
+        "session_status": status or session.status,
         "session_started_at": session.created_at.isoformat(),
     }
     line.update(turn_json(turn.to_turn_result()))
@@ -38,10 +41,13 @@ def turn_line(session: SessionRecord, turn: TurnRecord) -> dict[str, Any]:
     return line
 
 
-def export_lines(store: SessionStore, sessions: Iterable[SessionRecord]) -> Iterator[dict[str, Any]]:
+def export_lines(store: SessionStore, sessions: Iterable[SessionRecord],
+                 abandon_after: timedelta | None = None) -> Iterator[dict[str, Any]]:
+    """Every turn of `sessions`; with `abandon_after`, `session_status` says which were abandoned."""
     for session in sessions:
+        status = read_status(session.status, session.created_at, session.last_turn_at, abandon_after)
         for turn in store.turns(session.id):
-            yield turn_line(session, turn)
+            yield turn_line(session, turn, status)
 
 
 def write_jsonl(lines: Iterable[dict[str, Any]], out: IO[str]) -> int:

@@ -36,6 +36,7 @@ class SessionRecord(BaseModel):
     summary: dict[str, Any] | None = None
     interruptions: int = 0
     turn_count: int = 0
+    last_turn_at: datetime | None = Field(None, description="When the newest turn was stored; None without turns.")
     schema_version: int = SCHEMA_VERSION
 
 

@@ -63,12 +63,13 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _session_record(row: SessionRow, turn_count: int) -> SessionRecord:
+def _session_record(row: SessionRow, turn_count: int, last_turn_at: datetime | None = None) -> SessionRecord:
     return SessionRecord(
         id=row.id, learner_id=row.learner_id, persona_id=row.persona_id, mode=row.mode,
         created_at=utc(row.created_at), ended_at=utc(row.ended_at), status=row.status, token_hash=row.token_hash,
         opening=row.opening, initial_state=row.initial_state, final_state=row.final_state, summary=row.summary,
-        interruptions=row.interruptions, turn_count=turn_count, schema_version=row.schema_version,
+        interruptions=row.interruptions, turn_count=turn_count, last_turn_at=utc(last_turn_at),
+        schema_version=row.schema_version,
     )
 
 
@@ -114,19 +115,19 @@ class SqlSessionStore:
                 row.summary = summary
                 row.final_state = final_state.model_dump(mode="json")
                 row.interruptions = final_state.interruptions
-            count = self._count(s, session_id)
-        return _session_record(row, count)
+            stats = self._turn_stats(s, session_id)
+        return _session_record(row, *stats)
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         with self._session() as s:
             row = s.get(SessionRow, session_id)
-            return _session_record(row, self._count(s, session_id)) if row else None
+            return _session_record(row, *self._turn_stats(s, session_id)) if row else None
 
     def list_sessions(self, filters: SessionFilter | None = None) -> list[SessionRecord]:
         f = filters or SessionFilter()
-        counts = (select(TurnRow.session_id, func.count(TurnRow.id).label("n"))
+        counts = (select(TurnRow.session_id, func.count(TurnRow.id).label("n"), func.max(TurnRow.created_at).label("last"))
                   .group_by(TurnRow.session_id).subquery())
-        q = (select(SessionRow, func.coalesce(counts.c.n, 0))
+        q = (select(SessionRow, func.coalesce(counts.c.n, 0), counts.c.last)
              .outerjoin(counts, counts.c.session_id == SessionRow.id)
              .order_by(SessionRow.created_at, SessionRow.id))
         if f.learner_id is not None:
@@ -138,7 +139,7 @@ class SqlSessionStore:
         if f.until is not None:
             q = q.where(SessionRow.created_at <= utc(f.until))
         with self._session() as s:
-            return [_session_record(row, n) for row, n in s.execute(q).all()]
+            return [_session_record(row, n, last) for row, n, last in s.execute(q).all()]
 
     # -- turns ---------------------------------------------------------------------------
     def append_turn(self, session_id: str, result: TurnResult, state: SessionState, *,
@@ -233,7 +234,7 @@ class SqlSessionStore:
         with self._session.begin() as s:
             rows = list(s.scalars(select(SessionRow).where(SessionRow.learner_id == learner_id)
                                   .order_by(SessionRow.created_at, SessionRow.id)))
-            gone = [_session_record(row, self._count(s, row.id)) for row in rows]
+            gone = [_session_record(row, *self._turn_stats(s, row.id)) for row in rows]
             ids = [row.id for row in rows]
             if ids:
                 s.execute(delete(TurnRow).where(TurnRow.session_id.in_(ids)))
@@ -249,8 +250,11 @@ class SqlSessionStore:
         return s.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.turn_index == index))
 
     @staticmethod
-    def _count(s: Session, session_id: str) -> int:
-        return s.scalar(select(func.count(TurnRow.id)).where(TurnRow.session_id == session_id)) or 0
+    def _turn_stats(s: Session, session_id: str) -> tuple[int, datetime | None]:
+        """How many turns the session has, and when the newest was stored."""
+        n, last = s.execute(select(func.count(TurnRow.id), func.max(TurnRow.created_at))
+                            .where(TurnRow.session_id == session_id)).one()
+        return n or 0, last
 
     @staticmethod
     def _same_or_conflict(existing: TurnRow | TurnRecord, result: TurnResult) -> TurnRecord:

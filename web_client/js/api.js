@@ -8,8 +8,8 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson(path, token) {
-  const headers = { Accept: "application/json" };
+async function request(path, token, accept) {
+  const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;
   try {
@@ -24,7 +24,22 @@ async function getJson(path, token) {
     } catch (_) { /* not JSON */ }
     throw new ApiError(res.status, typeof detail === "string" ? detail : `HTTP ${res.status}`);
   }
-  return res.json();
+  return res;
+}
+
+async function getJson(path, token) {
+  return (await request(path, token, "application/json")).json();
+}
+
+/** "?a=1&b=x&b=y" from {a: 1, b: ["x", "y"]}; empty values are left out. */
+function query(filters) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) {
+    if (Array.isArray(v)) for (const item of v) q.append(k, item);
+    else if (v) q.set(k, v);
+  }
+  const qs = q.toString();
+  return qs ? "?" + qs : "";
 }
 
 let personasPromise = null;
@@ -46,10 +61,22 @@ export async function personaById() {
 }
 
 export function listSessions(token, filters = {}) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
-  const qs = q.toString();
-  return getJson(`/api/sessions${qs ? "?" + qs : ""}`, token);
+  return getJson(`/api/sessions${query(filters)}`, token);
+}
+
+/** The cohort report (educator token): {filters, abandon_after_min, cohort, sessions}. */
+export function getCohort(token, filters = {}) {
+  return getJson(`/api/cohort${query(filters)}`, token);
+}
+
+/**
+ * A download from an educator route, fetched with the token in the Authorization header (never
+ * in the address, where it would reach the history and the server's logs): {blob, filename}.
+ */
+export async function fetchDownload(path, token, filters = {}) {
+  const res = await request(`${path}${query(filters)}`, token, "*/*");
+  const named = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  return { blob: await res.blob(), filename: named ? named[1] : path.split("/").pop() };
 }
 
 export function getSession(id, token) {
