@@ -156,7 +156,8 @@ function workspace(app, token, ctl, view) {
   app.appendChild(h("div", { class: "educator" },
     h("div", { class: "page-head" },
       h("div", {}, h("p", { class: "eyebrow" }, "Educators"), h("h1", {}, view === COHORT ? "Cohort report" : "Sessions")),
-      signOutButton()),
+      h("div", { class: "ce-head-actions" },
+        h("a", { class: "button button--small", href: "#/educator/cases" }, "Edit cases"), signOutButton())),
     viewTabs(view), filters, downloads.element, count, results));
 
   learner.addEventListener("input", () => render());
