@@ -217,6 +217,8 @@ def test_copy_saves_a_new_case_that_learners_can_pick(setup):
     assert again.status_code == 409 and "already exists" in again.json()["detail"]
     listed = client.get("/api/cases", headers=AUTH).json()
     assert {"chest-pain-copy", CASE} <= {c["id"] for c in listed["cases"]}
+    taken = client.put("/api/cases/template", headers=AUTH, json={"data": {**data, "id": "template"}, "create": True})
+    assert taken.status_code == 422 and "choose another id" in taken.json()["detail"]
     template = client.get("/api/cases/template", headers=AUTH).json()
     assert template["data"]["id"] == "new-case" and "# Bedside persona pack" in template["yaml"]
 

@@ -32,6 +32,8 @@ from .services import Services
 TEMPLATE = Path(__file__).resolve().parent.parent / "persona" / "template.yaml"
 MAX_BODY = 3 * MAX_PACK_BYTES  # a save carries the draft and the text it was edited from
 
+RESERVED = ("schema", "template", "check", "try")  # the editor's own routes under /api/cases
+
 CaseId = PathParam(pattern=ID_PATTERN, description="A case id: lower-case letters, digits, '-' or '_'.")
 
 
@@ -156,6 +158,8 @@ async def save_case(body: SaveRequest, request: Request, case_id: str = CaseId):
     """Validate and write the case (the form's data merged into `base_yaml`, keeping its
     comments; or the YAML as sent), keep the old file in the history, reload the pack."""
     ed = _editor(request)
+    if case_id in RESERVED:
+        raise HTTPException(422, f"'{case_id}' is a name the editor's API uses; choose another id")
     if body.yaml is not None:
         text = body.yaml
     else:
