@@ -16,7 +16,7 @@ MAX_TRY_TEXT = 2000
 
 # Fields that hold the id of another part of the pack, as path patterns (`*`: any list index
 # or mapping key) -> what they name. The form offers these as a choice of ids, never typed.
-# They mirror the checks of server/persona/schema.py `cross_reference_problems`.
+# They mirror the checks of server/persona/schema.py `cross_reference_problems` (and of met_when).
 REFERENCES: dict[str, str] = {
     "visit.presenting": "fact",
     "facts.*.gate.requires.*": "prerequisite",
@@ -25,6 +25,10 @@ REFERENCES: dict[str, str] = {
     "patient_questions.*.trigger.fact": "fact",
     "social_context.*": "fact",
     "checklist.*.facts.*": "fact_or_concern",
+    "learning_objectives.*.met_when.opportunity": "opportunity",
+    "learning_objectives.*.met_when.concern_revealed": "concern",
+    "learning_objectives.*.met_when.fact_disclosed": "fact",
+    "learning_objectives.*.met_when.checklist": "checklist",
 }
 
 # Mappings whose keys come from a fixed set (the JSON Schema of a dict does not list them).
@@ -114,8 +118,8 @@ class CaseText(BaseModel):
 
 class SchemaInfo(BaseModel):
     schema_: dict[str, Any] = Field(alias="schema", description="JSON Schema of a persona pack (`bedside persona schema`).")
-    references: dict[str, str] = Field(description="Path pattern -> what kind of id the field names (fact, "
-                                                   "prerequisite, fact_or_concern).")
+    references: dict[str, str] = Field(description="Path pattern -> what kind of id the field names (fact, concern, "
+                                                   "opportunity, checklist, prerequisite, fact_or_concern).")
     keys: dict[str, list[str]] = Field(description="Path of a mapping field -> the keys it accepts (e.g. the emotions of "
                                                    "reactions.empathy).")
     max_bytes: int = MAX_PACK_BYTES

@@ -108,7 +108,8 @@ export function createForm({ schema, references = {}, keys = {}, data, onChange 
   }
 
   function refOptions(kind) {
-    if (kind === "fact") return idsOf("facts").map((id) => [id, id]);
+    const plain = { fact: "facts", concern: "hidden_concerns", opportunity: "empathic_opportunities", checklist: "checklist" }[kind];
+    if (plain) return idsOf(plain).map((id) => [id, id]);
     if (kind === "fact_or_concern") {
       return [...idsOf("facts").map((id) => [id, `${id} (fact)`]), ...idsOf("hidden_concerns").map((id) => [id, `${id} (hidden concern)`])];
     }
