@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .persona.loader import PACK_FILE, check_persona_id, pack_files, validate_paths
 from .persona.schema import PersonaPack
-from .persona.todos import todo_markers
 
 TEMPLATE = Path(__file__).parent / "persona" / "template.yaml"
 
@@ -78,6 +77,7 @@ def _check(args, settings) -> int:
     Errors (invalid packs, unreachable concerns or opportunities) exit 1; coverage gaps, clashes
     and TODOs are warnings, which `--strict` makes errors too."""
     from .engine.factory import build_engine
+    from .engine.pack_report import pack_report
     from .persona.loader import PackRegistry
 
     paths = [Path(p) for p in args.paths] or [settings.persona_dir]
@@ -86,7 +86,7 @@ def _check(args, settings) -> int:
     if packs:
         engine = build_engine(settings, registry=PackRegistry.from_packs(packs))
         files = {f.parent.name: f for f in pack_files(paths)}  # the loader holds each pack's id to its directory name
-        reports = [_check_one(engine, pack.id, files.get(pack.id)) for pack in packs]
+        reports = [pack_report(engine, pack.id, files.get(pack.id)) for pack in packs]
     failed = bool(problems) or not packs or any(r["errors"] for r in reports) \
         or (args.strict and any(r["warnings"] for r in reports))
     if args.json:
@@ -99,31 +99,6 @@ def _check(args, settings) -> int:
     for r in reports:
         _print_report(r, trace=args.trace)
     return 1 if failed else 0
-
-
-def _check_one(engine, pack_id: str, file: Path | None = None) -> dict:
-    from .engine.clashes import clashes
-    from .engine.coverage import coverage, covered_share
-    from .engine.pack_check import check_pack
-
-    res = check_pack(engine, pack_id)
-    rows = coverage(engine, pack_id)
-    found = clashes(engine, engine.pack(pack_id))
-    errors = [f"hidden concern '{c}' is never revealed to an empathic learner (hint: check its gate's min_trust and "
-              "requires, and that the cues it requires can fire)" for c in res.concerns_missed]
-    errors += [f"opportunity '{o}' is never raised (hint: check its trigger: a fact trigger needs a fact a learner can be "
-               "told, a turn trigger a reachable turn)" for o in res.opportunities_missed]
-    gaps = [r for r in rows if r.verdict in ("no_fact", "doubtful")]
-    warnings = [f"coverage: {r.verdict.replace('_', ' ')}: \"{r.question}\" ({r.area})" + (f": {r.why}" if r.why else "")
-                for r in gaps]
-    warnings += [f"clash: {c.where}: {c.message} (hint: {c.hint})" for c in found]
-    todos = todo_markers(file) if file is not None else []
-    warnings += [f"todo: {t}" for t in todos]
-    return {"id": pack_id, "errors": errors, "warnings": warnings, "simulated_turns": res.turns,
-            "todos": [t.__dict__ for t in todos],
-            "reached": {k: {"turn": t, "learner": who} for k, (t, who) in res.reached.items()},
-            "coverage": {"covered_share": round(covered_share(rows), 3), "questions": [r.as_dict() for r in rows]},
-            "clashes": [c.as_dict() for c in found], "trace": res.trace}
 
 
 def _print_report(r: dict, *, trace: bool) -> None:

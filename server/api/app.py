@@ -23,6 +23,7 @@ from ..store.records import SessionFilter
 from ..store.sql import open_store
 from ..store.tokens import token_matches
 from .auth import is_educator, require_educator, session_reader
+from .cases import add_case_editor
 from .docs_pages import add_docs_pages
 from .educator import ensure_educator_token
 from .plugins import plugin_routers
@@ -64,6 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
     app.state.services = services
     app.add_middleware(SecurityHeaders)
     app.include_router(ws_router)
+    add_case_editor(app, services)
     if settings.api_docs:
         add_docs_pages(app)
 
@@ -131,6 +133,11 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
 
     for router in plugin_routers() if routers is None else routers:
         app.include_router(router)
+
+    @app.get("/educator/cases", include_in_schema=False)
+    async def case_editor_page():
+        """The case editor of the browser client (educator token)."""
+        return RedirectResponse("/#/educator/cases")
 
     if Path(web_dir).is_dir():
         app.mount("/static", StaticFiles(directory=web_dir), name="static")

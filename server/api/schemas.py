@@ -104,6 +104,8 @@ class SessionInfo(BaseModel):
     schema_version: int
     last_turn_at: datetime | None = Field(None, description="When the newest turn was stored; null without turns.")
     scores: SessionScores | None = Field(None, description="Ended sessions: mean ECCS, opportunities met, concerns found.")
+    pack_version: str | None = Field(None, description="The case file's version the session ran against (sha256, 12 "
+                                                       "hex; GET /api/cases/{id}/versions); None before versions were kept.")
 
     @classmethod
     def of(cls, s: SessionRecord, abandon_after: timedelta | None = None) -> "SessionInfo":
@@ -111,7 +113,8 @@ class SessionInfo(BaseModel):
         return cls(id=s.id, learner_id=s.learner_id, persona_id=s.persona_id, mode=s.mode,
                    status=read_status(s.status, s.created_at, s.last_turn_at, abandon_after),
                    created_at=s.created_at, ended_at=s.ended_at, turns=s.turn_count, interruptions=s.interruptions,
-                   schema_version=s.schema_version, last_turn_at=s.last_turn_at, scores=_scores(s.summary))
+                   schema_version=s.schema_version, last_turn_at=s.last_turn_at, scores=_scores(s.summary),
+                   pack_version=s.initial_state.pack_version)
 
 
 def _scores(summary: dict | None) -> SessionScores | None:

@@ -40,6 +40,8 @@ class SessionState(BaseModel):
     """Everything the engine remembers between turns; serialisable so a session can resume."""
 
     persona_id: str
+    pack_version: str | None = Field(None, description="The pack file's version (sha256, 12 hex) the session runs "
+                                                       "against; 'draft:...' for an unsaved case in the case editor.")
     turn_index: int = 0
     emotional: EmotionalState
     disclosed_facts: list[str] = Field(default_factory=list)

@@ -49,9 +49,10 @@ class Engine:
         return self.registry.get(persona_id)
 
     def index(self, pack: PersonaPack) -> PackIndex:
-        if pack.id not in self._indexes:
-            self._indexes[pack.id] = PackIndex(pack, self.embedder)
-        return self._indexes[pack.id]
+        index = self._indexes.get(pack.id)
+        if index is None or index.pack is not pack:  # a pack edited and reloaded is indexed afresh
+            index = self._indexes[pack.id] = PackIndex(pack, self.embedder)
+        return index
 
     def warm(self) -> None:
         """Embed every pack's questions (and load a model realiser) now, so the first learner turn is not slow."""
@@ -62,7 +63,7 @@ class Engine:
     def start(self, persona_id: str) -> tuple[SessionState, str]:
         """A fresh session and the patient's opening words (with any opening cue)."""
         pack = self.pack(persona_id)
-        s = SessionState(persona_id=pack.id, emotional=emotional.initial_state(pack))
+        s = SessionState(persona_id=pack.id, pack_version=self.registry.version(pack.id), emotional=emotional.initial_state(pack))
         words = [pack.visit.opening_line]
         for opp in pack.empathic_opportunities:
             if opp.trigger.on == "opening":

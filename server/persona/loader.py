@@ -7,6 +7,7 @@ ruamel.yaml keeps each key's line, so a pydantic error location like
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import re
 import types
@@ -41,6 +42,7 @@ _HINTS = {
     "literal_error": "use one of the values listed in the message",
     "string_pattern_mismatch": f"ids are lower-case letters, digits, '-' or '_' ({ID_PATTERN})",
     "too_short": "add at least the number of entries the message names",
+    "string_too_short": "write something here: it may not be empty",
     "greater_than_equal": "raise the value into the allowed range",
     "less_than_equal": "lower the value into the allowed range",
     "value_error": "see the message for the accepted form",
@@ -89,6 +91,12 @@ def _field(loc: tuple) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
 
 
+def pack_version(text: str | bytes) -> str:
+    """A pack's version: the first 12 hex digits of the SHA-256 of its file. Sessions record it,
+    so an educator can tell which wording of a case a learner met."""
+    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()[:12]
+
+
 def load_pack_file(path: Path) -> PersonaPack:
     """Parse and validate one persona.yaml; raise PackError listing every problem."""
     path = Path(path)
@@ -99,17 +107,40 @@ def load_pack_file(path: Path) -> PersonaPack:
         raise PackError([Problem(name, 1, "(file)", "no such file", f"a pack is a directory holding {PACK_FILE}")])
     try:
         text = _read_text(path, name)
+    except OSError as exc:
+        raise PackError([Problem(name, 1, "(file)", f"could not be read: {type(exc).__name__}: {exc}"[:300],
+                                 "a pack is a plain UTF-8 YAML file; start from `bedside persona new <id>`")]) from None
+    return validate_pack_doc(parse_pack_text(text, name), name, dirname=path.parent.name)
+
+
+def parse_pack_text(text: str, name: str, *, keep_quotes: bool = False):
+    """YAML text -> ruamel's round-trip tree (which keeps each key's line), refusing oversized
+    text, anchors, deep nesting and syntax errors as a PackError. Never builds Python objects
+    from tags, so untrusted text (an educator's paste) is safe to parse. `keep_quotes` keeps each
+    string's quoting, for writing the tree back out (server/persona/yaml_merge.py)."""
+    if len(text.encode("utf-8")) > MAX_PACK_BYTES:
+        raise PackError([Problem(name, 1, "(file)", f"the text is over {MAX_PACK_BYTES:,} bytes",
+                                 "a pack holds lines of dialogue, not data: split or shorten it")])
+    try:
         _check_structure(text, name)
-        doc = YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = keep_quotes
+        doc = yaml.load(text)
     except PackError:
         raise
     except YAMLError as exc:
         raise PackError([_yaml_problem(name, text, exc)]) from None
-    except (RecursionError, MemoryError, OSError, ValueError) as exc:
+    except (RecursionError, MemoryError, ValueError) as exc:
         raise PackError([Problem(name, 1, "(file)", f"could not be read: {type(exc).__name__}: {exc}"[:300],
                                  "a pack is a plain UTF-8 YAML file; start from `bedside persona new <id>`")]) from None
     if not isinstance(doc, dict):
         raise PackError([Problem(name, 1, "(top level)", "the file is not a mapping", "start from `bedside persona new <id>`")])
+    return doc
+
+
+def validate_pack_doc(doc, name: str, dirname: str | None = None) -> PersonaPack:
+    """Validate a parsed pack (a ruamel tree, whose lines are reported, or plain data) against
+    the schema and its cross-references; `dirname`, when given, must equal the pack's id."""
     try:
         pack = PersonaPack.model_validate(_plain(doc))
     except ValidationError as exc:
@@ -128,8 +159,7 @@ def load_pack_file(path: Path) -> PersonaPack:
                      for loc, msg, hint in cross_reference_problems(_plain(doc))]
         raise PackError(problems) from None
     problems = [Problem(name, _line_of(doc, loc), _field(loc), msg, hint) for loc, msg, hint in cross_reference_problems(pack)]
-    dirname = path.parent.name
-    if dirname != pack.id:
+    if dirname is not None and dirname != pack.id:
         problems.append(Problem(name, _line_of(doc, ("id",)), "id", f"id '{pack.id}' differs from its directory '{dirname}'",
                                 f"rename the directory to '{pack.id}' or set id: {dirname}"))
     if problems:
@@ -280,6 +310,13 @@ def validate_paths(paths: list[Path]) -> tuple[list[PersonaPack], list[Problem]]
     return packs, problems
 
 
+def _file_version(path: Path) -> str | None:
+    try:
+        return pack_version(path.read_bytes())
+    except OSError:
+        return None
+
+
 def check_persona_id(persona_id: str) -> str:
     """Reject ids that could escape the pack directory ('../x', 'a/b')."""
     if not isinstance(persona_id, str) or not _ID_RE.fullmatch(persona_id):  # fullmatch: "$" alone lets "id\n" through
@@ -293,6 +330,7 @@ class PackRegistry:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.packs: dict[str, PersonaPack] = {}
+        self.versions: dict[str, str | None] = {}  # pack id -> pack_version of the file loaded
         self.problems: list[Problem] = []
         self.reload()
 
@@ -301,14 +339,30 @@ class PackRegistry:
         """A registry over packs already validated (e.g. `bedside persona check` of given paths)."""
         reg = cls.__new__(cls)
         reg.directory, reg.packs, reg.problems = Path("."), {p.id: p for p in packs}, []
+        reg.versions = {}
         return reg
 
     def reload(self) -> None:
         packs, problems = validate_paths([self.directory]) if self.directory.is_dir() else ([], [])
         self.packs = {p.id: p for p in packs}
+        self.versions = {p.id: _file_version(self.directory / p.id / PACK_FILE) for p in packs}
         self.problems = problems
         for p in problems:
             log.error("persona pack refused: %s", p)
+
+    def reload_pack(self, persona_id: str) -> PersonaPack:
+        """Re-read one pack after its file was saved; the other packs keep their loaded objects
+        (and their engine indexes). Raises PackError, leaving the registry as it was."""
+        path = self.directory / check_persona_id(persona_id) / PACK_FILE
+        pack = load_pack_file(path)
+        self.packs = {**self.packs, pack.id: pack}
+        self.versions = {**self.versions, pack.id: _file_version(path)}
+        self.problems = [p for p in self.problems if Path(p.file) != path]
+        return pack
+
+    def version(self, persona_id: str) -> str | None:
+        """The loaded file's `pack_version`, or None for packs not read from this directory."""
+        return self.versions.get(persona_id)
 
     def get(self, persona_id: str) -> PersonaPack:
         check_persona_id(persona_id)

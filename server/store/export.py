@@ -24,6 +24,7 @@ def turn_line(session: SessionRecord, turn: TurnRecord, status: str | None = Non
         "session_id": session.id,
         "learner_id": session.learner_id,
         "persona_id": session.persona_id,
+        "pack_version": session.initial_state.pack_version,
         "mode": session.mode,
         "session_status": status or session.status,
         "session_started_at": session.created_at.isoformat(),

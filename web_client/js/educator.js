@@ -156,7 +156,8 @@ function workspace(app, token, ctl, view) {
   app.appendChild(h("div", { class: "educator" },
     h("div", { class: "page-head" },
       h("div", {}, h("p", { class: "eyebrow" }, "Educators"), h("h1", {}, view === COHORT ? "Cohort report" : "Sessions")),
-      signOutButton()),
+      h("div", { class: "ce-head-actions" },
+        h("a", { class: "button button--small", href: "#/educator/cases" }, "Edit cases"), signOutButton())),
     viewTabs(view), filters, downloads.element, count, results));
 
   learner.addEventListener("input", () => render());
@@ -280,6 +281,9 @@ function openSession(app, token, sessionId, ctl) {
     holder.remove();
     const persona = personas.find((p) => p.id === detail.session.persona_id) || null;
     app.appendChild(renderDebrief(detail, { audience: "educator", persona, backHref: "#/educator" }));
+    const version = detail.session.pack_version; // which wording of the case this learner met (case editor)
+    if (version) app.appendChild(h("p", { class: "session-pack-version field__help" }, "Case version ", h("code", {}, version), " · ",
+      h("a", { href: `#/educator/cases/${encodeURIComponent(detail.session.persona_id)}` }, "open the case and its history")));
   }).catch((err) => {
     if (!ctl.alive) return;
     if (err.status === 401 || err.status === 403) return refused(app, err, sessionId);

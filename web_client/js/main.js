@@ -5,12 +5,14 @@
 //   #/debrief/<session_id>  the learner's debrief (their session token, kept in sessionStorage)
 //   #/educator              educator session list (educator token, kept in sessionStorage)
 //   #/educator/<session_id> a session's debrief, for the educator
+//   #/educator/cases[/<id>] the case editor (educator token)
 
 import { clear, h } from "./dom.js";
 import * as picker from "./picker.js";
 import * as session from "./session.js";
 import * as debrief from "./debrief.js";
 import * as educator from "./educator.js";
+import * as caseEditor from "./case-editor.js";
 
 const app = document.getElementById("app");
 let current = null; // {unmount, canLeave}
@@ -18,7 +20,7 @@ let currentHash = null;
 
 function parse(hash) {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  const [page, arg] = parts;
+  const [page, arg, sub] = parts;
   switch (page) {
     case undefined:
       return { view: picker, nav: "picker", params: {} };
@@ -27,6 +29,7 @@ function parse(hash) {
     case "debrief":
       return { view: debrief, nav: "picker", params: { sessionId: arg, audience: "learner" } };
     case "educator":
+      if (arg === "cases") return { view: caseEditor, nav: "educator", params: { caseId: sub || null } };
       return { view: educator, nav: "educator", params: { sessionId: arg || null } };
     default:
       return { view: null, nav: null, params: {} };
