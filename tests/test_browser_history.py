@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 from tests.browser_util import playwright_or_skip
-from tests.test_browser import art, browser, end_session, pages, personas, start_text_session  # noqa: F401  (fixtures)
+from tests.test_browser import (  # noqa: F401  (fixtures)
+    art, browser, choose_case, end_session, pages, personas, start_text_session,
+)
 from tests.test_browser_ui_fixes import PHONE, SIZES  # the sizes: 1366x768 and 390x844
 
 pytestmark = pytest.mark.slow
@@ -148,6 +150,17 @@ def test_history_across_tabs_and_devices(pages, live_server, art, size):  # noqa
     expect(stranger.get_by_role("alert")).to_contain_text("not one of your sessions", timeout=10_000)
     expect(stranger.locator("#debrief-title")).to_have_count(0)
     stranger.screenshot(path=str(art / f"history-stranger-{size}.png"))
+    # nor can it start sessions under the name the first key holds: the page says what to do
+    choose_case(stranger, live_server, learner)
+    stranger.locator("label.choice", has_text="Text only").click()
+    stranger.locator("#start-session").click()
+    refused = stranger.locator(".notice--error", has_text="That name is taken.")
+    expect(refused).to_be_visible(timeout=15_000)
+    expect(stranger.locator("#start-session")).to_be_enabled()
+    stranger.screenshot(path=str(art / f"history-name-taken-{size}.png"))
+    refused.get_by_role("button", name="Enter your key").click()
+    expect(stranger).to_have_url(re.compile(r"#/me$"))
+    assert my_sessions(live_server, their_key)["learner_id"] is None  # the stranger's key stayed untied
 
 
 def test_my_sessions_without_a_key_asks_for_it(pages, live_server, art):  # noqa: F811

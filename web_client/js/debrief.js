@@ -66,7 +66,9 @@ function show(app, sessionId, ctl, focusTitle = false) {
     holder.className = "panel notice notice--error";
     holder.setAttribute("role", "alert");
     if (err.status === 403 && !own) {
-      holder.append(h("p", {}, "This debrief is not one of your sessions: the personal key in this browser did not start it."),
+      holder.append(h("h1", {}, "This debrief is not one of your sessions"),
+        h("p", {}, "The personal key in this browser did not start this session, so its debrief stays private. If it is "
+          + "yours, enter the key you used for it under My sessions (Use a different key)."),
         h("a", { class: "button", href: "#/me" }, "My sessions"));
       return;
     }

@@ -4,7 +4,7 @@
 
 import { mySessions } from "./api.js";
 import { capitalise, clear, focusHeading, formatDateTime, h } from "./dom.js";
-import { forgetKey, heldKey, keyDisplay, keyForm } from "./learner-key.js";
+import { forgetKey, heldKey, keyDisplay, keyForm, tieKey } from "./learner-key.js";
 
 export function mount(app) {
   const ctl = { alive: true };
@@ -36,7 +36,8 @@ function show(body, ctl, focus = false) {
   mySessions(key.key).then((mine) => {
     if (!ctl.alive) return;
     clear(body);
-    body.append(sessionList(mine), keySection(key, body, ctl));
+    if (mine.learner_id) tieKey(mine.learner_id); // e.g. tied by a session started in another tab
+    body.append(sessionList(mine), keySection(key, !mine.learner_id, body, ctl));
     if (focus) focusHeading(body); // the form that had focus is gone
   }).catch((err) => {
     if (!ctl.alive) return;
@@ -98,13 +99,14 @@ function scoreList(sc) {
     row("Concerns found", `${sc.concerns_found} of ${sc.concerns_total}`));
 }
 
-function keySection(key, body, ctl) {
+function keySection(key, unused, body, ctl) {
   return h("section", { class: "panel key-section", "aria-labelledby": "key-section-title" },
     h("h2", { id: "key-section-title" }, "Your personal key"),
     h("p", { class: "muted small" }, "To see these sessions on another device, open My sessions there and enter this key. "
       + "Anyone with it can read your sessions, so keep it private."),
     h("details", { class: "key-details" }, h("summary", {}, "Show my key"), keyDisplay(key.key, "my-key")),
-    h("details", { class: "key-details" }, h("summary", {}, "Use a different key"),
+    // a key with no session yet is most likely this device's new one: offer the learner's own at once
+    h("details", { class: "key-details", open: unused }, h("summary", {}, "Use a different key"),
       h("p", { class: "muted small" }, "This browser then forgets the key it holds now: keep that one first if you still need it."),
       keyForm(() => show(body, ctl, true), { id: "other-key", submit: "Use this key" })));
 }

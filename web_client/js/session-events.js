@@ -226,7 +226,7 @@ export class SessionEvents {
     }
     if (code === "learner_id_taken" || code === "bad_learner_key" || code === "learner_key_mismatch") {
       notices.show("error", errorTitle(code), keyProblem(code, ctx.learnerId), [
-        { label: "Enter your key", primary: true, onClick: () => { location.hash = "#/me"; } }]);
+        { label: "Enter your key", primary: true, onClick: () => { location.hash = "#/me"; } }], "learner-key");
       return;
     }
     if (code === "turn_conflict") ctx.resendPending();
@@ -238,8 +238,8 @@ export class SessionEvents {
 /** What a learner can do about a refused personal key or name (the server's message names protocol fields). */
 function keyProblem(code, name) {
   if (code === "learner_id_taken") {
-    return `Another learner’s personal key holds the name “${name}”. If it is yours, enter your key under My sessions; `
-      + "otherwise go back to the cases and use another name.";
+    return `“${name}” belongs to another learner’s personal key. If it is yours, enter your key under My sessions; `
+      + "if not, go back to the cases and use another name.";
   }
   if (code === "learner_key_mismatch") {
     return "The personal key in this browser belongs to another name. Enter the key for this name under My sessions.";
