@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     abandon_after_min: float = Field(120, ge=0, description="A session not ended and with no turn for this many minutes "
                                      "reads as abandoned (derived when read, never stored: its next turn makes it active "
                                      "again); 0 never calls a session abandoned.")
+    learner_keys_per_hour: int = Field(300, ge=0, description="Personal keys one client address may create per hour "
+                                       "(POST /api/learner-keys); more get 429. A classroom behind one NAT shares an address.")
     store_audio: bool = False
 
     @field_validator("ws_allowed_origins", mode="before")

@@ -22,10 +22,11 @@ from ..store.base import SessionStore
 from ..store.records import SessionFilter
 from ..store.sql import open_store
 from ..store.tokens import token_matches
-from .auth import is_educator, require_educator, session_reader
+from .auth import is_educator, key_reads, require_educator, session_reader
 from .cases import add_case_editor
 from .docs_pages import add_docs_pages
 from .educator import ensure_educator_token
+from .learner_keys import router as learner_keys_router
 from .plugins import plugin_routers
 from .protocol import protocol_schema
 from .schemas import ErrorBody, Health, PersonaInfo, PersonaList, RefusedPack, SessionDetail, SessionInfo, TurnInfo
@@ -66,6 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
     app.add_middleware(SecurityHeaders)
     app.include_router(ws_router)
     add_case_editor(app, services)
+    app.include_router(learner_keys_router)
     if settings.api_docs:
         add_docs_pages(app)
 
@@ -102,14 +104,16 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
              responses={**_AUTH_ERRORS, 404: {"model": ErrorBody, "description": "No such session"}})
     async def session_detail(session_id: str, request: Request,
                              creds: HTTPAuthorizationCredentials | None = Depends(session_reader)) -> SessionDetail:
-        """A session with its turns and summary: the educator token, or that session's own learner token."""
+        """A session with its turns and summary: the educator token, that session's own learner token,
+        or the personal key of the learner who started it."""
         record = await asyncio.to_thread(store.get_session, session_id)
         if is_educator(request, creds):
             if record is None:
                 raise HTTPException(404, f"no session '{session_id}'")
-        else:
-            if record is None or not token_matches(creds.credentials, record.token_hash):
-                raise HTTPException(403, "this token may not read this session; use its learner token or the educator token")
+        elif record is None or not (token_matches(creds.credentials, record.token_hash)
+                                    or await asyncio.to_thread(key_reads, request, creds, record)):
+            raise HTTPException(403, "this token may not read this session; use its learner token, the personal key "
+                                "of the learner who started it, or the educator token")
         turns = await asyncio.to_thread(store.turns, session_id)
         pack = engine.registry.packs.get(record.persona_id)
         items = {c.id: c.item for c in pack.checklist} if pack is not None and record.summary else {}

@@ -68,8 +68,12 @@ class SessionClient:
             raise ProtocolFailure(event)
         return event
 
-    async def start(self, persona_id: str, learner_id: str, mode: str = "text") -> dict[str, Any]:
-        await self.send({"type": "session.start", "persona_id": persona_id, "learner_id": learner_id, "mode": mode})
+    async def start(self, persona_id: str, learner_id: str, mode: str = "text",
+                    learner_key: str | None = None) -> dict[str, Any]:
+        msg = {"type": "session.start", "persona_id": persona_id, "learner_id": learner_id, "mode": mode}
+        if learner_key is not None:
+            msg["learner_key"] = learner_key
+        await self.send(msg)
         self.session = await self.expect("session.started")
         return self.session
 

@@ -22,6 +22,7 @@ from ..store.base import TurnConflict
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
 from ..timing import Laps
+from .learner_identity import learner_for_start
 from .limits import AudioPace, TurnRate, check_session_age
 from .outbox import Outbox
 from .protocol import (
@@ -183,11 +184,12 @@ class Conversation:
     async def _start(self, msg: SessionStart) -> list:
         self._require_free()
         pack = self._pack(msg.persona_id)
+        learner_id = await learner_for_start(self.services.store.learner_keys, msg.learner_id, msg.learner_key)
         self.services.clients.enter(self.client, self)
         self._since = time.monotonic()
         state, opening = await asyncio.to_thread(self.services.engine.start, pack.id)
         token = new_token()
-        record = await asyncio.to_thread(self.services.store.create_session, learner_id=msg.learner_id,
+        record = await asyncio.to_thread(self.services.store.create_session, learner_id=learner_id,
                                          persona_id=pack.id, mode=msg.mode, token=token, opening=opening,
                                          initial_state=state)
         self.services.live.claim(record.id, self)

@@ -95,6 +95,31 @@ class ClientSessions:
         return len(self._open.get(client, ()))
 
 
+class AddressRate:
+    """At most `per_hour` events per client address in any hour (0: no limit); `wait` says how
+    long until the next is allowed, so HTTP and websocket callers word the refusal themselves."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_hour = per_hour
+        self.clock = clock
+        self._times: dict[str, deque] = {}
+
+    def wait(self, client: str) -> float:
+        """0 and counted if allowed now; else seconds to wait (not counted)."""
+        if not self.per_hour:
+            return 0.0
+        now = self.clock()
+        for address in [a for a, times in self._times.items() if now - times[-1] >= 3600.0]:
+            del self._times[address]  # addresses quiet for an hour: nothing to remember
+        times = self._times.setdefault(client, deque())
+        while times and now - times[0] >= 3600.0:
+            times.popleft()
+        if len(times) >= self.per_hour:
+            return max(1.0, 3600.0 - (now - times[0]))
+        times.append(now)
+        return 0.0
+
+
 def check_session_age(started_monotonic: float, max_minutes: float, now: float | None = None) -> None:
     """A session ends after `max_minutes` on one connection (0: no limit); a longer practice
     is a new session."""

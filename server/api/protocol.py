@@ -24,6 +24,9 @@ class SessionStart(BaseModel):
     learner_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
         description="Chosen by the client; pseudonymous is best.")
     mode: Literal["text", "voice"] = "text"
+    learner_key: str | None = Field(None, max_length=200, description="The learner's personal key (POST /api/learner-keys). "
+                                    "The first session with a key ties it to learner_id; after that only this key may start "
+                                    "sessions under that learner_id, and it reads them with GET /api/me/sessions.")
 
 
 class LearnerText(BaseModel):
@@ -114,6 +117,8 @@ ErrorCode = Literal[
     "bad_json", "bad_message", "no_session", "session_active", "unknown_persona", "invalid_persona_id",
     "text_too_long", "empty_turn", "unknown_session", "bad_token", "session_ended",
     "session_taken_over", "turn_conflict", "internal_error",
+    # personal keys (server/api/learner_identity.py)
+    "bad_learner_key", "learner_id_taken", "learner_key_mismatch",
     # limits (server/api/limits.py)
     "busy", "audio_too_fast", "too_many_sessions", "idle_timeout", "session_too_long",
     # voice

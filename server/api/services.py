@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..engine.patient import Engine
 from ..store.base import SessionStore
-from .limits import ClientSessions
+from .limits import AddressRate, ClientSessions
 from .live import LiveSessions
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,13 @@ class Services:
     educator_token: str
     live: LiveSessions = field(default_factory=LiveSessions)
     clients: ClientSessions = field(init=False)
+    key_issues: AddressRate = field(init=False)
     _judge: object = field(default=None, init=False, repr=False)
     _acoustic: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.clients = ClientSessions(self.settings.max_sessions_per_client)
+        self.key_issues = AddressRate(self.settings.learner_keys_per_hour)
 
     def transcriber(self):
         """The ASR backend, loaded once per process (serve.py preloads it)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from ..core.types import SessionState, TurnResult
-from .records import Mode, SessionFilter, SessionRecord, TurnRecord
+from .records import LearnerKeyRecord, Mode, SessionFilter, SessionRecord, TurnRecord
 
 
 class StoreError(Exception):
@@ -20,6 +20,14 @@ class UnknownSession(StoreError, KeyError):
     pass
 
 
+class LearnerIdTaken(StoreError):
+    """Another personal key already holds this learner id."""
+
+    def __init__(self, learner_id: str):
+        self.learner_id = learner_id
+        super().__init__(f"learner id {learner_id!r} belongs to another personal key")
+
+
 class TurnConflict(StoreError):
     """A different turn already holds this (session, turn_index); the caller's state is stale."""
 
@@ -28,8 +36,28 @@ class TurnConflict(StoreError):
         super().__init__(f"turn {existing.turn_index} of session {existing.session_id} is already stored with other text")
 
 
+class LearnerKeys(Protocol):
+    """Learner personal keys (server/store/learner_keys.py): stored as digests only."""
+
+    def create(self, key: str) -> LearnerKeyRecord:
+        """Store a fresh key, not yet tied to a learner id."""
+        ...
+
+    def find(self, key: str | None) -> LearnerKeyRecord | None: ...
+
+    def is_held(self, learner_id: str) -> bool:
+        """Whether some key holds this learner id."""
+        ...
+
+    def bind(self, key_hash: str, learner_id: str) -> LearnerKeyRecord:
+        """Tie an unbound key to `learner_id` (a bound key keeps its id); LearnerIdTaken if another key holds it."""
+        ...
+
+
 @runtime_checkable
 class SessionStore(Protocol):
+    learner_keys: LearnerKeys
+
     def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
                        opening: str, initial_state: SessionState) -> SessionRecord:
         """Start a session; only the token's hash is kept."""

@@ -1,4 +1,5 @@
-"""Delete everything stored about one learner: sessions, turns, grades and saved audio.
+"""Delete everything stored about one learner: sessions, turns, grades, their personal key
+and saved audio.
 
 Learners may ask for their data to be erased, and "until deleted" is the only retention
 period Bedside has (docs/security.md). Rows go through the store's own API, so SQLite and

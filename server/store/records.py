@@ -92,3 +92,15 @@ class SessionFilter(BaseModel):
     persona_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+class LearnerKeyRecord(BaseModel):
+    key_hash: str = Field(repr=False, description="SHA-256 of the key; never the key itself.")
+    learner_id: str | None = Field(description="None until the key's first session ties it to a learner id.")
+    created_at: datetime
+    bound_at: datetime | None = None
+
+    def owns(self, session: SessionRecord) -> bool:
+        """True for a session started under this key's learner id once the key held it."""
+        return (self.learner_id is not None and self.bound_at is not None
+                and session.learner_id == self.learner_id and session.created_at >= self.bound_at)

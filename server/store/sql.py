@@ -8,7 +8,7 @@ educator's request) never block the writer.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +21,15 @@ from ..core.types import SessionState, TurnResult
 from ..private_files import create_private
 from .base import StoreError, TurnConflict, UnknownSession
 from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord
-from .tables import Base, SessionRow, TurnRow
+from .learner_keys import SqlLearnerKeys
+from .tables import Base, LearnerKeyRow, SessionRow, TurnRow
+from .times import now as _now
+from .times import utc
 from .tokens import hash_token
 
 
 class SessionEnded(StoreError):
     pass
-
-
-def utc(dt: datetime | None) -> datetime | None:
-    """Aware UTC. SQLite hands back naive values, which the store always wrote as UTC."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -91,6 +83,7 @@ class SqlSessionStore:
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.learner_keys = SqlLearnerKeys(self._session)
 
     # -- sessions ------------------------------------------------------------------------
     def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
@@ -229,8 +222,9 @@ class SqlSessionStore:
             return SessionState.model_validate(row.initial_state) if row else None
 
     def delete_learner(self, learner_id: str) -> list[SessionRecord]:
-        """Delete every session of `learner_id` with its turns (and so its grades) in one
-        transaction; returns what was deleted. Turns go first: no database-side cascade is relied on."""
+        """Delete every session of `learner_id` with its turns (and so its grades), and the personal
+        key holding the id, in one transaction; returns the sessions deleted. Turns go first: no
+        database-side cascade is relied on."""
         with self._session.begin() as s:
             rows = list(s.scalars(select(SessionRow).where(SessionRow.learner_id == learner_id)
                                   .order_by(SessionRow.created_at, SessionRow.id)))
@@ -239,6 +233,7 @@ class SqlSessionStore:
             if ids:
                 s.execute(delete(TurnRow).where(TurnRow.session_id.in_(ids)))
                 s.execute(delete(SessionRow).where(SessionRow.id.in_(ids)))
+            s.execute(delete(LearnerKeyRow).where(LearnerKeyRow.learner_id == learner_id))  # the id is free again
         return gone
 
     def close(self) -> None:

@@ -59,3 +59,18 @@ class TurnRow(Base):
     session_state: Mapped[dict] = mapped_column(JSON)
     extra: Mapped[dict] = mapped_column(JSON)
     schema_version: Mapped[int] = mapped_column(Integer, default=SCHEMA_VERSION)
+
+
+class LearnerKeyRow(Base):
+    """A learner's personal key (server/store/learner_keys.py): only its SHA-256 digest is kept.
+
+    A table of its own, so databases made before keys existed gain it through create_all.
+    `learner_id` stays empty until the key's first session ties it to the name used there.
+    """
+
+    __tablename__ = "learner_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,12 +8,12 @@ export class ApiError extends Error {
   }
 }
 
-async function request(path, token, accept) {
+async function request(path, token, accept, method = "GET") {
   const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;
   try {
-    res = await fetch(path, { headers, cache: "no-store" });
+    res = await fetch(path, { method, headers, cache: "no-store" });
   } catch (err) {
     throw new ApiError(0, "The server could not be reached. Check your connection and try again.");
   }
@@ -27,8 +27,8 @@ async function request(path, token, accept) {
   return res;
 }
 
-async function getJson(path, token) {
-  return (await request(path, token, "application/json")).json();
+async function getJson(path, token, method = "GET") {
+  return (await request(path, token, "application/json", method)).json();
 }
 
 /** "?a=1&b=x&b=y" from {a: 1, b: ["x", "y"]}; empty values are left out. */
@@ -81,4 +81,14 @@ export async function fetchDownload(path, token, filters = {}) {
 
 export function getSession(id, token) {
   return getJson(`/api/sessions/${encodeURIComponent(id)}`, token);
+}
+
+/** A new personal key: {key, created_at}. The server keeps only its digest. */
+export function createLearnerKey() {
+  return getJson("/api/learner-keys", null, "POST");
+}
+
+/** The key holder's sessions, newest first: {learner_id, sessions: [{session (with its scores), title, patient_name}]}. */
+export function mySessions(key) {
+  return getJson("/api/me/sessions", key);
 }

@@ -1,5 +1,5 @@
 // Debrief: everything about one finished session, from GET /api/sessions/{id}. The
-// learner reads it with their session token; educators with theirs (educator.js).
+// learner reads it with their session token or personal key; educators with theirs (educator.js).
 
 import { getSession, personaById } from "./api.js";
 import { COLOURS, stateSeries, trustDistressChart } from "./chart.js";
@@ -7,9 +7,11 @@ import { empathyCaption, missedVerdict } from "./debrief-figures.js";
 import { notesSection, objectivesSection } from "./debrief-objectives.js";
 import { eccsLabel, gradeChip } from "./chips.js";
 import {
-  ECCS_LEVELS, actWord, capitalise, clear, emotionWord, flagWord, formatDateTime, formatDuration, h, nurseWord, store,
+  ECCS_LEVELS, actWord, capitalise, clear, emotionWord, flagWord, focusHeading, formatDateTime, formatDuration, h, nurseWord,
+  store,
 } from "./dom.js";
 import { glossaryButton } from "./glossary.js";
+import { heldKey, keyForm } from "./learner-key.js";
 import { downloadJson, downloadReport } from "./report.js";
 
 const TOKENS_KEY = "bedside.tokens";
@@ -32,26 +34,44 @@ function learnerToken(sessionId) {
 export const CARE_WORDS = ["Poor", "Fair", "Good", "Very good", "Excellent"];
 
 export function mount(app, { sessionId }) {
-  const token = learnerToken(sessionId);
+  const ctl = { alive: true };
+  show(app, sessionId, ctl);
+  return { unmount() { ctl.alive = false; } };
+}
+
+/** The debrief, read with this session's own token (this tab) or the personal key (any tab or
+ * device, learner-key.js); with neither, a form asks for the key. */
+function show(app, sessionId, ctl, focusTitle = false) {
+  const own = learnerToken(sessionId);
+  const token = own || heldKey()?.key;
   if (!token) {
-    app.appendChild(h("section", { class: "panel narrow" },
-      h("h1", {}, "Debrief not available here"),
-      h("p", {}, "Debriefs open in the browser tab where the session took place. Your educator can open every session from the educator page."),
-      h("a", { class: "button button--primary", href: "#/" }, "Choose a case")));
-    return null;
+    app.appendChild(h("section", { class: "panel narrow", "aria-labelledby": "debrief-key-title" },
+      h("p", { class: "eyebrow" }, "Debrief"),
+      h("h1", { id: "debrief-key-title" }, "Enter your personal key to open this debrief"),
+      h("p", {}, "This browser does not hold the key of the session. Enter the personal key you were shown the first "
+        + "time you used Bedside; this browser then keeps it, and My sessions lists all your sessions."),
+      keyForm(() => { clear(app); show(app, sessionId, ctl, true); }, { submit: "Open the debrief" })));
+    return;
   }
-  let alive = true;
   const holder = h("div", { class: "panel loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Loading your debrief…");
   app.appendChild(holder);
   const load = () => Promise.all([getSession(sessionId, token), personaById().catch(() => ({}))]).then(([detail, personas]) => {
-    if (!alive) return;
+    if (!ctl.alive) return;
     holder.remove();
     app.appendChild(renderDebrief(detail, { audience: "learner", persona: personas[detail.session.persona_id] }));
+    if (focusTitle) focusHeading(app); // the form that had focus is gone
   }).catch((err) => {
-    if (!alive) return;
+    if (!ctl.alive) return;
     clear(holder);
     holder.className = "panel notice notice--error";
     holder.setAttribute("role", "alert");
+    if (err.status === 403 && !own) {
+      holder.append(h("h1", {}, "This debrief is not one of your sessions"),
+        h("p", {}, "The personal key in this browser did not start this session, so its debrief stays private. If it is "
+          + "yours, enter the key you used for it under My sessions (Use a different key)."),
+        h("a", { class: "button", href: "#/me" }, "My sessions"));
+      return;
+    }
     holder.append(h("p", {}, `The debrief could not be loaded: ${err.message}`),
       h("button", { type: "button", class: "button", onclick: () => {
         clear(holder).append("Loading your debrief…");
@@ -60,7 +80,6 @@ export function mount(app, { sessionId }) {
       } }, "Try again"));
   });
   load();
-  return { unmount() { alive = false; } };
 }
 
 /** The debrief for a SessionDetail. `audience` is "learner" or "educator". */

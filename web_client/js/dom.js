@@ -41,6 +41,14 @@ export function clear(el) {
   return el;
 }
 
+/** Move focus to the first heading in `root` (after a form that had focus was replaced). */
+export function focusHeading(root) {
+  const heading = root.querySelector("h1, h2");
+  if (!heading) return;
+  if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+  heading.focus();
+}
+
 let uid = 0;
 export function newId(prefix = "id") {
   uid += 1;

@@ -1,8 +1,9 @@
-// Entry point: a tiny hash router over the four pages.
+// Entry point: a tiny hash router over the five pages.
 //
 //   #/                      case picker
 //   #/session/<persona_id>  session page (brief, Start, live conversation, End)
-//   #/debrief/<session_id>  the learner's debrief (their session token, kept in sessionStorage)
+//   #/debrief/<session_id>  the learner's debrief (their session token, kept in sessionStorage, or personal key)
+//   #/me                    the learner's own sessions (their personal key, kept in localStorage)
 //   #/educator              educator session list (educator token, kept in sessionStorage)
 //   #/educator/<session_id> a session's debrief, for the educator
 //   #/educator/cases[/<id>] the case editor (educator token)
@@ -13,6 +14,7 @@ import * as session from "./session.js";
 import * as debrief from "./debrief.js";
 import * as educator from "./educator.js";
 import * as caseEditor from "./case-editor.js";
+import * as mySessions from "./my-sessions.js";
 
 const app = document.getElementById("app");
 let current = null; // {unmount, canLeave}
@@ -28,6 +30,8 @@ function parse(hash) {
       return { view: session, nav: "picker", params: { personaId: arg || null } };
     case "debrief":
       return { view: debrief, nav: "picker", params: { sessionId: arg, audience: "learner" } };
+    case "me":
+      return { view: mySessions, nav: "me", params: {} };
     case "educator":
       if (arg === "cases") return { view: caseEditor, nav: "educator", params: { caseId: sub || null } };
       return { view: educator, nav: "educator", params: { sessionId: arg || null } };

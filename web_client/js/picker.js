@@ -2,19 +2,22 @@
 
 import { getPersonas } from "./api.js";
 import { capitalise, clear, h, store } from "./dom.js";
+import { ensureKey, heldKey, keyPanel, takeUnshownKey } from "./learner-key.js";
 
 const LEARNER_KEY = "bedside.learner";
 export const ACTIVE_KEY = "bedside.active";
 
+/** The name to practise under: the one the personal key is tied to, else the one last typed here. */
 export function savedLearner() {
-  return store.get(LEARNER_KEY, localStorage) || "";
+  return heldKey()?.learner_id || store.get(LEARNER_KEY, localStorage) || "";
 }
 
 export function mount(app) {
   const nameError = h("p", { class: "field__error", id: "learner-error", hidden: true });
+  const tied = Boolean(heldKey()?.learner_id); // the key decides the name (learner-key.js)
   const nameInput = h("input", {
     id: "learner-id", name: "learner", type: "text", autocomplete: "nickname", maxlength: "200",
-    spellcheck: "false", "aria-describedby": "learner-help learner-error", value: savedLearner(),
+    spellcheck: "false", "aria-describedby": "learner-help learner-error", value: savedLearner(), readonly: tied,
   });
   nameInput.addEventListener("input", () => {
     nameError.hidden = true;
@@ -67,8 +70,9 @@ export function mount(app) {
       h("div", { class: "field" },
         h("label", { for: "learner-id" }, "Your name or student ID"),
         nameInput,
-        h("p", { class: "field__help", id: "learner-help" },
-          "Your educators see your sessions under this name. A student ID or pseudonym is fine."),
+        h("p", { class: "field__help", id: "learner-help" }, tied
+          ? "Tied to your personal key: your sessions are kept under this name, and your educators see them under it."
+          : "Your educators see your sessions under this name. A student ID or pseudonym is fine."),
         nameError))),
     h("section", { "aria-labelledby": "cases-heading" },
       h("div", { class: "section-head" },
@@ -78,6 +82,10 @@ export function mount(app) {
   app.appendChild(page);
 
   let alive = true;
+  ensureKey().then(() => {
+    const fresh = alive && takeUnshownKey();
+    if (fresh) page.prepend(keyPanel(fresh, () => nameInput.focus()));
+  });
   function load() {
     list.setAttribute("aria-busy", "true");
     status.textContent = "Loading cases…";

@@ -4,6 +4,7 @@
 import { audioSupport, describeAudioError } from "./audio.js";
 import { SessionSocket } from "./connection.js";
 import { randomId } from "./dom.js";
+import { heldKey } from "./learner-key.js";
 import { SessionEvents } from "./session-events.js";
 import {
   autoGrow, buildComposer, buildPage, endingStatus, renderBrief, renderResume, unsupportedText,
@@ -69,7 +70,10 @@ export class Consultation {
       }
     }
     this.startButton.textContent = "Connecting…";
-    this.connect({ type: "session.start", persona_id: this.persona.id, learner_id: this.learnerId, mode: this.mode });
+    const key = heldKey(); // the server ties the key to this name on its first session (learner-key.js)
+    this.usedKey = Boolean(key);
+    this.connect({ type: "session.start", persona_id: this.persona.id, learner_id: this.learnerId, mode: this.mode,
+      learner_key: key ? key.key : undefined });
   }
 
   async resume() {

@@ -3,6 +3,7 @@
 
 import { store } from "./dom.js";
 import { rememberSummary, rememberToken } from "./debrief.js";
+import { tieKey } from "./learner-key.js";
 import { ACTIVE_KEY } from "./picker.js";
 import { autoGrow } from "./session-layout.js";
 import { errorTitle } from "./session-notices.js";
@@ -150,6 +151,7 @@ export class SessionEvents {
     rememberToken(m.session_id, m.token);
     store.set(ACTIVE_KEY, { session_id: m.session_id, token: m.token, persona: m.persona, mode: ctx.mode,
       learner_id: ctx.learnerId });
+    if (!m.resumed && ctx.usedKey) tieKey(ctx.learnerId);
     ctx.live = true;
     // for tests and support: simulate a dropped network connection
     window.__bedsideDropConnection = () => ctx.socket && ctx.socket.dropForTest();
@@ -222,8 +224,25 @@ export class SessionEvents {
       transcript.setActivity(null);
       talk.updateMic();
     }
+    if (code === "learner_id_taken" || code === "bad_learner_key" || code === "learner_key_mismatch") {
+      notices.show("error", errorTitle(code), keyProblem(code, ctx.learnerId), [
+        { label: "Enter your key", primary: true, onClick: () => { location.hash = "#/me"; } }], "learner-key");
+      return;
+    }
     if (code === "turn_conflict") ctx.resendPending();
     if (code === "asr_failed" || code === "turn_too_long" || code === "audio_timeout") transcript.setActivity(null);
     notices.show(code === "turn_too_long" || code === "audio_timeout" ? "warn" : "error", errorTitle(code), m.message);
   }
+}
+
+/** What a learner can do about a refused personal key or name (the server's message names protocol fields). */
+function keyProblem(code, name) {
+  if (code === "learner_id_taken") {
+    return `“${name}” belongs to another learner’s personal key. If it is yours, enter your key under My sessions; `
+      + "if not, go back to the cases and use another name.";
+  }
+  if (code === "learner_key_mismatch") {
+    return "The personal key in this browser belongs to another name. Enter the key for this name under My sessions.";
+  }
+  return "This server does not know the personal key saved in this browser. Enter your key under My sessions.";
 }

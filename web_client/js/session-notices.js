@@ -60,5 +60,8 @@ export function errorTitle(code) {
     unknown_persona: "This case is not available.",
     internal_error: "Something went wrong on the server.",
     no_session: "The session is not running.",
+    learner_id_taken: "That name is taken.",
+    learner_key_mismatch: "Your personal key is for another name.",
+    bad_learner_key: "Your personal key was not recognised.",
   })[code] || "The server reported a problem.";
 }
