@@ -134,6 +134,8 @@ def test_turn_retry_message_is_validated():
     assert parse_client('{"type": "turn.retry", "turn_id": 2}').turn_id == 2
     with pytest.raises(ProtocolError, match="'turn_id' is missing"):
         parse_client('{"type": "turn.retry"}')
+    with pytest.raises(ProtocolError, match="'turn_id': Input should be less than"):
+        parse_client('{"type": "turn.retry", "turn_id": 1180591620717411303424}')  # no database integer holds it
 
 
 # -- over the websocket ---------------------------------------------------------------------

@@ -55,7 +55,8 @@ class TurnRetry(BaseModel):
     """Take back the last turn ("Try that again"), so the learner can say it another way."""
 
     type: Literal["turn.retry"]
-    turn_id: int = Field(description="The last turn, once its patient.text has arrived; answered by turn.rewound.")
+    turn_id: int = Field(ge=1, lt=2**31, description="The last turn, once its patient.text has arrived; answered by "
+                         "turn.rewound.")
 
 
 ClientMessage = Annotated[Union[SessionStart, LearnerText, SessionEnd, SessionResume, LearnerAudioCommit, TurnRetry],

@@ -60,5 +60,8 @@ export function errorTitle(code) {
     unknown_persona: "This case is not available.",
     internal_error: "Something went wrong on the server.",
     no_session: "The session is not running.",
+    retry_not_allowed: "This case is played straight through.",
+    retry_not_last: "Only your last turn can be taken back.",
+    retry_not_ready: "Not yet.",
   })[code] || "The server reported a problem.";
 }
