@@ -198,6 +198,7 @@ class Conversation:
                                          initial_state=state)
         self.services.live.claim(record.id, self)
         self.session, self.state, self.token = record, state, token
+        self.branches = Branches()
         if msg.mode == "voice":
             self._open_voice()
         return [SessionStarted(session_id=record.id, token=token, persona=PersonaInfo.of(pack), opening=opening,

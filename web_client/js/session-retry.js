@@ -1,7 +1,9 @@
 // "Try that again": take back the last turn (turn.retry) and say it another way. The button
 // sits in the composer, outside the transcript's live region, so it is not read out after
-// every reply; it shows only when the last turn can be taken back (its reply has arrived, no
-// typed turn is waiting, the patient is not speaking or thinking, the case allows it).
+// every reply. It appears with the first turn (not at all when the case forbids retries) and
+// stays, so the composer does not jump, but it works only when the last turn can be taken
+// back: its reply has arrived, no typed turn is waiting, the learner is not talking and the
+// patient is not thinking or speaking.
 // docs/protocol.md#retrying-a-turn; the rule for summaries is in docs/debrief.md#retried-turns.
 
 import { h } from "./dom.js";
@@ -47,12 +49,13 @@ export class RetryControl {
     return id;
   }
 
-  /** Show or hide the button for the current state (called whenever the mic state is worked out). */
+  /** Show, enable or disable the button for the current state (called whenever the mic state is worked out). */
   update() {
     if (!this.bar) return;
-    const id = this.waiting === null ? this.candidate() : this.waiting;
-    this.bar.hidden = id === null;
-    this.button.disabled = this.waiting !== null;
+    const { ctx } = this;
+    const id = this.waiting === null ? this.candidate() : null;
+    this.bar.hidden = !ctx.live || ctx.ending || ctx.transcript.lastTurnId() === null;
+    this.button.disabled = id === null;
     this.button.dataset.turnId = id === null ? "" : String(id);
   }
 
