@@ -13,6 +13,9 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
+from eval.load.jsonl import load_jsonl
+from eval.load.store import iter_store
+from eval.metrics.summary import session_summary
 from server.api.app import create_app
 from server.api.outbox import CollectingOutbox
 from server.api.protocol import ProtocolError, parse_client
@@ -252,7 +255,7 @@ def test_resume_after_a_retry_continues_from_the_lived_state(app):
     ws.close()
 
 
-def test_export_carries_the_branch_marks(app):
+def test_export_carries_the_branch_marks(app, retry_engine, tmp_path):
     ws = Socket(app)
     started = ws.start()
     ws.say(GREETING)
@@ -267,6 +270,17 @@ def test_export_carries_the_branch_marks(app):
     assert [(x["turn"], x["branch"], x["retry_of"], x["lived"]) for x in lines] == [
         (1, None, None, True), (2, {"status": "rewound", "retried_by": 3}, None, False), (3, None, 2, True)]
     assert lines[1]["learner"] == DISMISSIVE and lines[1]["grade"]["flags"]  # the taken-back attempt, graded
+
+    # offline evaluation reads the marks: a summary recomputed from the export (or the store)
+    # counts the conversation the patient lived, as the session's own would
+    path = tmp_path / "turns.jsonl"
+    path.write_text(out.getvalue())
+    pack = retry_engine.pack(CASE)
+    for session in (load_jsonl([path])[0], next(iter_store(store, [store.get_session(started["session_id"])]))):
+        assert [t.lived for t in session.turns] == [True, False, True]
+        summary = session_summary(session.model_copy(update={"summary": None}), pack, started["opening"])
+        assert summary.turns == 2 and summary.taken_back == 1
+        assert summary.final_trust == lines[2]["state_after"]["trust"]
 
 
 # -- voice ------------------------------------------------------------------------------------
