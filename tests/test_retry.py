@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 
 from eval.load.jsonl import load_jsonl
 from eval.load.store import iter_store
+from eval.metrics.session import session_metrics
 from eval.metrics.summary import session_summary
+from eval.packs import Packs
 from server.api.app import create_app
 from server.api.outbox import CollectingOutbox
 from server.api.protocol import ProtocolError, parse_client
@@ -281,6 +283,9 @@ def test_export_carries_the_branch_marks(app, retry_engine, tmp_path):
         summary = session_summary(session.model_copy(update={"summary": None}), pack, started["opening"])
         assert summary.turns == 2 and summary.taken_back == 1
         assert summary.final_trust == lines[2]["state_after"]["trust"]
+        scores = session_metrics(session, Packs(registry=retry_engine.registry))  # the educator page's figures
+        assert scores.turns == 2 and [v.turn for v in scores.views] == [1, 3]
+        assert scores.final_trust == lines[2]["state_after"]["trust"] and not set(lines[1]["grade"]["flags"]) & set(scores.flag_counts)
 
 
 # -- voice ------------------------------------------------------------------------------------
