@@ -33,6 +33,8 @@ class EvalTurn(BaseModel):
     learner_audio_s: float | None = Field(None, description="Length of the learner's speech (voice turns).")
     patient_audio_s: float | None = Field(None, description="Length of the patient's spoken reply, when stored.")
     timings_ms: dict[str, float | None] = Field(default_factory=dict)
+    lived: bool = Field(True, description="False for a turn the learner took back (\"Try that again\"): graded, "
+                        "but not part of the conversation the patient lived (docs/debrief.md#retried-turns).")
 
 
 class EvalSession(BaseModel):

@@ -18,7 +18,7 @@ from server.api.protocol import ServerMessage
 pytestmark = pytest.mark.slow
 
 EVENTS = TypeAdapter(ServerMessage)
-TYPES = ["session.start", "session.resume", "learner.text", "session.end", "nonsense", ""]
+TYPES = ["session.start", "session.resume", "learner.text", "session.end", "turn.retry", "nonsense", ""]
 # any code point, lone surrogates and NUL included (json.dumps writes them as \ud800, \u0000)
 ANY_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, categories=None), max_size=60)
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
@@ -28,7 +28,8 @@ MESSAGES = st.fixed_dictionaries({"type": st.sampled_from(TYPES)},
                                  optional={"persona_id": st.sampled_from(["demo", "../etc", "x" * 300]) | ANY_TEXT,
                                            "learner_id": ANY_TEXT, "mode": st.sampled_from(["text", "voice", "video"]) | ANY_TEXT,
                                            "text": ANY_TEXT, "interrupted": JSON_VALUES, "client_turn_id": JSON_VALUES,
-                                           "session_id": ANY_TEXT, "token": ANY_TEXT, "extra": JSON_VALUES})
+                                           "session_id": ANY_TEXT, "token": ANY_TEXT, "extra": JSON_VALUES,
+                                           "turn_id": st.integers() | JSON_VALUES})
 FRAMES = st.one_of(
     MESSAGES.map(lambda m: json.dumps(m)),
     ANY_TEXT,                          # not JSON at all

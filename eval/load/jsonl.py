@@ -36,7 +36,7 @@ def turn_from_line(line: dict[str, Any]) -> EvalTurn:
         barged_in=bool(line.get("barged_in", "interrupted" in (grade.get("flags") or []))),
         opportunity=plan.get("opportunity") or line.get("opportunity"),
         learner_audio_s=voice.get("audio_duration_s"), patient_audio_s=voice.get("patient_audio_s"),
-        timings_ms=line.get("timings_ms") or {},
+        timings_ms=line.get("timings_ms") or {}, lived=line.get("lived", True) is not False,
     )
 
 

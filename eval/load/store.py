@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from server.store.branches import is_rewound
 from server.store.records import SessionRecord, TurnRecord
 from server.store.sql import SqlSessionStore
 
@@ -21,6 +22,7 @@ def turn_from_record(r: TurnRecord) -> EvalTurn:
         barged_in=bool(r.extra.get("barged_in", "interrupted" in r.grade.flags)),
         opportunity=plan.get("opportunity"), learner_audio_s=voice.get("audio_duration_s"),
         patient_audio_s=voice.get("patient_audio_s", r.extra.get("patient_audio_s")), timings_ms=r.timings_ms,
+        lived=not is_rewound(r),
     )
 
 

@@ -19,7 +19,7 @@ from ..packs import Packs
 from ..records import EvalSession
 from .disclosure import Coverage, coverage
 from .opportunities import held_opportunities, patient_turns_before
-from .summary import session_summary
+from .summary import lived, session_summary
 from .talk import TalkTime, talk_time
 
 PASS_ECCS = 3
@@ -98,6 +98,9 @@ def session_metrics(session: EvalSession, packs: Packs) -> SessionMetrics:
     pack = packs.get(session.persona_id)
     opening = session.opening or packs.opening(session.persona_id)
     summary = session_summary(session, pack, opening)
+    # every figure below is of the conversation the patient lived: a turn taken back ("Try that
+    # again") stays in the JSONL export, but not in these scores (docs/debrief.md#retried-turns)
+    session = session.model_copy(update={"turns": lived(session)})
     talk = talk_time(session, float(pack.voice.rate_wpm) if pack else 160.0)
     before = patient_turns_before(session, opening)
     held = held_opportunities(session, pack, opening)

@@ -93,6 +93,11 @@ class SessionClient:
         patient = await self.expect("patient.text")
         return TurnReply(grade, state, patient, round((time.perf_counter() - t0) * 1000, 3))
 
+    async def retry(self, turn_id: int) -> dict[str, Any]:
+        """Take back the last turn ("Try that again"); returns the `turn.rewound` event."""
+        await self.send({"type": "turn.retry", "turn_id": turn_id})
+        return await self.expect("turn.rewound")
+
     async def end(self) -> dict[str, Any]:
         await self.send({"type": "session.end"})
         return await self.expect("session.summary")

@@ -18,7 +18,8 @@ from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
 from ..realise.base import Realisation
 from ..speech.tts.sentences import split_for_speech
-from ..store.base import TurnConflict
+from ..store.base import RewindRefused, TurnConflict
+from ..store.branches import Branches, is_rewound, lived_turns, retry_of, rewound_mark
 from ..store.records import SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
 from ..timing import Laps
@@ -38,6 +39,8 @@ from .protocol import (
     SessionSummaryMessage,
     StateUpdate,
     TranscriptTurn,
+    TurnRetry,
+    TurnRewound,
 )
 from .schemas import PersonaInfo
 from .services import Services
@@ -52,7 +55,7 @@ def turn_events(record: TurnRecord, *, replayed: bool = False, timings: dict[str
     return [
         GradeTurn(turn_id=record.turn_index, learner_text=record.learner_text, act=record.act, grade=record.grade,
                   disclosed=record.disclosed, client_turn_id=record.client_turn_id, replayed=replayed,
-                  timings_ms=timings if timings is not None else record.timings_ms),
+                  retry_of=retry_of(record), timings_ms=timings if timings is not None else record.timings_ms),
         StateUpdate(turn_id=record.turn_index, trust=e.trust, distress=e.distress, emotion=e.emotion, style=e.style),
         PatientText(turn_id=record.turn_index, text=record.reply),
     ]
@@ -85,6 +88,7 @@ class Conversation:
         self.voice = None  # a VoiceChannel in voice mode
         self.outbox = outbox
         self._streams: dict[int, StreamedReply] = {}  # committed voice turns whose words are being generated
+        self.branches = Branches()  # taken-back turns ("Try that again"): store index offset, retry to mark
 
     # -- voice -----------------------------------------------------------------------------
     def _open_voice(self) -> None:
@@ -149,6 +153,8 @@ class Conversation:
             return await self._turn(msg)
         if isinstance(msg, SessionEnd):
             return await self._end()
+        if isinstance(msg, TurnRetry):
+            return await self._retry(msg)
         if isinstance(msg, LearnerAudioCommit):
             if self.voice is None:
                 raise ProtocolError("audio_in_text_mode", "learner.audio.commit ends a spoken turn, and this session is "
@@ -194,6 +200,7 @@ class Conversation:
                                          initial_state=state)
         self.services.live.claim(record.id, self)
         self.session, self.state, self.token = record, state, token
+        self.branches = Branches()
         if msg.mode == "voice":
             self._open_voice()
         return [SessionStarted(session_id=record.id, token=token, persona=PersonaInfo.of(pack), opening=opening,
@@ -220,11 +227,13 @@ class Conversation:
         if previous is not None:
             log.info("session %s taken over by a resumed connection", record.id)
         self.session, self.state, self.token = record, state, msg.token
+        self.branches = Branches.of(turns)
         if record.mode == "voice":
             self._open_voice()
         return [SessionStarted(session_id=record.id, token=msg.token, persona=PersonaInfo.of(pack), opening=record.opening,
                                state=state.emotional, resumed=True,
-                               turns=[TranscriptTurn(turn_id=t.turn_index, learner_text=t.learner_text, patient_text=t.reply)
+                               turns=[TranscriptTurn(turn_id=t.turn_index, learner_text=t.learner_text, patient_text=t.reply,
+                                                     rewound=is_rewound(t), retry_of=retry_of(t))
                                       for t in turns])]
 
     def _check_owner(self) -> None:
@@ -276,7 +285,11 @@ class Conversation:
             else:
                 result, new_state = await asyncio.to_thread(engine.respond, self.state, text, interrupted=interrupted)
             laps.lap("respond")
+            if self.branches.offset:  # the engine counts lived turns; the store counts every turn
+                result = result.model_copy(update={"turn_index": result.turn_index + self.branches.offset})
             extra = {**(extra or {}), "plan": result.plan.model_dump(mode="json"), "barged_in": interrupted}
+            if self.branches.open_retry is not None:
+                extra["retry_of"] = self.branches.open_retry
             if streamed is not None:
                 extra["reply_status"] = "streaming"
             elif result.fallback_reason or result.rejected_reply:
@@ -285,16 +298,20 @@ class Conversation:
                 extra["client_turn_id"] = client_turn_id
             try:
                 record = await asyncio.to_thread(store.append_turn, sid, result, new_state, extra=extra)
-                if interrupted and mark_previous and record.turn_index > 1:
+                if interrupted and mark_previous and self.branches.last_lived > 0:
                     # the learner spoke over the patient's previous reply: mark that reply
-                    await asyncio.to_thread(store.annotate_turn, sid, record.turn_index - 1, {"patient_interrupted": True},
+                    await asyncio.to_thread(store.annotate_turn, sid, self.branches.last_lived, {"patient_interrupted": True},
                                             interrupted=True)
+                if retry_of(record) is not None:
+                    await asyncio.to_thread(store.annotate_turn, sid, retry_of(record), rewound_mark(record.turn_index))
             except TurnConflict as exc:
                 self.state = await asyncio.to_thread(store.latest_state, sid)
+                self.branches = Branches.of(await asyncio.to_thread(store.turns, sid))
                 raise ProtocolError("turn_conflict", f"turn {exc.existing.turn_index} was already stored from another "
                                     "connection; your state has been reloaded, send the turn again") from None
             laps.lap("commit")
             self.state = new_state
+            self.branches.lived(record.turn_index)
         timings = dict(record.timings_ms)
         timings.update(commit=laps.ms["commit"], server_total=laps.total())
         events = turn_events(record, timings=timings)
@@ -338,7 +355,7 @@ class Conversation:
         async with self.services.live.lock(sid):
             await asyncio.to_thread(self.services.store.finish_reply, sid, record.turn_index, reply=result.reply,
                                     realiser=result.realiser, state=new_state, extra=extra)
-            if self.state is not None and self.state.turn_index == record.turn_index:
+            if self.state is not None and self.state.turn_index == new_state.turn_index:  # no newer turn since
                 self.state = new_state
         await self.outbox.send(PatientText(turn_id=record.turn_index, text=result.reply))
 
@@ -350,8 +367,33 @@ class Conversation:
             self._check_owner()
             pack = engine.pack(self.session.persona_id)
             turns = await asyncio.to_thread(store.turns, sid)
-            summary = await asyncio.to_thread(summarise, pack, self.state, [t.to_turn_result() for t in turns],
-                                              self.session.opening)
+            lived = lived_turns(turns)  # a taken-back turn is shown, not counted (docs/debrief.md#retried-turns)
+            summary = await asyncio.to_thread(summarise, pack, self.state, [t.to_turn_result() for t in lived],
+                                              self.session.opening, taken_back=len(turns) - len(lived))
             await asyncio.to_thread(store.end_session, sid, summary.model_dump(mode="json"), self.state)
         self.closed = True
         return [SessionSummaryMessage(session_id=sid, summary=summary)]
+
+    async def _retry(self, msg: TurnRetry) -> list:
+        """Take back the last turn ("Try that again"): the patient is as they were before it."""
+        self._rate.check()
+        pack = self.services.engine.pack(self.session.persona_id)
+        if not pack.allow_retry:
+            raise ProtocolError("retry_not_allowed", f"the case '{pack.id}' is played straight through: its educator "
+                                "switched off taking a turn back (allow_retry: false); carry on from here")
+        if msg.turn_id in self._streams:
+            raise ProtocolError("retry_not_ready", f"the patient is still answering turn {msg.turn_id}; wait for the "
+                                "reply to finish, then try again")
+        if self.voice is not None and (busy := self.voice.busy_reason()):
+            raise ProtocolError("retry_not_ready", busy)
+        sid = self.session.id
+        async with self.services.live.lock(sid):
+            self._check_owner()
+            try:
+                state, record = await asyncio.to_thread(self.services.store.rewind_turn, sid, msg.turn_id)
+            except RewindRefused as exc:
+                code = "retry_not_ready" if exc.reason == "not_ready" else "retry_not_last"
+                raise ProtocolError(code, str(exc)) from None
+            self.state = state
+            self.branches = Branches.of(await asyncio.to_thread(self.services.store.turns, sid))
+        return [TurnRewound(turn_id=record.turn_index, state=state.emotional, previous_turn_id=self.branches.last_lived)]

@@ -54,9 +54,17 @@ class SessionResume(BaseModel):
     token: str = Field(description="The token from session.started.")
 
 
-ClientMessage = Annotated[Union[SessionStart, LearnerText, SessionEnd, SessionResume, LearnerAudioCommit],
+class TurnRetry(BaseModel):
+    """Take back the last turn ("Try that again"), so the learner can say it another way."""
+
+    type: Literal["turn.retry"]
+    turn_id: int = Field(ge=1, lt=2**31, description="The last turn, once its patient.text has arrived; answered by "
+                         "turn.rewound.")
+
+
+ClientMessage = Annotated[Union[SessionStart, LearnerText, SessionEnd, SessionResume, LearnerAudioCommit, TurnRetry],
                          Field(discriminator="type")]
-CLIENT_TYPES = ("session.start", "learner.text", "session.end", "session.resume", "learner.audio.commit")
+CLIENT_TYPES = ("session.start", "learner.text", "session.end", "session.resume", "learner.audio.commit", "turn.retry")
 _client = TypeAdapter(ClientMessage)
 
 # -- server -> client ----------------------------------------------------------------------
@@ -66,6 +74,8 @@ class TranscriptTurn(BaseModel):
     turn_id: int
     learner_text: str
     patient_text: str
+    rewound: bool = Field(False, description="Taken back (\"Try that again\"): shown, but not part of the conversation.")
+    retry_of: int | None = Field(None, description="The taken-back turn this one says another way.")
 
 
 class SessionStarted(BaseModel):
@@ -103,8 +113,19 @@ class GradeTurn(BaseModel):
     disclosed: list[str]
     client_turn_id: str | None = None
     replayed: bool = Field(False, description="True when answered from the store for a repeated client_turn_id.")
+    retry_of: int | None = Field(None, description="The taken-back turn this one says another way (turn.retry).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Engine stages plus 'commit' and "
                                          "'server_total' (engine + commit, as measured by the server).")
+
+
+class TurnRewound(BaseModel):
+    """The answer to turn.retry: the turn is taken back (kept in the record, marked) and the
+    patient is as they were before it."""
+
+    type: Literal["turn.rewound"] = "turn.rewound"
+    turn_id: int = Field(description="The turn taken back.")
+    state: EmotionalState = Field(description="The patient's state again, as before that turn.")
+    previous_turn_id: int = Field(description="The lived turn the conversation continues from (0: the opening).")
 
 
 class SessionSummaryMessage(BaseModel):
@@ -119,6 +140,8 @@ ErrorCode = Literal[
     "session_taken_over", "turn_conflict", "internal_error",
     # personal keys (server/api/learner_identity.py)
     "bad_learner_key", "learner_id_taken", "learner_key_mismatch",
+    # turn.retry
+    "retry_not_allowed", "retry_not_last", "retry_not_ready",
     # limits (server/api/limits.py)
     "busy", "audio_too_fast", "too_many_sessions", "idle_timeout", "session_too_long",
     # voice
@@ -188,7 +211,7 @@ class MetricsTurn(BaseModel):
     no_speech_prob: float | None = None
 
 
-ServerMessage = Annotated[Union[SessionStarted, PatientText, StateUpdate, GradeTurn, SessionSummaryMessage, ErrorMessage,
+ServerMessage = Annotated[Union[SessionStarted, PatientText, StateUpdate, GradeTurn, TurnRewound, SessionSummaryMessage, ErrorMessage,
                                 VadSpeechStarted, VadSpeechStopped, VadPause, VadDiscarded, LearnerTranscript, PlaybackClear,
                                 PatientAudioStart, PatientAudioEnd, MetricsTurn],
                           Field(discriminator="type")]
@@ -228,7 +251,7 @@ def _unstorable_text(node, path: str = "") -> str | None:
     return None
 
 
-def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionResume | LearnerAudioCommit:
+def parse_client(raw: str) -> SessionStart | LearnerText | SessionEnd | SessionResume | LearnerAudioCommit | TurnRetry:
     """Parse one text frame, or raise ProtocolError(bad_json | bad_message) saying what to fix."""
     try:
         data = json.loads(raw)

@@ -14,6 +14,7 @@ from ..engine.summary import SessionSummary
 from ..grading.base import Grade
 from ..persona.loader import Problem
 from ..persona.schema import PersonaPack
+from ..store.branches import TurnBranch, branch_of, retry_of
 from ..store.records import SessionRecord, TurnRecord
 from ..store.status import ReadStatus, read_status
 
@@ -34,13 +35,15 @@ class PersonaInfo(BaseModel):
     learning_objectives: list[str]
     patient: PatientInfo
     language: str
+    allow_retry: bool = Field(True, description="Whether the learner may take back their last turn (turn.retry).")
 
     @classmethod
     def of(cls, pack: PersonaPack) -> "PersonaInfo":
         ident = pack.identity
         return cls(id=pack.id, title=pack.title, setting=pack.setting, difficulty=pack.difficulty.value,
                    learning_objectives=pack.objective_texts(),
-                   patient=PatientInfo(name=ident.name, age=ident.age, gender=ident.gender), language=ident.language)
+                   patient=PatientInfo(name=ident.name, age=ident.age, gender=ident.gender), language=ident.language,
+                   allow_retry=pack.allow_retry)
 
 
 class PackProblem(BaseModel):
@@ -144,6 +147,9 @@ class TurnInfo(BaseModel):
     barged_in: bool = Field(False, description="The learner spoke over the patient's previous reply.")
     voice: dict | None = Field(None, description="Voice turns: audio duration, ASR backend/model, no-speech "
                                "probability, stage timings (ms from the end of learner speech).")
+    branch: TurnBranch | None = Field(None, description="Set on a turn the learner took back (\"Try that again\"): "
+                                      "shown, but not part of the conversation the patient lived.")
+    retry_of: int | None = Field(None, description="The taken-back turn this one says another way.")
 
     @classmethod
     def of(cls, t: TurnRecord) -> "TurnInfo":
@@ -151,7 +157,8 @@ class TurnInfo(BaseModel):
                    state_before=t.state_before, state_after=t.state_after, disclosed=t.disclosed, reply=t.reply,
                    realiser=t.realiser, interrupted=t.interrupted, timings_ms=t.timings_ms,
                    client_turn_id=t.client_turn_id, created_at=t.created_at,
-                   barged_in=bool(t.extra.get("barged_in")), voice=_voice_info(t.extra))
+                   barged_in=bool(t.extra.get("barged_in")), voice=_voice_info(t.extra),
+                   branch=branch_of(t), retry_of=retry_of(t))
 
 
 def _voice_info(extra: dict) -> dict | None:

@@ -170,6 +170,15 @@ class VoiceChannel:
             self._pause_told = True
             await self.outbox.send(P.VadPause(waiting=True))
 
+    def busy_reason(self) -> str | None:
+        """Why a turn cannot be taken back now ("Try that again"), or None: not while the learner
+        is mid-turn or the patient is still answering (transcribing, replying, speaking)."""
+        if self.detector.in_speech:
+            return "you are still speaking; finish the turn (or let it be answered) before taking one back"
+        if (self._turn_task is not None and not self._turn_task.done()) or self._patient_speaking():
+            return "the patient is still answering; wait until they have finished, then try again"
+        return None
+
     def _patient_speaking(self) -> bool:
         return self.playback is not None and self.playback.speaking()
 

@@ -49,9 +49,14 @@ class SessionSummary(BaseModel):
                                               "turn) or not yet, from the pack's met_when (docs/debrief.md#objectives).")
     debrief_notes: list[str] = Field(default_factory=list, description="The case author's teaching notes, as the pack had "
                                      "them when the session ended.")
+    taken_back: int = Field(0, description="Turns the learner took back (\"Try that again\"): graded and shown, "
+                            "but not counted here; docs/debrief.md#retried-turns.")
 
 
-def summarise(pack: PersonaPack, state: SessionState, turns: list[TurnResult], opening: str = "") -> SessionSummary:
+def summarise(pack: PersonaPack, state: SessionState, turns: list[TurnResult], opening: str = "", *,
+              taken_back: int = 0) -> SessionSummary:
+    """The summary of the conversation the patient lived: `turns` leaves out turns taken back
+    (server/store/branches.py lived_turns); `taken_back` says how many there were."""
     eccs = [t.grade.eccs for t in turns if t.grade.eccs is not None]
     nurse: dict[str, int] = {}
     flags: dict[str, int] = {}
@@ -84,6 +89,7 @@ def summarise(pack: PersonaPack, state: SessionState, turns: list[TurnResult], o
         final_trust=state.emotional.trust, final_distress=state.emotional.distress, final_emotion=state.emotional.emotion,
         interruptions=state.interruptions, missed_opportunities=missed, care=care, care_total=sum(care.values()),
         objectives=assess_objectives(pack, turns), debrief_notes=list(pack.debrief_notes),
+        taken_back=taken_back,
     ))
 
 

@@ -289,6 +289,8 @@ class PersonaPack(Strict):
     difficulty: Difficulty = Difficulty.intermediate
     learning_objectives: list[ObjectiveItem] = Field(min_length=1, description="Plain strings, or {text, met_when} "
                                                                        "objects the debrief marks met or not yet.")
+    allow_retry: bool = Field(True, description="Whether a learner may take back their last turn (\"Try that again\") "
+                              "and say it another way; false for a case meant to be played straight through.")
     identity: Identity
     visit: Visit
     voice: Voice = Field(default_factory=Voice)

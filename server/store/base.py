@@ -54,6 +54,15 @@ class LearnerKeys(Protocol):
         ...
 
 
+class RewindRefused(StoreError):
+    """A turn that may not be taken back now: `reason` is "not_last" (not the newest turn, or
+    already taken back) or "not_ready" (its reply is still being spoken)."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
 @runtime_checkable
 class SessionStore(Protocol):
     learner_keys: LearnerKeys
@@ -95,7 +104,12 @@ class SessionStore(Protocol):
         ...
 
     def latest_state(self, session_id: str) -> SessionState | None:
-        """State to resume from: after the last stored turn, or the initial state."""
+        """State to resume from: after the last stored turn not taken back, or the initial state."""
+        ...
+
+    def rewind_turn(self, session_id: str, turn_index: int) -> tuple[SessionState, TurnRecord]:
+        """Mark the newest turn taken back ("Try that again", server/store/branches.py) and return
+        the state before it with the marked turn; raises RewindRefused when it may not be."""
         ...
 
     def delete_learner(self, learner_id: str) -> list[SessionRecord]:

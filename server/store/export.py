@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from ..chat import turn_json
 from .base import SessionStore
+from .branches import branch_of, is_rewound, retry_of
 from .records import SCHEMA_VERSION, SessionRecord, TurnRecord
 from .status import read_status
 
@@ -38,6 +39,10 @@ def turn_line(session: SessionRecord, turn: TurnRecord, status: str | None = Non
         "interrupted": turn.interrupted,
         "client_turn_id": turn.client_turn_id,
         "created_at": turn.created_at.isoformat(),
+        # "Try that again" (server/store/branches.py): a taken-back turn and the turn that retried it
+        "branch": branch.model_dump() if (branch := branch_of(turn)) else None,
+        "retry_of": retry_of(turn),
+        "lived": not is_rewound(turn),
     })
     return line
 

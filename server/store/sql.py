@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..core.types import SessionState, TurnResult
 from ..private_files import create_private
-from .base import StoreError, TurnConflict, UnknownSession
+from .base import RewindRefused, StoreError, TurnConflict, UnknownSession
+from .branches import rewound_extra, rewound_mark
 from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord
 from .learner_keys import SqlLearnerKeys
 from .tables import Base, LearnerKeyRow, SessionRow, TurnRow
@@ -214,12 +215,35 @@ class SqlSessionStore:
 
     def latest_state(self, session_id: str) -> SessionState | None:
         with self._session() as s:
-            last = s.scalar(select(TurnRow.session_state).where(TurnRow.session_id == session_id)
+            return self._lived_state(s, session_id)
+
+    def rewind_turn(self, session_id: str, turn_index: int) -> tuple[SessionState, TurnRecord]:
+        """Take back the last turn ("Try that again"): mark it rewound (branches.py) and return
+        the state to continue from (the state before it) with the marked record. Only the
+        newest stored turn, not already taken back, with its reply complete."""
+        with self._session.begin() as s:
+            session = s.get(SessionRow, session_id, with_for_update=True)
+            if session is None:
+                raise UnknownSession(session_id)
+            if session.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended; start a new one")
+            last = s.scalar(select(TurnRow).where(TurnRow.session_id == session_id)
                             .order_by(TurnRow.turn_index.desc()).limit(1))
-            if last is not None:
-                return SessionState.model_validate(last)
-            row = s.get(SessionRow, session_id)
-            return SessionState.model_validate(row.initial_state) if row else None
+            row = self._turn(s, session_id, turn_index)
+            if row is None:
+                raise RewindRefused("not_last", f"there is no turn {turn_index} in this session"
+                                    + (f"; the last turn is {last.turn_index}" if last is not None else " yet"))
+            if rewound_extra(row.extra):
+                raise RewindRefused("not_last", f"turn {turn_index} was already taken back; say it another way first")
+            if row is not last:
+                raise RewindRefused("not_last", f"only the last turn can be taken back, and that is turn {last.turn_index}, "
+                                    f"not {turn_index}")
+            if (row.extra or {}).get("reply_status") == "streaming":
+                raise RewindRefused("not_ready", f"the patient is still answering turn {turn_index}; wait for the reply")
+            row.extra = {**(row.extra or {}), **rewound_mark()}
+            s.flush()
+            state = self._lived_state(s, session_id)
+        return state, _turn_record(row)
 
     def delete_learner(self, learner_id: str) -> list[SessionRecord]:
         """Delete every session of `learner_id` with its turns (and so its grades), and the personal
@@ -243,6 +267,17 @@ class SqlSessionStore:
     @staticmethod
     def _turn(s: Session, session_id: str, index: int) -> TurnRow | None:
         return s.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.turn_index == index))
+
+    @staticmethod
+    def _lived_state(s: Session, session_id: str) -> SessionState | None:
+        """The state after the newest turn not taken back, or the initial state."""
+        rows = s.execute(select(TurnRow.session_state, TurnRow.extra).where(TurnRow.session_id == session_id)
+                         .order_by(TurnRow.turn_index.desc())).all()
+        for state, extra in rows:
+            if not rewound_extra(extra):
+                return SessionState.model_validate(state)
+        row = s.get(SessionRow, session_id)
+        return SessionState.model_validate(row.initial_state) if row else None
 
     @staticmethod
     def _turn_stats(s: Session, session_id: str) -> tuple[int, datetime | None]:

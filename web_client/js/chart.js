@@ -2,12 +2,14 @@
 // library). Colours are attributes and inline styles, not CSS classes, so the same chart can
 // be copied into the standalone printable report and still look right.
 
+import { isRewound } from "./branches.js";
 import { h, svgEl } from "./dom.js";
 
 export const COLOURS = { trust: "#1d5fa8", distress: "#b0462b", grid: "#dde3e8", axis: "#5b6b77", missed: "#8a5a00" };
 
 /**
- * series: [{label, trust, distress}] — index 0 is the state before the first turn.
+ * series: [{label, trust, distress}] — index 0 is the state before the first turn; turns taken
+ * back ("Try that again") are left out, so the line follows the conversation the patient lived.
  * missedTurns: turn numbers (1-based) to mark as missed empathic opportunities.
  */
 export function stateSeries(detail) {
@@ -18,6 +20,7 @@ export function stateSeries(detail) {
     points.push({ label: "Start", turn: 0, trust: s.trust, distress: s.distress, emotion: s.emotion });
   }
   for (const t of turns) {
+    if (isRewound(t)) continue; // taken back: not part of what the patient lived
     points.push({ label: String(t.turn_id), turn: t.turn_id, trust: t.state_after.trust, distress: t.state_after.distress,
       emotion: t.state_after.emotion });
   }

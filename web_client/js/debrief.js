@@ -2,6 +2,7 @@
 // learner reads it with their session token or personal key; educators with theirs (educator.js).
 
 import { getSession, personaById } from "./api.js";
+import { isRetry, isRewound } from "./branches.js";
 import { COLOURS, stateSeries, trustDistressChart } from "./chart.js";
 import { empathyCaption, missedVerdict } from "./debrief-figures.js";
 import { notesSection, objectivesSection } from "./debrief-objectives.js";
@@ -91,6 +92,7 @@ export function renderDebrief(detail, { audience = "learner", persona = null, ba
   const points = stateSeries(detail);
   const missed = s ? s.missed_opportunities || [] : [];
   const chart = trustDistressChart(points, { missedTurns: missed.map((m) => m.turn) });
+  const takenBack = detail.turns.filter(isRewound).length;
 
   const actions = h("div", { class: "debrief__actions no-print" },
     backHref ? h("a", { class: "button button--ghost", href: backHref }, "← All sessions") : null,
@@ -115,6 +117,7 @@ export function renderDebrief(detail, { audience = "learner", persona = null, ba
             formatDuration(info.created_at, info.ended_at),
             `${capitalise(info.mode)} session`,
             `${info.turns} turn${info.turns === 1 ? "" : "s"}`,
+            takenBack ? `${takenBack} taken back` : null,
           ].filter(Boolean).join(" · "))),
       actions),
     s ? null : h("div", { class: "notice notice--warn", role: "status" },
@@ -261,23 +264,62 @@ function transcriptSection(detail, patientName) {
   const rows = [h("li", { class: "turn turn--patient" },
     h("div", { class: "turn__who" }, patientName, h("span", { class: "turn__num" }, "Opening")),
     h("div", { class: "bubble bubble--patient" }, detail.opening))];
+  const byId = new Map(detail.turns.map((t) => [t.turn_id, t]));
+  const retried = new Set(detail.turns.filter(isRetry).map((t) => t.retry_of));
   for (const t of detail.turns) {
-    rows.push(h("li", { class: "turn turn--learner" },
-      h("div", { class: "turn__who" }, "You", h("span", { class: "turn__num" }, `Turn ${t.turn_id} · ${actWord(t.act)}`)),
-      h("div", { class: "bubble bubble--learner" }, t.learner_text),
-      h("div", { class: "turn__foot" }, gradeChip(t.grade)),
-      t.grade.feedback ? h("p", { class: "turn__feedback" }, t.grade.feedback) : null));
-    rows.push(h("li", { class: ["turn", "turn--patient", t.interrupted && "turn--interrupted"] },
-      h("div", { class: "turn__who" }, patientName,
-        h("span", { class: "turn__num" }, `${emotionWord(t.state_after.emotion)} · trust ${Math.round(t.state_after.trust * 100)} · distress ${Math.round(t.state_after.distress * 100)}`)),
-      h("div", { class: "bubble bubble--patient" }, t.reply),
-      t.interrupted ? h("div", { class: "turn__foot" }, h("span", { class: "badge badge--interrupted" }, "Interrupted")) : null));
+    const rewound = isRewound(t);
+    if (rewound && retried.has(t.turn_id)) continue; // shown beside its retry
+    if (rewound || isRetry(t)) rows.push(attemptsRow(attemptsOf(t, byId), patientName));
+    else rows.push(...turnRows(t, patientName));
   }
   return h("section", { class: "panel transcript-panel", "aria-labelledby": "transcript-heading" },
     h("h2", { id: "transcript-heading" }, "Graded transcript"),
     h("p", { class: "muted small" }, "Each of your turns with its grade. ECCS levels: " +
       ECCS_LEVELS.map((l, i) => `${i} ${l.short.toLowerCase()}`).join(", ") + "."),
     h("ol", { class: "transcript transcript--static" }, rows));
+}
+
+/** The learner's turn and the patient's reply, as two transcript rows. */
+function turnRows(t, patientName) {
+  return [
+    h("li", { class: "turn turn--learner" },
+      h("div", { class: "turn__who" }, "You", h("span", { class: "turn__num" }, `Turn ${t.turn_id} · ${actWord(t.act)}`)),
+      h("div", { class: "bubble bubble--learner" }, t.learner_text),
+      h("div", { class: "turn__foot" }, gradeChip(t.grade)),
+      t.grade.feedback ? h("p", { class: "turn__feedback" }, t.grade.feedback) : null),
+    h("li", { class: ["turn", "turn--patient", t.interrupted && "turn--interrupted"] },
+      h("div", { class: "turn__who" }, patientName,
+        h("span", { class: "turn__num" }, `${emotionWord(t.state_after.emotion)} · trust ${Math.round(t.state_after.trust * 100)} · distress ${Math.round(t.state_after.distress * 100)}`)),
+      h("div", { class: "bubble bubble--patient" }, t.reply),
+      t.interrupted ? h("div", { class: "turn__foot" }, h("span", { class: "badge badge--interrupted" }, "Interrupted")) : null),
+  ];
+}
+
+/** Every attempt at one moment, oldest first: the turns taken back before `t`, and `t`. */
+function attemptsOf(t, byId) {
+  const chain = [t];
+  for (let cur = t; isRetry(cur) && byId.has(cur.retry_of);) {
+    cur = byId.get(cur.retry_of);
+    chain.unshift(cur);
+  }
+  return chain;
+}
+
+/** A moment the learner tried again ("Try that again"): the attempts side by side, each with
+ * its grade and the patient's reply; only the one kept counts (docs/debrief.md#retried-turns). */
+function attemptsRow(chain, patientName) {
+  const kept = chain.find((t) => !isRewound(t));
+  const title = kept ? "You took this back and said it another way" : "You took this back (and ended before saying it again)";
+  return h("li", { class: "attempts", dataset: { turns: chain.map((t) => t.turn_id).join(" ") } },
+    h("p", { class: "attempts__title" }, title),
+    h("div", { class: "attempts__grid" }, chain.map((t, i) => {
+      const gone = isRewound(t);
+      const label = `${i === 0 ? "First attempt" : "Retry"} · ${gone ? "taken back" : "kept"}`;
+      return h("section", { class: ["attempt", gone ? "attempt--rewound" : "attempt--kept"], "aria-label": `${label}, turn ${t.turn_id}` },
+        h("p", { class: "attempt__head" }, label),
+        h("ol", { class: "transcript transcript--static attempt__turns" }, turnRows(t, patientName)),
+        gone ? h("p", { class: "attempt__note muted small" }, "Not counted: the patient went back to how they felt before it.") : null);
+    })));
 }
 
 function downloadIcon() {

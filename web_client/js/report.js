@@ -2,6 +2,7 @@
 // title), and a standalone HTML report with its own print styles, so opening it and
 // printing (or "Save as PDF") gives a clean document.
 
+import { isRetry, isRewound } from "./branches.js";
 import { missedVerdict } from "./debrief-figures.js";
 import { objectiveVerdict } from "./debrief-objectives.js";
 import { ECCS_LEVELS, actWord, emotionWord, flagWord, formatDateTime, formatDuration, nurseWord } from "./dom.js";
@@ -76,6 +77,8 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
       <p class="text">${esc(t.learner_text)}</p>
       <p class="grade">${esc(gradeLine(t.grade))}</p>
       ${t.grade.feedback ? `<p class="feedback">${esc(t.grade.feedback)}</p>` : ""}
+      ${isRewound(t) ? `<p class="branch">Taken back${t.branch.retried_by ? ` (said again as turn ${esc(t.branch.retried_by)})` : ""}: shown, not counted</p>` : ""}
+      ${isRetry(t) ? `<p class="branch">Retry of turn ${esc(t.retry_of)}</p>` : ""}
     </div>
     <div class="turn patient">
       <p class="who">${esc(name)} <span>· ${esc(emotionWord(t.state_after.emotion))} · trust ${pct(t.state_after.trust)} · distress ${pct(t.state_after.distress)}${t.interrupted ? " · interrupted" : ""}</span></p>
@@ -99,7 +102,7 @@ export function reportHtml(detail, { persona = null, chart = "", summary = null 
   .turn { margin: 0 0 .8rem; padding: .5rem .8rem; border-radius: 8px; break-inside: avoid; }
   .turn.learner { background: #eef5f5; } .turn.patient { background: #f5f6f8; }
   .turn p { margin: .15rem 0; } .turn .who { font-size: .85rem; } .turn .who span { font-weight: 400; }
-  .grade { font-size: .85rem; font-weight: 600; color: #0d4f4f; } .feedback { font-size: .9rem; color: #33434e; font-style: italic; }
+  .grade { font-size: .85rem; font-weight: 600; color: #0d4f4f; } .branch { font-size: .85rem; color: #51606b; } .feedback { font-size: .9rem; color: #33434e; font-style: italic; }
   /* on a phone the four-column score table folds into label / value pairs */
   @media (max-width: 560px) { .scores tr { display: grid; grid-template-columns: 1fr auto; } .scores th { width: auto; } }
   .note { background: #fff4dc; padding: .6rem .8rem; border-radius: 6px; }

@@ -10,6 +10,7 @@ import {
   autoGrow, buildComposer, buildPage, endingStatus, renderBrief, renderResume, unsupportedText,
 } from "./session-layout.js";
 import { Notices } from "./session-notices.js";
+import { RetryControl } from "./session-retry.js";
 import { Talk } from "./session-talk.js";
 import { Transcript } from "./session-transcript.js";
 
@@ -31,6 +32,7 @@ export class Consultation {
     this.textInput = null;
     this.transcript = new Transcript(this);
     this.talk = new Talk(this);
+    this.retry = new RetryControl(this);
     this.events = new SessionEvents(this);
     this.events.listen();
     this.ui = buildPage(this);
@@ -119,6 +121,8 @@ export class Consultation {
     this.transcript.mount(ui.body, m.opening);
     const composer = buildComposer(this);
     this.textInput = composer.textInput;
+    const retryBar = this.retry.build();
+    if (retryBar) ui.composer.insertBefore(retryBar, ui.composer.querySelector(".text-form"));
     talk.attach(composer);
     talk.updateMic();
     ui.endButton.hidden = false;

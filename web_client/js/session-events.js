@@ -94,6 +94,7 @@ export class SessionEvents {
       case "grade.turn": return transcript.addGrade(m);
       case "state.update": return this.ctx.ui.patient.set(m, false);
       case "patient.text": return this.onPatientText(m);
+      case "turn.rewound": return this.ctx.retry.onRewound(m);
       case "session.summary": return this.onSummary(m);
       case "error": return this.onError(m);
       case "vad.speech_started":
@@ -159,6 +160,7 @@ export class SessionEvents {
     else ctx.ui.patient.set(m.state, false);
     if (m.resumed) {
       ctx.transcript.addResumed(m.turns || []);
+      ctx.retry.reset();
       // a typed turn whose answer never came back: send it again; the server replays it if stored
       ctx.resendPending();
       ctx.transcript.backfillGrades(ctx.sessionId, ctx.token);
@@ -230,6 +232,7 @@ export class SessionEvents {
       return;
     }
     if (code === "turn_conflict") ctx.resendPending();
+    if (code.startsWith("retry_")) ctx.retry.reset();
     if (code === "asr_failed" || code === "turn_too_long" || code === "audio_timeout") transcript.setActivity(null);
     notices.show(code === "turn_too_long" || code === "audio_timeout" ? "warn" : "error", errorTitle(code), m.message);
   }

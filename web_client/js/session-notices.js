@@ -63,5 +63,8 @@ export function errorTitle(code) {
     learner_id_taken: "That name is taken.",
     learner_key_mismatch: "Your personal key is for another name.",
     bad_learner_key: "Your personal key was not recognised.",
+    retry_not_allowed: "This case is played straight through.",
+    retry_not_last: "Only your last turn can be taken back.",
+    retry_not_ready: "Not yet.",
   })[code] || "The server reported a problem.";
 }

@@ -232,6 +232,7 @@ export class Talk {
   }
 
   updateMic() {
+    this.ctx.retry?.update(); // whatever moves the mic state also decides whether a turn can be taken back
     if (!this.micPill) return;
     const state = this.micState();
     if (this.micPill.dataset.state !== state) {

@@ -90,9 +90,29 @@ export class Transcript {
   /** The turns a resumed session already has. */
   addResumed(turns) {
     for (const t of turns) {
-      this.turn(t.turn_id, t.learner_text);
+      const view = this.turn(t.turn_id, t.learner_text);
       this.patientReply(t.turn_id, t.patient_text);
+      if (t.retry_of !== null && t.retry_of !== undefined) markRetry(view, t.retry_of);
+      if (t.rewound) this.markRewound(t.turn_id);
     }
+  }
+
+  /** The newest turn shown (a number), or null before the first. */
+  lastTurnId() {
+    let last = null;
+    for (const id of this.turns.keys()) if (last === null || id > last) last = id;
+    return last;
+  }
+
+  /** A turn taken back ("Try that again"): its exchange stays, greyed and labelled. */
+  markRewound(turnId) {
+    const view = this.turns.get(turnId);
+    if (!view || view.rewound) return;
+    view.rewound = true;
+    for (const row of [view.learnerRow, view.patientRow]) row?.classList.add("turn--rewound");
+    view.learnerRow.querySelector(".turn__foot").appendChild(
+      h("span", { class: "badge badge--rewound", title: "You took this turn back; the patient's state went back to before it" },
+        "Taken back"));
   }
 
   markInterrupted(turnId) {
@@ -151,6 +171,7 @@ export class Transcript {
       }
     }
     if (!view) view = this.turn(m.turn_id, m.learner_text);
+    if (m.retry_of !== null && m.retry_of !== undefined) markRetry(view, m.retry_of);
     if (!view.grade) this.attachGrade(view, m.grade);
   }
 
@@ -216,6 +237,13 @@ function patientRow(name, text, turnId) {
     h("div", { class: "turn__who" }, name, h("span", { class: "speaking-indicator", "aria-hidden": "true" }, h("i"), h("i"), h("i"))),
     h("div", { class: "bubble bubble--patient" }, text),
     h("div", { class: "turn__foot" }));
+}
+
+/** The learner row of a retry ("Try that again"): a "Retry" badge by its grade. */
+function markRetry(view, of) {
+  const foot = view.learnerRow.querySelector(".turn__foot");
+  if (foot.querySelector(".badge--retry")) return;
+  foot.prepend(h("span", { class: "badge badge--retry", title: `Said another way, in place of turn ${of}` }, "Retry"));
 }
 
 function addInterruptedBadge(row) {
