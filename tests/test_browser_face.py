@@ -23,7 +23,7 @@ from tests.test_browser import (  # noqa: F401  (fixtures)
     CASE, art, browser, pages, start_text_session, start_voice_session_without_audio,
 )
 from tests.test_browser_ui_fixes import (
-    DESKTOP, RECORD_ANNOUNCEMENTS, SIZES, SPOKEN_REPLY, box_of, heard, inside, overlaps,
+    DESKTOP, RECORD_ANNOUNCEMENTS, SIZES, SPOKEN_REPLY, box_of, contrast, heard, inside, overlaps,
 )
 
 pytestmark = pytest.mark.slow
@@ -143,8 +143,8 @@ DRAW = """async (faces) => {
           .map((a) => el.getAttribute(a)).join(' ')).join(' | ')).join(' || '),
       label: face.el.getAttribute('aria-label'), role: face.el.getAttribute('role'),
       live: face.el.closest('[aria-live]') !== null || face.el.hasAttribute('aria-live'),
-      skin: q('.face__skin').getAttribute('fill'), brow: q('.face__brow').getAttribute('stroke'),
-      mouth: q('.face__mouth').getAttribute('stroke'), lid: q('.face__lid-edge').getAttribute('stroke'),
+      skin: getComputedStyle(q('.face__skin')).fill, brow: getComputedStyle(q('.face__brow')).stroke,
+      mouth: getComputedStyle(q('.face__mouth')).stroke, lid: getComputedStyle(q('.face__lid-edge')).stroke,
       known: m.EMOTIONS,
     };
   });
