@@ -80,7 +80,7 @@ function luminance(hex) {
   return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
 }
 
-export function contrast(a, b) {
+function contrast(a, b) {
   const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
   return (x + 0.05) / (y + 0.05);
 }
@@ -91,7 +91,7 @@ export class Face {
   /** `patient`: `{name, age, gender, appearance: {skin_tone, hair, hair_colour}}` as /api/personas gives it. */
   constructor(patient) {
     this.name = patient.name || "The patient";
-    const look = patient.appearance || {};
+    const look = patient.appearance || {}; // the server fills it in; a session stored before it has none
     const woman = /^(f|female|woman)$/i.test((patient.gender || "").trim());
     const [skin, shade] = SKIN[look.skin_tone] || SKIN.medium;
     const hairStyle = look.hair || (woman ? "long" : "short");
@@ -105,7 +105,7 @@ export class Face {
       body: svgEl("g", { class: "face__body" },
         svgEl("rect", { x: 51, y: 74, width: 18, height: 26, fill: shade }),
         p("face__shirt", { d: "M12 126 C14 105 32 97 48 95 L72 95 C88 97 106 105 108 126 Z", fill: "#3f6e8c" }),
-        p("", { d: "M50 95 L60 106 L70 95 Z", fill: shade })),
+        p(null, { d: "M50 95 L60 106 L70 95 Z", fill: shade })),
       browL: p("face__brow", { fill: "none", stroke: brow, "stroke-width": 2.4, "stroke-linecap": "round" }),
       browR: p("face__brow", { fill: "none", stroke: brow, "stroke-width": 2.4, "stroke-linecap": "round" }),
       eyes: [47, 73].map((x) => ({
@@ -196,13 +196,6 @@ export class Face {
     if (this.talk < 0.01 && !this.level) this.talk = 0;
     this.draw();
     if (this.from || this.level || this.talk > 0) this.run();
-  }
-
-  /** Stop drawing (the page is going). */
-  stop() {
-    if (this.frame !== null) cancelAnimationFrame(this.frame);
-    this.frame = null;
-    this.level = null;
   }
 
   draw() {
