@@ -54,7 +54,8 @@ def test_personas_lists_valid_packs_and_refused_ones(live_server):
     body = httpx.get(live_server.url + "/api/personas").json()
     by_id = {p["id"]: p for p in body["personas"]}
     demo = by_id["demo"]
-    assert demo["patient"] == {"name": "Alex Morgan", "age": 45, "gender": "female"}
+    assert demo["patient"] == {"name": "Alex Morgan", "age": 45, "gender": "female",
+                               "appearance": {"skin_tone": "medium", "hair": "long", "hair_colour": "brown"}}
     assert demo["language"] == "en" and demo["difficulty"] == "intermediate"
     assert demo["learning_objectives"] and demo["title"] and demo["setting"]
     assert "facts" not in demo and "hidden_concerns" not in demo  # the case's secrets stay on the server

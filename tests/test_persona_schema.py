@@ -203,3 +203,37 @@ def test_common_yaml_mistakes_say_what_to_type(tmp_path, breakage, cause, advice
     assert len(probs) == 1 and probs[0].field == "(yaml)"
     assert cause in probs[0].message and advice in probs[0].hint
     assert 1 < probs[0].line <= len(text.splitlines())
+
+
+def _without_appearance(text: str) -> str:
+    start = text.index("appearance:")
+    return text[:start] + text[text.index("\nemotion:", start) + 1:]
+
+
+def test_appearance_is_optional_and_follows_from_age_and_gender(tmp_path):
+    """Issue 19: a pack written before `appearance` still loads; the face it gets follows from
+    the identity (hair by gender, colour by age), and what the pack says wins."""
+    bare = _without_appearance(TEMPLATE.replace("__ID__", "demo"))
+    assert "appearance" not in bare
+    pack = load_pack_file(make_pack(tmp_path, text=bare))
+    assert pack.appearance.resolved(pack.identity).model_dump() == {"skin_tone": "medium", "hair": "long", "hair_colour": "brown"}
+    older_man = pack.identity.model_copy(update={"age": 78, "gender": "male"})
+    assert pack.appearance.resolved(older_man).model_dump() == {"skin_tone": "medium", "hair": "short", "hair_colour": "white"}
+    assert pack.appearance.resolved(pack.identity.model_copy(update={"age": 64})).hair_colour == "grey"
+    said = load_pack_file(make_pack(tmp_path / "b", text=TEMPLATE.replace("__ID__", "demo").replace("skin_tone: medium ", "skin_tone: dark ")))
+    assert said.appearance.resolved(said.identity).skin_tone == "dark"
+
+
+def test_a_skin_tone_off_the_list_names_the_choices(tmp_path):
+    text = TEMPLATE.replace("__ID__", "demo").replace("skin_tone: medium ", "skin_tone: olive ")
+    probs = problems_for(make_pack(tmp_path, text=text))
+    bad = next(p for p in probs if p.field == "appearance.skin_tone")
+    assert bad.line == line_of(text, "skin_tone: olive")
+    assert "medium-dark" in bad.message + bad.hint
+
+
+def test_every_shipped_pack_says_how_its_patient_looks():
+    packs, _ = validate_paths([ROOT / "persona_packs"])
+    for p in packs:
+        assert "appearance" in p.model_fields_set, f"{p.id}: no appearance"
+    assert len({p.appearance.skin_tone for p in packs}) >= 4  # the five cases are not one face

@@ -13,7 +13,7 @@ from ..engine.care_rule import feelings_met
 from ..engine.summary import SessionSummary
 from ..grading.base import Grade
 from ..persona.loader import Problem
-from ..persona.schema import PersonaPack
+from ..persona.schema import Appearance, PersonaPack
 from ..store.branches import TurnBranch, branch_of, retry_of
 from ..store.records import SessionRecord, TurnRecord
 from ..store.status import ReadStatus, read_status
@@ -23,6 +23,8 @@ class PatientInfo(BaseModel):
     name: str
     age: int
     gender: str
+    appearance: Appearance = Field(description="How the client draws the patient's face; every field filled in "
+                                   "(what the pack leaves out follows from age and gender).")
 
 
 class PersonaInfo(BaseModel):
@@ -42,8 +44,9 @@ class PersonaInfo(BaseModel):
         ident = pack.identity
         return cls(id=pack.id, title=pack.title, setting=pack.setting, difficulty=pack.difficulty.value,
                    learning_objectives=pack.objective_texts(),
-                   patient=PatientInfo(name=ident.name, age=ident.age, gender=ident.gender), language=ident.language,
-                   allow_retry=pack.allow_retry)
+                   patient=PatientInfo(name=ident.name, age=ident.age, gender=ident.gender,
+                                       appearance=pack.appearance.resolved(ident)),
+                   language=ident.language, allow_retry=pack.allow_retry)
 
 
 class PackProblem(BaseModel):

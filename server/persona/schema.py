@@ -78,6 +78,27 @@ class Voice(Strict):
     piper_voice: str | None = Field(None, description="Optional Piper voice name, used with the piper extra.")
 
 
+SkinTone = Literal["light", "medium-light", "medium", "medium-dark", "dark"]
+HairStyle = Literal["short", "long", "bald"]
+HairColour = Literal["black", "brown", "auburn", "blonde", "grey", "white"]
+
+
+class Appearance(Strict):
+    """How the client draws the patient's face: an SVG made in the page, no images. Optional,
+    and so is each field: what is left out follows from the identity (`resolved`)."""
+
+    skin_tone: SkinTone = Field("medium", description="One of light, medium-light, medium, medium-dark, dark.")
+    hair: HairStyle | None = Field(None, description="short, long or bald; default: long for a woman, else short.")
+    hair_colour: HairColour | None = Field(None, description="Default: white from 75, grey from 60, else brown.")
+
+    def resolved(self, identity: "Identity") -> "Appearance":
+        """Every field filled in: the look a pack left out follows from age and gender."""
+        woman = identity.gender.strip().lower() in ("female", "woman", "f")
+        hair = self.hair or ("long" if woman else "short")
+        colour = self.hair_colour or ("white" if identity.age >= 75 else "grey" if identity.age >= 60 else "brown")
+        return Appearance(skin_tone=self.skin_tone, hair=hair, hair_colour=colour)
+
+
 class Baseline(Strict):
     trust: float = Field(ge=0, le=1)
     distress: float = Field(ge=0, le=1)
@@ -294,6 +315,7 @@ class PersonaPack(Strict):
     identity: Identity
     visit: Visit
     voice: Voice = Field(default_factory=Voice)
+    appearance: Appearance = Field(default_factory=Appearance, description="How the client draws the patient's face.")
     emotion: EmotionalProfile
     facts: list[Fact] = Field(min_length=1)
     hidden_concerns: list[HiddenConcern] = Field(default_factory=list)

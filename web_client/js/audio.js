@@ -59,6 +59,7 @@ export class AudioEngine {
     this.stream = null;
     this.capture = null;
     this.player = null;
+    this.analyser = null;  // on the playback path, for playbackLevel()
     this.onChunk = null;   // (ArrayBuffer pcm16, level) => void
     this.onPlayer = null;  // ({event, turn, cleared}) => void
     this._modules = null;
@@ -109,8 +110,22 @@ export class AudioEngine {
       outputChannelCount: [1],
     });
     node.port.onmessage = (e) => this.onPlayer && this.onPlayer(e.data);
-    node.connect(this.ctx.destination);
+    // the voice passes through an analyser on its way out: its loudness moves the face's mouth
+    this.analyser = this.ctx.createAnalyser();
+    this.analyser.fftSize = 1024;
+    this.samples = new Float32Array(this.analyser.fftSize);
+    node.connect(this.analyser);
+    this.analyser.connect(this.ctx.destination);
     this.player = node;
+  }
+
+  /** The loudness (RMS, 0..1) of the patient's voice being played now; 0 without playback. */
+  playbackLevel() {
+    if (!this.analyser) return 0;
+    this.analyser.getFloatTimeDomainData(this.samples);
+    let sum = 0;
+    for (const x of this.samples) sum += x * x;
+    return Math.sqrt(sum / this.samples.length);
   }
 
   playStart(turn, rate) { this.player && this.player.port.postMessage({ cmd: "start", turn, rate }); }
@@ -132,6 +147,7 @@ export class AudioEngine {
       this.playClear();
       try { this.player.disconnect(); } catch (_) { /* already gone */ }
       this.player = null;
+      this.analyser = null;
     }
     try { await this.ctx.close(); } catch (_) { /* already closed */ }
   }

@@ -3,8 +3,9 @@
 
 import { CalmAnnouncer, liveRegion } from "./announcer.js";
 import { audioSupport } from "./audio.js";
-import { capitalise, clear, emotionWord, h, store, styleWord } from "./dom.js";
-import { feelingChange } from "./feeling-change.js";
+import { capitalise, clear, h, store } from "./dom.js";
+import { Face } from "./face.js";
+import { feelingChange, feelingNow } from "./feeling-change.js";
 import { glossaryButton } from "./glossary.js";
 import { ACTIVE_KEY } from "./picker.js";
 import { MIC_LABELS } from "./session-talk.js";
@@ -12,7 +13,7 @@ import { MIC_LABELS } from "./session-talk.js";
 /**
  * The page, appended to `ctx.app`. Returns the parts the other modules fill in: `body`
  * (brief, then transcript), `composer`, `endButton`, `connPill`, `noticeList`, `dialog`
- * and `patient` (the patient panel: `patient.set(state, initial)`).
+ * and `patient` (the patient panel: `patient.set(state, initial)`, `patient.speaking(level or null)`).
  */
 export function buildPage(ctx) {
   const p = ctx.persona;
@@ -30,8 +31,7 @@ export function buildPage(ctx) {
   const styleEl = h("p", { class: "feeling__style" }, "");
   const feelingRegion = liveRegion("feeling-announcer");
   const feelingAnnouncer = new CalmAnnouncer(feelingRegion);
-
-  const initials = (patient.name || "?").replace(/^(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+/i, "").split(/\s+/).map((w) => w[0]).slice(0, 2).join("");
+  const face = new Face(patient);
   const page = h("div", { class: "session session--prestart" },
     h("div", { class: "session-head" },
       h("div", { class: "session-head__text" },
@@ -46,8 +46,8 @@ export function buildPage(ctx) {
         noticeList, body, composer),
       h("aside", { class: "patient-panel panel", "aria-label": "Patient" },
         h("div", { class: "patient-id" },
-          h("div", { class: "avatar", "aria-hidden": "true" }, initials),
-          h("div", {},
+          face.el,
+          h("div", { class: "patient-id__text" },
             h("p", { class: "patient-id__name", id: "patient-name" }, patient.name),
             h("p", { class: "patient-id__meta" }, `${patient.age} · ${capitalise(patient.gender || "")}`))),
         h("div", { class: "feeling" },
@@ -65,13 +65,19 @@ export function buildPage(ctx) {
   page.appendChild(dialog);
 
   let shown = null; // the state on the panel, for the meters' change since the last one
+  let shownTurn; // the turn it came with
   let announcedTurn = null; // a turn's change of feeling is announced once, however often its state comes
   const patientPanel = {
     set(s, initial) {
       const before = shown;
+      // the same state again (a replayed turn, a reconnection) keeps the words of its turn
+      const same = before && ["trust", "distress", "emotion", "style"].every((k) => before[k] === s[k]);
+      if (!initial && same && (s.turn_id === undefined || s.turn_id === shownTurn)) return;
+      shownTurn = s.turn_id;
       shown = { trust: s.trust, distress: s.distress, emotion: s.emotion, style: s.style };
+      const now = feelingNow(initial ? null : before, shown);
       if (!initial && before && s.turn_id !== undefined && s.turn_id !== announcedTurn) {
-        const words = feelingChange(patient.name || "The patient", before, s);
+        const words = feelingChange(patient.name || "The patient", before, s, emotionEl.textContent);
         if (words) {
           announcedTurn = s.turn_id;
           feelingAnnouncer.say(words);
@@ -79,8 +85,12 @@ export function buildPage(ctx) {
       }
       trustMeter.set(s.trust, initial || !before ? null : s.trust - before.trust, true);
       distressMeter.set(s.distress, initial || !before ? null : s.distress - before.distress, false);
-      emotionEl.textContent = emotionWord(s.emotion);
-      styleEl.textContent = styleWord(s.style);
+      emotionEl.textContent = now.feeling;
+      styleEl.textContent = now.stance;
+      face.show(shown, initial);
+    },
+    speaking(level) {
+      face.speak(level);
     },
   };
   return { page, body, composer, endButton, connPill, noticeList, dialog, patient: patientPanel };

@@ -84,6 +84,7 @@ export class Talk {
       this.audio.close();
       this.audio = null;
     }
+    this.ctx.ui?.patient.speaking(null);
   }
 
   /** A patient reply's audio begins; its chunks follow. */
@@ -136,6 +137,8 @@ export class Talk {
       this.speakingTurns.delete(m.turn);
       this.ctx.transcript.markSpeaking(m.turn, false);
     }
+    // the face's mouth moves with the voice while a reply is heard
+    this.ctx.ui.patient.speaking(this.speakingTurns.size && this.audio ? () => (this.audio ? this.audio.playbackLevel() : 0) : null);
     this.updateMic();
   }
 
