@@ -18,7 +18,7 @@ from server.grading.base import Grade
 from server.persona.loader import validate_paths
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKS = ("angry-missed-followup", "bereaved-daughter", "chest-pain-anxiety", "diabetes-social-barriers", "older-indirect-burden")
+PACKS = tuple(sorted(p.parent.name for p in (ROOT / "persona_packs").glob("*/persona.yaml")))  # every shipped pack
 # a polite history with no empathy; written for these tests, not from the packs' example questions
 COURTEOUS = [
     "Good morning, I'm Alex, one of the doctors here. Please have a seat.",
