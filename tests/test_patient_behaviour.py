@@ -58,7 +58,54 @@ def test_paraphrased_suicide_questions_get_the_risk_answer_in_every_pack(engine,
     for pid in PACKS:
         _, (r,) = play(engine, pid, [question])
         assert r.plan.risk == "self_harm", (pid, r.reply)
-        assert engine.pack(pid).risk.self_harm in r.reply
+        pack = engine.pack(pid)
+        if any(f.id == "self_harm" for f in pack.facts):  # the case's own fact answers, in the style trust allows
+            assert r.plan.facts == ["self_harm"] and r.reply.strip(), (pid, r.reply)
+            assert any(getattr(pack.fact("self_harm").answers, st) in r.reply for st in ("guarded", "neutral", "open"))
+        else:
+            assert pack.risk.self_harm in r.reply
+
+
+def test_a_risk_question_in_a_case_with_its_own_risk_fact_discloses_that_fact_and_is_said_once(engine):
+    # the checklist's risk item counts the fact: a risk question must tick it, not only say the risk line
+    _, (r,) = play(engine, "bereaved-daughter", ["Some people who are grieving think about hurting themselves. Have you?"])
+    assert r.plan.risk == "self_harm" and "self_harm" in r.plan.facts
+    pack = engine.pack("bereaved-daughter")
+    assert r.reply.count(pack.risk.self_harm) <= 1
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Some people think about hurting themselves when it gets this bad. Has that crossed your mind?", "self_harm"),
+    ("I ask everyone this: have you had any thoughts of hurting another person?", "harm_to_others"),
+    ("Do you ever feel like hurting them?", "harm_to_others"),
+    ("People can reach a point where they feel they can't go on - has anything like that crossed your mind?", "self_harm"),
+])
+def test_risk_questions_about_themselves_another_person_or_after_a_dash_get_their_kind(question, kind):
+    from server.engine.risk import risk_kind
+
+    assert risk_kind(question) == kind
+
+
+def test_a_question_after_a_remark_is_matched_on_its_own_words(engine):
+    # the remark before the dash is not the subject: the question is about the worst episode
+    _, (r,) = play(engine, "chest-pain-anxiety", [
+        "That sounds like a long fortnight for you and your family - when did this all first start?"])
+    assert "onset_timing" in r.plan.facts, r.reply
+
+
+def test_a_clause_that_asks_after_a_short_lead_in_is_a_question():
+    from server.engine.retrieval import asks_something, clauses
+
+    assert asks_something("In your own mind, what do you reckon is behind it")
+    assert not asks_something("In the end it was fine, thanks")
+    assert clauses("Do you smoke, and anything you're allergic to?") == ["Do you smoke", "anything you're allergic to?"]
+
+
+def test_a_terse_question_holding_one_facts_words_gets_that_fact(engine):
+    for pid, q, fact in (("bereaved-daughter", "Were you his main carer?", "carer_role"),
+                         ("chest-pain-anxiety", "What are you on at the moment?", "medications")):
+        _, (r,) = play(engine, pid, [q])
+        assert fact in r.plan.facts, (pid, q, r.reply)
 
 
 def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):

@@ -13,7 +13,7 @@ from ..core.types import ContentPlan, DialogueAct, SessionState, answer_style
 from ..grading.base import Grade
 from ..persona.schema import Gate, PersonaPack, Trigger
 from .phrasings import WORRY as _WORRY
-from .retrieval import NEAR_THRESHOLD, SearchResult
+from .retrieval import NEAR_THRESHOLD, Match, SearchResult
 from .risk import risk_kind
 
 RAISE_AGAIN_DISTRESS = 0.6   # re-raise an unacknowledged cue when distress is at least this
@@ -101,6 +101,12 @@ def plan_turn(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade
     return plan, after
 
 
+def _risk_fact(pack: PersonaPack, kind: str | None, s: SessionState) -> str | None:
+    """The pack's fact named for the risk asked (a `self_harm` fact), when its gate is open."""
+    fact = next((f for f in pack.facts if f.id == kind), None) if kind else None
+    return fact.id if fact is not None and gate_open(fact.gate, s) else None
+
+
 def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, found: SearchResult,
             invites_questions: bool) -> tuple[ContentPlan, int]:
     """What the reply says to the turn itself (facts, a concern, a risk answer, a deflection or
@@ -117,10 +123,15 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
 
     asked = _learner_turn(s)
     plan.risk = risk_kind(asked) or next((m.id for m in matches if m.kind == "risk"), None)
+    risk_asked = plan.risk is not None
     matches = [m for m in matches if m.kind != "risk" and not (plan.risk and m.kind == "fact")]  # the risk answer replaces facts
-    if (grade.question_type == "none" or act == DialogueAct.summary) and not plan.risk:
+    if (own := _risk_fact(pack, plan.risk, s)) is not None:
+        # the case's own fact on this risk ("self_harm") answers it: the same answer in the style
+        # the patient's trust allows, and its disclosure ticks the checklist's risk item
+        matches = [Match("fact", own, 1.0)]
+    if (grade.question_type == "none" or act == DialogueAct.summary) and not risk_asked:
         matches = []  # statements do not ask for facts, nor does a summary's "Is that right?"; questions (and "tell me ...") do
-    if invites_questions and not plan.risk:
+    if invites_questions and not risk_asked:
         matches = []  # "Anything else you'd like to ask?" is not "Anything else?" about the case
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
     for m in matches:
@@ -144,7 +155,7 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
         if not plan.facts:
             plan.concern, volunteered = volunteered, None
     used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
-        + (_n(getattr(pack.risk, plan.risk)) if plan.risk else 0)
+        + (_n(getattr(pack.risk, plan.risk)) if plan.risk and own is None else 0)
     plan.facts, used = facts_within_budget([(fid, _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))) for fid in plan.facts],
                                      used, budget, first_always=not plan.concern)
     if volunteered is not None and used + _n(pack.concern(volunteered).disclosure) <= budget:

@@ -31,7 +31,7 @@ NEAR_THRESHOLD = 0.40   # a fact this close is "maybe asked": never answer it wi
 MARGIN = 0.05            # a second item is kept only when it scores within this of the best
 CONCERN_MARGIN = 0.10    # ... and a fact behind a best-matching concern within this
 _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|,?\s+(?:and|or|also)\s+(?=(?:any|do|does|did|are|is|have|has|how|what|when|where|who|"
-                           r"which|your|about)\b)|[;:]\s*")
+                           r"which|your|about|anything|anyone|anybody|roughly|ever)\b)|[;:]\s*|\s+[\u2014\u2013-]{1,2}\s+")
 SUPPORT_SHARE = 0.5     # ... more than this share of the question's content words ("any pets at home?" is not about home)
 SURE_MATCH = 0.72        # above this the wording alone decides; below, a content word must be shared
 WORDS_MATCH = 0.45       # the nearest fact this close matches when it has every content word (2+) of the question
@@ -50,7 +50,7 @@ while who's yes you'd you'll you're you've yours yourself okay ok sorry thanks t
 happened bit little lately recently ask wondering wonder mind problem problems trouble troubles issue
 issues health feel feeling felt notice noticed experience experienced usually usual normally generally
 currently nowadays around moment typical typically roughly behind sort particular particularly otherwise
-forgive mention mentioned able seen wise
+forgive mention mentioned able seen wise main
 """.split())
 _FUNCTION_STEMS = frozenset(w for w in _FUNCTION if len(w) > 2)  # "kinds", "asking", "seeing": a function word's other forms
 # Lay words and their clinical equivalents, so a content word can be shared across registers (the
@@ -96,7 +96,8 @@ _PLAIN = {"waterworks": "urinary symptoms", "ticker": "heart", "tipple": "alcoho
           "funny turns": "fainting", "funny turn": "faint", "out of puff": "breathless", "spend a penny": "pass urine",
           "on the tools": "at work", "back at the grindstone": "back at work", "the grindstone": "work", "old man": "father",
           "old dear": "mother", "missus": "wife", "the wife": "my wife", "hubby": "husband", "nan": "grandmother",
-          "grandad": "grandfather", "water tablets": "diuretic medication"}
+          "grandad": "grandfather", "water tablets": "diuretic medication", "what are you on": "what medication are you on",
+          "are you on anything": "are you on any medication", "nod off": "fall asleep", "drop off": "fall asleep"}
 _SLANG = re.compile(r"(?i)\b(" + "|".join(sorted((re.escape(k) for k in _PLAIN), key=len, reverse=True)) + r")\b")
 # A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
 # it up" point nowhere.
@@ -112,6 +113,7 @@ _FAMILY_ASK = re.compile(r"(?i)\b(runs? in (the|your) family|family history|(any
 # "Apart from the pain, ...": a lead-in naming what the question is not about.
 _APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
+_LEAD_IN = re.compile(r"^[^,?]{3,40},\s+")
 _ASKS = re.compile(r"(?i)^(?:any|do|does|did|are|is|have|has|how|what|when|where|who|which|can|could|would|will|tell|describe|say|"
                    r"explain|talk|go on|walk me|remind me|point|show me|i'd like to|i would like to|i want to|i need to|let me|let's)\b")
 
@@ -300,6 +302,15 @@ class PackIndex:
         key, sim = max(own.items(), key=lambda kv: kv[1])
         return (key, sim) if sim >= MATCH_THRESHOLD[key[0]] else None
 
+    def _asked_part(self, text: str, parts: list[str]) -> str | None:
+        """The asking clauses of a turn that also makes a remark, when they carry a subject of their
+        own (two content words or more); None for a plain question, or one that leans on the
+        remark ("You mentioned your dad. Tell me more?")."""
+        asked = " ".join(p for p in parts if asks_something(p))
+        if not asked or len(asked.split()) >= len(text.split()) - 2:
+            return None
+        return asked if len(self._concepts(asked)) >= 2 else None
+
     def _best(self, sims: np.ndarray) -> dict[tuple[str, str], float]:
         best: dict[tuple[str, str], float] = {}
         for key, sim in zip(self.keys, sims.tolist()):
@@ -330,6 +341,12 @@ class PackIndex:
         lead = REQUEST.match(text.lower())
         words = self._concepts(text[lead.end():] if lead else text)
         raw = self._best(self.matrix @ v)
+        if (asked := self._asked_part(text, parts)) is not None:
+            # a question after a remark of its own ("Last night sounds like it rattled you. What
+            # was different about it?"): its own words and meaning decide, the remark's add noise
+            words = self._concepts(asked)
+            own = self._best(self.matrix @ self.embedder.embed([asked])[0])
+            raw = {k: max(s, own.get(k, s)) for k, s in raw.items()}
         # "What's causing the problems with your stomach and your sleep?" is one question, whatever its "and"
         whole = len(parts) > 1 and CAUSE_ASKED.search(text) and not any(CAUSE_ASKED.search(p) for p in parts[1:])
         if (len(parts) == 1 or whole) and (formed := self._by_form(text if whole else parts[0], raw)) is not None:
@@ -380,12 +397,13 @@ class PackIndex:
         best_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
         ranked = [(k, s) for k, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True) if s >= MATCH_THRESHOLD[k[0]]]
         if not ranked and len(words) >= 2:
-            # a little under the threshold, but the nearest item of all, and every content word of
-            # the question (two or more) is its own ("Came on your own today?")
-            (key, sim), = sorted(self._best(self.matrix @ v).items(), key=lambda kv: -kv[1])[:1] or [(("", ""), 0.0)]
-            if key[0] == "fact" and sim >= WORDS_MATCH and len(self._shared_words(key, words)) == len(words):
-                ranked = [(key, sim)]
-                best_fact = max(best_fact, sim)
+            # a little under the threshold, but the nearest fact, and the only one that holds every
+            # content word of the question, two or more ("Came on your own today?")
+            facts = sorted(((k, s) for k, s in raw.items() if k[0] == "fact"), key=lambda kv: -kv[1])
+            whole = [k for k, s in facts if s >= NEAR_THRESHOLD and len(self._shared_words(k, words)) == len(words)]
+            if facts and facts[0][1] >= WORDS_MATCH and whole == [facts[0][0]]:
+                ranked = [facts[0]]
+                best_fact = max(best_fact, facts[0][1])
         if not ranked and words and parts and asks_something(parts[-1]):
             # too few of its words shared, but one fact stands clear of every other item and
             # shares at least one ("How did you travel in this morning?", "Opening your bowels
@@ -437,7 +455,11 @@ def clauses(text: str) -> list[str]:
 
 
 def asks_something(clause: str) -> bool:
-    return clause.rstrip().endswith("?") or bool(_ASKS.match(clause.strip()))
+    """A question, or a clause that asks after a short lead-in of its own ("In your own mind,
+    what do you reckon is causing it")."""
+    clause = clause.strip()
+    lead = _LEAD_IN.match(clause)
+    return clause.rstrip().endswith("?") or bool(_ASKS.match(clause)) or bool(lead and _ASKS.match(clause[lead.end():]))
 
 
 def _plain(text: str) -> str:

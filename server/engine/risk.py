@@ -17,7 +17,7 @@ RiskKind = str  # "self_harm" | "harm_to_others" | "safeguarding"
 
 _SELF = re.compile(
     r"\b(suicid\w*|kill(ing)? (yourself|your ?self)|end(ing)? (your|it|things|it all)\b(?! (there|here))|take your (own )?life|"
-    r"tak(e|ing) your own life|end your life|harm(ing)? (yourself|your ?self)|hurt(ing)? (yourself|your ?self)|self[- ]?harm\w*|"
+    r"tak(e|ing) your own life|end your life|(harm|hurt|kill)(ing)? (yourself|your ?self|themselves|oneself)|self[- ]?harm\w*|"
     r"cut(ting)? (yourself|your ?self)|overdos\w*|(not|n't) (want(ing)?|wish(ing)?) to (be here|be around|live|go on|wake up|"
     r"carry on|exist)|(better|easier) off (dead|gone|without you|not (being )?(here|around|alive))|"
     r"(wish|wished|wishing) (you (were|was) (dead|gone|not here)|you could (disappear|not wake up|go to sleep and not wake))|"
@@ -44,8 +44,8 @@ _SELF = re.compile(
     r"(think|thinking|thought|thoughts) (about|of) not ((going|carrying) on(?= *([.?!,]|$|any ?more|like this|with (life|living|it all)))|"
     r"being (here|around|alive)|living|wanting to live|waking up|wanting to (be here|go on|carry on|wake up)))")
 _OTHERS = re.compile(
-    r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|them|him|her)( else)?|"
-    r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people)|"
+    r"\b((harm|hurt|kill|attack)(ing)? (someone|somebody|anyone|anybody|others|other people|people|another (person|one)|them|him|her)\b( else)?|"
+    r"thoughts? (of|about) (harming|hurting|killing) (someone|somebody|anyone|others|other people|another)|"
     r"(violent|violence) (towards?|to) (others|anyone|someone|people)|"
     r"tak(e|ing) (it|things|that) out on (someone|somebody|anyone|anybody|people|them|him|her|your|other)|"
     r"lash(ing|ed)? out|(lose|losing|lost) (your|control of your) temper with (someone|somebody|anyone|anybody|people)|"
@@ -76,7 +76,7 @@ _ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i
 
 def risk_kind(text: str) -> RiskKind | None:
     """The risk a turn asks about, or None."""
-    low = written(text).lower()
+    low = re.sub(r"\s+[\u2014\u2013-]{1,2}\s+", ", ", written(text).lower())  # "...can't go on - has that crossed your mind?"
     if not _ASKS.search(low):
         return None
     if _OTHERS.search(low):

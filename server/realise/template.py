@@ -141,7 +141,7 @@ class TemplateRealiser(Realiser):
             reacted = True
         elif plan.acknowledgement == "cool" and not (plan.facts or plan.concern):
             out.append((1, "ack", choose(COOL[i], state, n)))
-        if plan.risk:
+        if plan.risk and plan.risk not in plan.facts:  # a pack's own fact on the risk says it instead
             out.append((9, f"risk:{plan.risk}", getattr(pack.risk, plan.risk)))
         for fid in plan.facts:
             if fid in plan.repeated_facts:
