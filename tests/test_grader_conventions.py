@@ -88,3 +88,32 @@ def test_a_question_on_the_complaint_itself_is_not_a_topic_switch(grader, reply)
     it shares no word with what the patient just said."""
     g = grader.grade(reply, opp("It's there again tonight. Please, just be straight with me, is it serious?"))
     assert "topic_switch" not in g.flags and (g.eccs or 0) >= 2, (reply, g.eccs, g.flags)
+
+
+@pytest.mark.parametrize("reply", [
+    "This must be a huge shock for you.",
+    "That's an awful lot to take in.",
+    "That's devastating news, and I'm sorry.",
+    "It sounds like such a blow.",
+])
+def test_saying_bad_news_is_a_shock_acknowledges_it(grader, reply):
+    # after bad news, naming what it is for the patient is an acknowledgment (3), not a dismissal,
+    # pity or reassurance (a case writer's chat graded "That's a lot to take in." 2 with reassurance)
+    g = grader.grade(reply, opp("So it's cancer. Oh God. I don't know what to say.", kind="explicit"))
+    assert g.eccs is not None and g.eccs >= 3, (reply, g.eccs, g.flags)
+    assert not {"dismissive", "premature_reassurance", "sympathy_only"} & set(g.flags), (reply, g.flags)
+
+
+@pytest.mark.parametrize("text,reassures", [
+    ("It's okay to take a moment.", False),
+    ("It's fine to cry, take your time.", False),
+    ("It's okay, it'll be fine.", True),
+    ("Don't worry, it's nothing serious.", True),
+])
+def test_permission_is_not_reassurance(text, reassures):
+    assert bool(P.REASSURE.search(text.lower())) is reassures
+
+
+def test_an_acknowledgment_with_a_real_brush_off_stays_dismissive(grader):
+    g = grader.grade("That must be a shock, but it is what it is.", opp("So it's cancer. I can't believe it.", kind="explicit"))
+    assert "dismissive" in g.flags and g.eccs == 0, (g.eccs, g.flags)

@@ -66,7 +66,7 @@ SYMPATHY = _rx(r"i('m| am) so sorry for you", r"i feel (so )?(sorry|bad) for you
 FALSE_UNDERSTANDING = _rx(r"i know (exactly |just )?(how|what) you('re| are)? ?(feel|feeling|going through|mean)", r"i (completely|totally|fully) understand( how| what)?",
                           r"i know exactly", r"i know how (that|it) (is|feels)", r"i've been there", r"i know what it's like", r"i understand (exactly|completely|perfectly)")
 REASSURE = _rx(r"don't worry", r"do not worry", r"no need to worry", r"nothing to worry", r"probably nothing", r"i'm sure (it's|it is|you're|you are) (nothing|fine|ok|okay|alright)",
-               r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)",
+               r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)(?! to\b)",
                r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be",
                r"(we('ll| will)|let's|let us) (try )?(and |to )?do (our|my) best", r"(let's|let us|we('ll| will)|i('ll| will)) (try )?(and |to )?get you (well|better|sorted|fixed|right)",
                r"(let's|let us) try our best", r"(won't|will not|doesn't|does not) (necessarily )?(mean it('ll| will) )?happen to you")
@@ -89,6 +89,8 @@ PERFUNCTORY = re.compile(r"^\s*(ok|okay|right|alright|i see|mm+|hmm+|uh[- ]huh|s
 ACK_GENERIC = _rx(r"must (be|feel|have been|make (it|things|life)|have made (it|things|life)) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|lonely|frightening|scary|worrying|stressful|exhausting|overwhelming|upsetting)",
                   r"you must (really |so )?(miss|be missing) (him|her|them|it)",
                   r"(that|this|it) (sounds|seems|must be|must have been|is|was) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|a lot|distressing|upsetting|overwhelming|frightening|scary|worrying|stressful|exhausting|heartbreaking)",
+                  r"(that|this|it)('s| is| was| must be| must have been| sounds like| seems like)( such| quite| really)? ((a|an awful|such a|a whole|quite a) lot to (take in|process|hear)|"
+                  r"(a )?((huge|big|real|terrible|awful|horrible|nasty|massive|complete) )?(shock|blow)|shocking|devastating( news)?|(really |very |so )?hard (news )?to hear)",
                   r"i can (see|hear|tell) (that|how|this|you)", r"i('m| am) (so |very |really )?sorry (about|for) (your|the) loss", r"i('m| am) sorry (that )?(this|that|you)")
 JARGON = _rx(r"myocardial infarction", r"\bmi\b", r"acute coronary syndrome", r"\bacs\b", r"troponins?", r"hba1c", r"a1c", r"idiopathic", r"prognosis", r"metasta(tic|sis|ses|sized)",
              r"neoplasm", r"hypertension", r"hyperglyc(a)?emi(a|c)", r"glyc(a)?emic", r"nephropathy", r"neuropathy", r"retinopathy", r"angina pectoris", r"isch(a)?emi(a|c)",

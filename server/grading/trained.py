@@ -56,6 +56,9 @@ def takes_up_complaint(text: str, ctx: GradeContext, s: dict) -> bool:
     return asks or bool(STORY_INVITE.search(low)) or bool(SUMMARY.search(low))
 
 
+ACK_IS_NOT = ("dismissive", "premature_reassurance", "sympathy_only")
+
+
 def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of, own: bool) -> tuple[int, list[str]]:
     """The labelling conventions (data/real/README.md) that the phrase rules see precisely,
     applied over the pair model's level: legitimising the feeling is 5; a question about the
@@ -77,6 +80,10 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
         # asking about the worry explores it: not a switch, and not reassurance or advice before exploring
         flags = [f for f in no_switch(flags) if f not in EXPLORING_IS_NOT or ruled.get(f)]
         return max(eccs, min(4, cap_of(flags))), flags
+    if s["ack_generic"] and not s["redirect"]:
+        # a specific acknowledgment ("this must be a huge shock") is not dismissing, pity or
+        # reassurance: the pair model's guess of those stands only when a phrase rule sees one
+        flags = [f for f in flags if f not in ACK_IS_NOT or ruled.get(f)]
     if (s["ack_generic"] or s["continuer"] or s["respect"]) and not set(flags) & blocking and not ruled.get("dismissive") \
             and not s["redirect"]:
         flags = no_switch(flags)
