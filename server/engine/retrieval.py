@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.embedding import Embedder
+from ..core.embedding_disk import embed_cached
 from ..core.questions import REQUEST
 from ..core.text import STOP_WORDS, stem, written
 from ..persona.schema import PersonaPack
@@ -156,7 +157,7 @@ class PackIndex:
                 keys.append(("fact", self.presenting))
                 texts.append(q)
         self.keys = keys
-        self.matrix = embedder.embed(texts) if texts else np.zeros((0, 1))
+        self.matrix = embed_cached(embedder, texts) if texts else np.zeros((0, 1))
         own_text: dict[tuple[str, str], list[str]] = {}
         for key, text in zip(keys, texts):
             own_text.setdefault(key, []).append(text)
@@ -167,7 +168,7 @@ class PackIndex:
         self.vocab: dict[tuple[str, str], set[str]] = {k: self._words(" ".join(t)) for k, t in own_text.items()}
         self.raw_vocab: dict[tuple[str, str], set[str]] = {k: set(self._raw(" ".join(t))) for k, t in own_text.items()}
         self._lexicon = sorted(set().union(*self.raw_vocab.values())) if self.raw_vocab else []
-        self._lexicon_matrix = embedder.embed(self._lexicon) if self._lexicon else np.zeros((0, 1))
+        self._lexicon_matrix = embed_cached(embedder, self._lexicon) if self._lexicon else np.zeros((0, 1))
         self._near: dict[str, set[str]] = {}
 
     @staticmethod
@@ -178,7 +179,7 @@ class PackIndex:
         facts = [f for f in pack.facts if f.category in ("symptom", "history")] or list(pack.facts)
         if not facts or not pack.visit.reason.strip():
             return None
-        vecs = embedder.embed([pack.visit.reason, *[f"{f.topic}. {f.answers.neutral}" for f in facts]])
+        vecs = embed_cached(embedder, [pack.visit.reason, *[f"{f.topic}. {f.answers.neutral}" for f in facts]])
         return facts[int(np.argmax(vecs[1:] @ vecs[0]))].id
 
     @staticmethod
