@@ -42,7 +42,7 @@ def test_template_is_a_valid_pack(tmp_path):
 def test_shipped_packs_are_valid_and_complete():
     packs, problems = validate_paths([ROOT / "persona_packs"])
     assert problems == []
-    assert len(packs) >= 5
+    assert len(packs) >= 14
     for p in packs:
         assert len(p.facts) >= 12, p.id
         assert len(p.hidden_concerns) >= 2, p.id
