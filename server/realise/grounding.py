@@ -265,6 +265,10 @@ class Grounding:
         else:
             need = 0.5 if kind in ("opportunity", "question") else 0.6
             cov = self.coverage(u, text)
+            if kind == "opportunity":  # a cue raised again may be said in any of its pack wordings
+                opp = self.pack.opportunity(u.kind.split(":", 1)[1])
+                cov = max([cov] + [self.coverage(Unit(u.kind, t, frozenset(key_stems(t)) or frozenset(content_stems(t)), True), text)
+                                   for t in opp.again])
             if cov < need:
                 return f"leaves out {u.kind} ({cov:.0%} of its key words)"
             if kind == "question" and "?" not in text:

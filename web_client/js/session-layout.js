@@ -67,12 +67,15 @@ export function buildPage(ctx) {
   let shown = null; // the state on the panel, for the meters' change since the last one
   let shownTurn; // the turn it came with
   let announcedTurn = null; // a turn's change of feeling is announced once, however often its state comes
+  let prior = null; // the panel before the last state, so a turn taken back shows it exactly as it was
+  const sameState = (a, b) => !!a && ["trust", "distress", "emotion", "style"].every((k) => a[k] === b[k]);
   const patientPanel = {
     set(s, initial) {
       const before = shown;
       // the same state again (a replayed turn, a reconnection) keeps the words of its turn
-      const same = before && ["trust", "distress", "emotion", "style"].every((k) => before[k] === s[k]);
+      const same = sameState(before, s);
       if (!initial && same && (s.turn_id === undefined || s.turn_id === shownTurn)) return;
+      prior = initial ? null : { shown, shownTurn, feeling: emotionEl.textContent, stance: styleEl.textContent };
       shownTurn = s.turn_id;
       shown = { trust: s.trust, distress: s.distress, emotion: s.emotion, style: s.style };
       const now = feelingNow(initial ? null : before, shown);
@@ -88,6 +91,17 @@ export function buildPage(ctx) {
       emotionEl.textContent = now.feeling;
       styleEl.textContent = now.stance;
       face.show(shown, initial);
+    },
+    /** A turn taken back: the panel as it was before that turn (its words too), when the state matches. */
+    rewind(s) {
+      if (!prior || !sameState(prior.shown, s)) return this.set(s, false);
+      ({ shown, shownTurn } = prior);
+      trustMeter.set(s.trust, null, true);
+      distressMeter.set(s.distress, null, false);
+      emotionEl.textContent = prior.feeling;
+      styleEl.textContent = prior.stance;
+      face.show(shown, false);
+      prior = null;
     },
     speaking(level) {
       face.speak(level);

@@ -76,7 +76,7 @@ export class RetryControl {
     const lost = !active || active === document.body || active === this.button;
     this.waiting = null;
     ctx.transcript.markRewound(m.turn_id);
-    ctx.ui.patient.set(m.state, false);
+    ctx.ui.patient.rewind(m.state);
     const name = ctx.persona?.patient?.name || "The patient";
     ctx.notices.toast(`Taken back. ${name} feels as before; say it another way.`, "info", 4000);
     this.update();
