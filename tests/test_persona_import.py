@@ -36,8 +36,8 @@ CASE = {"OSCE_Examination": {
 def sample() -> Path:
     path = shared_dir() / SAMPLE
     if not path.is_file():
-        pytest.skip(unless_ci(f"the AgentClinic sample is not at {path}: set BEDSIDE_SHARED_DATA to the shared data folder "
-                              "to run this test (CI runs it)"))
+        pytest.skip(unless_ci(f"the AgentClinic sample is not at {path}; it runs when ../shared/data is beside the "
+                              "checkout or BEDSIDE_SHARED_DATA names it, and in CI a missing sample fails it"))
     return path
 
 
@@ -111,7 +111,7 @@ def test_a_case_is_worded_in_the_first_person_with_the_examiners_part_in_a_comme
 
 @pytest.mark.parametrize("sentence, expected", [
     ("Patient reports chest pain for 2 days.", "I've had chest pain for 2 days."),
-    ("The patient reports a 2-week history of rectal bleeding.", "For the past 2 weeks, I've had rectal bleeding."),
+    ("The patient reports a 3-day history of a sore throat.", "For the past 3 days, I've had a sore throat."),
     ("She notes that these symptoms tend to worsen after activity.", "These symptoms tend to worsen after activity."),
     ("His wife found him unconscious on the floor.", "My wife found me unconscious on the floor."),
     ("Non-smoker, drinks wine occasionally.", "I don't smoke. I drink wine occasionally."),
