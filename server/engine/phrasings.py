@@ -56,7 +56,7 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
         "How long have you had it?", "Since when?")),
     "triggers": (re.compile(r"exert|trigger|brings? (it )?on|better|worse|relie|aggravat|\bease"), (
         "What brings it on?", "Does anything make it better or worse?", "Is it worse when you're active?",
-        "Does it come on with exercise?", "Does anything ease it?", "Does anything set it off?")),
+        "Does it come on when you exert yourself?", "Does anything ease it?", "Does anything set it off?")),
     "associated": (re.compile(r"associated|other (urinary )?symptoms|come with"), (
         "Any other symptoms?", "Anything else you've noticed with it?", "Have you noticed anything else?",
         "Does anything else come with it?")),

@@ -398,13 +398,14 @@ class PackIndex:
         best_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
         ranked = [(k, s) for k, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True) if s >= MATCH_THRESHOLD[k[0]]]
         if not ranked and len(words) >= 2:
-            # a little under the threshold, but the nearest fact, and the only one that holds every
-            # content word of the question, two or more ("Came on your own today?")
+            # a little under the threshold, but the only fact that holds every content word of the
+            # question, two or more, and as near as the nearest within MARGIN ("Came on your own
+            # today?"; "Ever blacked out?" when a past-history "ever" question is a shade nearer)
             facts = sorted(((k, s) for k, s in raw.items() if k[0] == "fact"), key=lambda kv: -kv[1])
-            whole = [k for k, s in facts if s >= NEAR_THRESHOLD and len(self._shared_words(k, words)) == len(words)]
-            if facts and facts[0][1] >= WORDS_MATCH and whole == [facts[0][0]]:
-                ranked = [facts[0]]
-                best_fact = max(best_fact, facts[0][1])
+            whole = [(k, s) for k, s in facts if s >= NEAR_THRESHOLD and len(self._shared_words(k, words)) == len(words)]
+            if len(whole) == 1 and whole[0][1] >= WORDS_MATCH and facts[0][1] - whole[0][1] <= MARGIN:
+                ranked = [whole[0]]
+                best_fact = max(best_fact, whole[0][1])
         if not ranked and words and parts and asks_something(parts[-1]):
             # too few of its words shared, but one fact stands clear of every other item and
             # shares at least one ("How did you travel in this morning?", "Opening your bowels
