@@ -80,6 +80,13 @@ def test_ready_when_the_models_are_loaded_and_the_database_answers(app_for):
     assert by_name(body)["database"]["detail"] == "sqlite answered SELECT 1"
 
 
+def test_ready_on_postgresql(app_for, settings, pg_url):
+    s = settings.model_copy(update={"database_url": pg_url})
+    response = app_for(s, store=open_store(pg_url)).get("/readyz")
+    assert response.status_code == 200, response.text
+    assert by_name(response.json())["database"]["detail"] == "postgresql answered SELECT 1"
+
+
 def test_an_unreachable_database_is_503_naming_the_database(app_for, settings):
     """A PostgreSQL server that is not there (a closed port): the store was opened while the
     database was up, then lost it, as when the database restarts under a running replica."""
