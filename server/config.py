@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     asr_backend: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
     asr_short_context: bool = Field(True, description="faster-whisper: run the encoder on the clip's length, not 30 s "
                                     "(about 4x faster, +1 point WER; eval/bench/bench_asr.py)")
-    tts_backend: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
+    tts_backend: Literal["pyttsx3", "piper", "openai", "none"] = "pyttsx3"
     realiser: Literal["template", "transformers", "openai"] = "template"
     grader: Literal["rules", "trained", "judge"] = "trained"
     minilm_runtime: Literal["onnx", "torch"] = Field(
@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str | None = None
     judge_timeout_s: float = Field(20.0, description="grader=judge: seconds before a turn falls back to the trained grader")
+    # one remote server per model (vLLM serves one model a process): ASR and TTS may each have their own
+    asr_openai_base_url: str | None = Field(None, description="asr_backend=openai: the transcription server "
+                                            "(/v1/audio/transcriptions); default openai_base_url.")
+    asr_openai_model: str | None = Field(None, description="asr_backend=openai: model name; default openai_model, "
+                                         "else whisper-1.")
+    asr_openai_api_key: SecretStr | None = Field(None, description="asr_backend=openai: API key; default openai_api_key.")
+    tts_openai_base_url: str | None = Field(None, description="tts_backend=openai: the speech server "
+                                            "(/v1/audio/speech); default openai_base_url.")
+    tts_openai_model: str = Field("tts-1", description="tts_backend=openai: model name.")
+    tts_openai_voice: str = Field("alloy", description="tts_backend=openai: the server's voice name, for every persona.")
+    tts_openai_api_key: SecretStr | None = Field(None, description="tts_backend=openai: API key; default openai_api_key.")
+    tts_openai_timeout_s: float = Field(15.0, gt=0, description="tts_backend=openai: seconds for one sentence; past "
+                                        "it the sentence is shown but not spoken.")
 
     vad_silence_ms: int = Field(500, ge=100, le=3000, description="Silence that ends a learner's spoken turn.")
     barge_in_ms: int = Field(600, ge=200, le=3000, description="Speech over the patient that interrupts; shorter is a backchannel.")

@@ -41,6 +41,19 @@ def test_healthz_index_and_static(live_server):
     assert "/api/personas" in httpx.get(live_server.url + "/openapi.json").json()["paths"]
 
 
+def test_readyz_on_a_real_server(live_server):
+    """`bedside serve` with its defaults loads every model before it listens, so once /healthz
+    answers the replica is ready: the trained grader, faster-whisper, espeak and the end-of-turn judge."""
+    response = httpx.get(live_server.url + "/readyz")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ready" and body["not_ready"] == []
+    checks = {c["name"]: c["detail"] for c in body["checks"]}
+    assert checks["database"] == "sqlite answered SELECT 1"
+    assert "trained grader" in checks["grader"] and "faster-whisper" in checks["asr"]
+    assert "pyttsx3" in checks["tts"] and "text judge" in checks["end_of_turn"]
+
+
 def test_first_start_names_the_token_file_and_keeps_it_private(live_server):
     """stdout is a pipe here, as under a service manager: the notice names the file, never the token."""
     token = educator(live_server)

@@ -116,6 +116,29 @@ def test_closed_port_raises_quickly():
     client.close()
 
 
+def test_remote_asr_settings_fall_back_to_the_shared_ones(tmp_path):
+    """One vLLM process serves one model: the transcription server has settings of its own, so the
+    judge's chat server (openai_base_url) and the Whisper server can differ."""
+    from server.speech.asr.factory import loaded_transcriber
+
+    shared = Settings(data_dir=tmp_path, asr_backend="openai", openai_base_url="http://llm:8002/v1",
+                      openai_model="Qwen/Qwen2.5-7B-Instruct", openai_api_key="shared")
+    own = shared.model_copy(update={"asr_openai_base_url": "http://whisper:8001/v1",
+                                    "asr_openai_model": "openai/whisper-large-v3-turbo"})
+    try:
+        assert loaded_transcriber(own) is None  # asking never builds one
+        client = build_transcriber(own)
+        assert loaded_transcriber(own) is client
+        assert client.url == "http://whisper:8001/v1/audio/transcriptions"
+        assert client.model_name == "openai/whisper-large-v3-turbo"
+        assert client._client.headers["authorization"] == "Bearer shared"  # asr_openai_api_key falls back
+        fallback = build_transcriber(shared)
+        assert fallback.url == "http://llm:8002/v1/audio/transcriptions"
+        assert fallback.model_name == "Qwen/Qwen2.5-7B-Instruct"
+    finally:
+        clear_transcriber_cache()
+
+
 # --- the converter on a tiny model written by CTranslate2's own spec writer -----------
 
 def _tiny_ct2_model(out: Path, quantization: str) -> None:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
@@ -29,7 +29,9 @@ from .educator import ensure_educator_token
 from .learner_keys import router as learner_keys_router
 from .plugins import plugin_routers
 from .protocol import protocol_schema
-from .schemas import ErrorBody, Health, PersonaInfo, PersonaList, RefusedPack, SessionDetail, SessionInfo, TurnInfo
+from .readiness import ReadinessProbe
+from .schemas import (ErrorBody, Health, PersonaInfo, PersonaList, Readiness, RefusedPack, SessionDetail, SessionInfo,
+                      TurnInfo)
 from .security_headers import SecurityHeaders
 from .services import Services
 from .ws import router as ws_router
@@ -76,6 +78,20 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
         refused = len({p.file for p in engine.registry.problems})
         return Health(version=__version__, personas=len(engine.registry.packs), refused=refused,
                       database=make_url(settings.resolved_database_url()).get_backend_name())
+
+    # --- readiness (/readyz): models loaded and database reachable; the checks are in api/readiness.py ---
+    readiness = ReadinessProbe(services)
+
+    @app.get("/readyz", response_model=Readiness, tags=["server"],
+             responses={503: {"model": Readiness, "description": "Not ready: `not_ready` names the failed checks"}})
+    async def readyz(response: Response) -> Readiness:
+        """Readiness for a load balancer: 200 when the configured models are loaded and the database
+        answers, else 503 naming what is not ready and how to fix it. /healthz is the liveness probe."""
+        result = await readiness.check()
+        if result.status != "ready":
+            response.status_code = 503
+        return result
+    # --- end readiness ---
 
     @app.get("/api/personas", response_model=PersonaList, tags=["personas"])
     async def personas() -> PersonaList:

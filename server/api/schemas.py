@@ -187,5 +187,20 @@ class Health(BaseModel):
     database: str = Field(description="Database backend name (sqlite or postgresql).")
 
 
+class ReadinessCheck(BaseModel):
+    name: Literal["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn"]
+    ready: bool
+    detail: str = Field(description="What was checked and what was found.")
+    fix: str | None = Field(None, description="How to make it ready; null when it is.")
+
+
+class Readiness(BaseModel):
+    """GET /readyz: 200 when every check passes, else 503 with the same body (`not_ready` names the
+    checks that failed). /healthz stays the liveness probe: it answers while the process is up."""
+    status: Literal["ready", "not_ready"]
+    not_ready: list[str] = Field(description="Names of the checks that failed; empty when ready.")
+    checks: list[ReadinessCheck]
+
+
 class ErrorBody(BaseModel):
     detail: str

@@ -81,3 +81,14 @@ class Services:
     def synthesizer(self):
         from ..speech.tts.factory import build_synthesizer
         return build_synthesizer(self.settings)
+
+    def end_of_turn_loaded(self) -> dict[str, bool | None]:
+        """The end-of-turn judges the semantic detector uses, without loading any (the readiness
+        probe asks): True loaded, False failed to load, None not loaded yet. Empty with the
+        silence detector, which needs no model."""
+        if self.settings.turn_detector != "semantic":
+            return {}
+        state = {"text judge": None if self._judge is None else bool(self._judge)}
+        if self.end_of_turn_policy().text_weight < 1:
+            state["acoustic judge"] = None if self._acoustic is None else bool(self._acoustic)
+        return state

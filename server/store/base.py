@@ -117,4 +117,9 @@ class SessionStore(Protocol):
         Audio files live outside the store (server/store/audio.py)."""
         ...
 
+    def ping(self) -> None:
+        """One cheap round trip to the database (SELECT 1); raises when it cannot be reached.
+        The readiness probe (api/readiness.py) calls it, in a thread, with its own time limit."""
+        ...
+
     def close(self) -> None: ...

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -259,6 +259,10 @@ class SqlSessionStore:
                 s.execute(delete(SessionRow).where(SessionRow.id.in_(ids)))
             s.execute(delete(LearnerKeyRow).where(LearnerKeyRow.learner_id == learner_id))  # the id is free again
         return gone
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
         self.engine.dispose()

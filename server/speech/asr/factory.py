@@ -16,14 +16,33 @@ _CACHE: dict[tuple, Transcriber] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+def remote_asr(settings) -> tuple[str | None, str, str | None]:
+    """asr_backend "openai": (base URL, model, API key), each the ASR-specific setting, else the
+    shared openai_* one, so the transcription server can differ from the judge's chat server."""
+    base = getattr(settings, "asr_openai_base_url", None) or settings.openai_base_url
+    model = getattr(settings, "asr_openai_model", None) or settings.openai_model or "whisper-1"
+    key = getattr(settings, "asr_openai_api_key", None) or settings.openai_api_key
+    return base, model, reveal(key)
+
+
+def _cache_key(settings) -> tuple:
+    backend = settings.asr_backend
+    if backend == "openai":
+        return (backend, *remote_asr(settings))
+    return (backend, str(Path(settings.models_dir).resolve()), getattr(settings, "asr_short_context", True))
+
+
+def loaded_transcriber(settings) -> Transcriber | None:
+    """The transcriber already built for these settings, or None; never builds one (the
+    readiness probe asks this on every call, and loading Whisper takes seconds)."""
+    with _CACHE_LOCK:
+        return _CACHE.get(_cache_key(settings))
+
+
 def build_transcriber(settings) -> Transcriber:
     """One engine per configuration per process: loading Whisper takes seconds and ~200 MB."""
     backend = settings.asr_backend
-    if backend == "openai":
-        model = getattr(settings, "openai_asr_model", None) or settings.openai_model or "whisper-1"
-        key: tuple = (backend, settings.openai_base_url, reveal(settings.openai_api_key), model)
-    else:
-        key = (backend, str(Path(settings.models_dir).resolve()), getattr(settings, "asr_short_context", True))
+    key = _cache_key(settings)
     with _CACHE_LOCK:
         if key not in _CACHE:
             if backend == "faster-whisper":
@@ -39,7 +58,8 @@ def build_transcriber(settings) -> Transcriber:
             elif backend == "openai":
                 from .openai_api_backend import OpenAITranscriptionClient
 
-                _CACHE[key] = OpenAITranscriptionClient(settings.openai_base_url, reveal(settings.openai_api_key), model)
+                base, model, api_key = remote_asr(settings)
+                _CACHE[key] = OpenAITranscriptionClient(base, api_key, model)
             else:
                 raise ValueError(f"unknown asr_backend {backend!r}")
         return _CACHE[key]

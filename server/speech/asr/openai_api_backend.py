@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ..openai_http import endpoint, http_client
 from .audio import SAMPLE_RATE, as_mono_float32, wav_bytes
 from .base import Transcript, TranscriptionError, summarise_segments, whisper_language
 
@@ -21,15 +22,12 @@ class OpenAITranscriptionClient:
 
     def __init__(self, base_url: str, api_key: str | None = None, model: str = "whisper-1",
                  timeout_s: float = 30.0, connect_timeout_s: float = 3.0):
-        import httpx
-
         if not base_url:
-            raise ValueError("the openai ASR backend needs a base URL (BEDSIDE_OPENAI_BASE_URL)")
-        root = base_url.rstrip("/")
-        self.url = root + ("/audio/transcriptions" if root.endswith("/v1") else "/v1/audio/transcriptions")
+            raise ValueError("the openai ASR backend needs a base URL: set BEDSIDE_ASR_OPENAI_BASE_URL (or "
+                             "BEDSIDE_OPENAI_BASE_URL), e.g. http://gpu-host:8001/v1")
+        self.url = endpoint(base_url, "audio/transcriptions")
         self.model_name = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s))
+        self._client = http_client(api_key, timeout_s, connect_timeout_s)
         self._verbose = True  # flips off once a server refuses verbose_json
 
     def _post(self, audio_wav: bytes, language: str | None, response_format: str):

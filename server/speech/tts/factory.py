@@ -9,29 +9,48 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from .null_backend import NullSynthesizer
 from .pyttsx3_backend import Pyttsx3Synthesizer
 from .base import BaseSynthesizer
-
-if TYPE_CHECKING:
-    from ...config import Settings
+from ...config import Settings, reveal
 
 
-def _piper() -> BaseSynthesizer:
+def _piper(_settings: Settings) -> BaseSynthesizer:
     from .piper_backend import PiperSynthesizer  # lazy: the optional GPL-3.0 extra
 
     return PiperSynthesizer()
 
 
-_BACKENDS: dict[str, Callable[[], BaseSynthesizer]] = {
-    "pyttsx3": Pyttsx3Synthesizer,
+def _openai(settings: Settings) -> BaseSynthesizer:
+    from .openai_api_backend import OpenAISpeechClient  # lazy: only a deployment with a speech server
+
+    return OpenAISpeechClient.from_settings(settings)
+
+
+_BACKENDS: dict[str, Callable[[Settings], BaseSynthesizer]] = {
+    "pyttsx3": lambda _settings: Pyttsx3Synthesizer(),
     "piper": _piper,
-    "none": NullSynthesizer,
+    "openai": _openai,
+    "none": lambda _settings: NullSynthesizer(),
 }
-_cache: dict[str, BaseSynthesizer] = {}
+_cache: dict[tuple, BaseSynthesizer] = {}
 _cache_lock = threading.Lock()
+
+
+def _cache_key(settings: Settings) -> tuple:
+    """A local backend is one per process; a remote one is one per server, model and voice."""
+    if settings.tts_backend != "openai":
+        return (settings.tts_backend,)
+    return ("openai", settings.tts_openai_base_url or settings.openai_base_url, settings.tts_openai_model,
+            settings.tts_openai_voice, reveal(settings.tts_openai_api_key or settings.openai_api_key))
+
+
+def loaded_synthesizer(settings: Settings) -> BaseSynthesizer | None:
+    """The synthesizer already built for these settings, or None; never builds one (the
+    readiness probe asks this on every call)."""
+    with _cache_lock:
+        return _cache.get(_cache_key(settings))
 
 
 def build_synthesizer(settings: Settings | None = None) -> BaseSynthesizer:
@@ -43,7 +62,8 @@ def build_synthesizer(settings: Settings | None = None) -> BaseSynthesizer:
     backend = settings.tts_backend
     if backend not in _BACKENDS:
         raise ValueError(f"unknown tts_backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
+    key = _cache_key(settings)
     with _cache_lock:
-        if backend not in _cache:
-            _cache[backend] = _BACKENDS[backend]()
-        return _cache[backend]
+        if key not in _cache:
+            _cache[key] = _BACKENDS[backend](settings)
+        return _cache[key]

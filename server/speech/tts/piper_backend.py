@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...persona.schema import Voice
-from .prosody import prosody_for, volume_for
+from .prosody import gain_for, prosody_for
 from .sentences import speakable
 from .base import DEFAULT_SAMPLE_RATE, BaseSynthesizer, SpeechAudio, TTSUnavailable
 
@@ -85,7 +85,7 @@ class PiperSynthesizer(BaseSynthesizer):
         rate, _pitch = prosody_for(voice, state)
         config = SynthesisConfig(
             length_scale=model.config.length_scale * PIPER_REFERENCE_WPM / rate,
-            volume=min(1.0, 0.8 * volume_for(state) / 100),  # headroom: Piper normalises to full scale
+            volume=gain_for(state),  # headroom: Piper normalises to full scale
         )
         with self._lock:
             pcm = b"".join(chunk.audio_int16_bytes for chunk in model.synthesize(text, config))

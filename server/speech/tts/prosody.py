@@ -62,3 +62,9 @@ def volume_for(state: EmotionalState | None) -> int:
     if state is None:
         return 100
     return _clamp(_EMOTION_PROSODY.get(state.emotion.strip().lower(), (1.0, 0, 100))[2], VOLUME_MIN, VOLUME_MAX)
+
+
+def gain_for(state: EmotionalState | None) -> float:
+    """Linear gain for a backend whose voice is normalised near full scale (Piper, a remote server):
+    the espeak amplitude scaled to leave headroom, so anger (125 %) is at most full scale."""
+    return min(1.0, 0.8 * volume_for(state) / 100)
