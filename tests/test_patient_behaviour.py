@@ -596,6 +596,15 @@ def test_a_request_to_go_through_the_plan_is_not_a_history_question():
     assert classify("I'd like to run through your medicines.")[0] in (DialogueAct.open_question, DialogueAct.closed_question)
 
 
+def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
+    """A plan offered as a suggestion and checked ("... How does that sound?") gets a reaction to
+    the plan; read as an empathic statement it drew an earlier reply word for word."""
+    assert classify("What I'd suggest is that we agree a plan for your sleep together. How does that sound?")[0] == DialogueAct.plan
+    assert classify("I'd suggest we see how the new tablets go over a fortnight. Does that sound okay?")[0] == DialogueAct.plan
+    assert classify("I'd like to see you again in two weeks.")[0] == DialogueAct.plan
+    assert classify("What would you suggest we do?")[0] != DialogueAct.plan
+
+
 def test_a_warm_question_is_answered_before_a_ready_worry_is_volunteered(engine):
     """Engaged and asked a plain question: the asked fact is said; a worry whose gate is open
     comes with it only when it fits, never in its place."""

@@ -190,7 +190,8 @@ PLAN = re.compile(r"\b(what i'd like to do|what i would like to do|here's what (
                   r"i'm going to (arrange|order|refer|send|book|examine|check|request|ask|start|get)|"
                   r"i('d| would) like to (examine|arrange|order|refer|do|check(?! (through|over|what|whether|which|how|if|when|who))|run(?! through)|start|get|send|book|take)|"
                   r"we('ll| will| can| could) (arrange|get (you )?(booked|seen|referred|tested)|book|send|start|check|run|organi[sz]e|look at|refer|follow)|"
-                  r"let's (arrange|book|get|start|run|organi[sz]e|plan))\b")
+                  r"let's (arrange|book|get|start|run|organi[sz]e|plan|agree)|what i('d| would) (suggest|propose|recommend)|"
+                  r"i('d| would) (suggest|propose) (that )?we|(i('d| would) like|i want) to see you (again|back))\b")
 
 
 def is_plan_or_summary(text: str) -> bool:
