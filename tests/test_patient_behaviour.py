@@ -596,6 +596,27 @@ def test_a_request_to_go_through_the_plan_is_not_a_history_question():
     assert classify("I'd like to run through your medicines.")[0] in (DialogueAct.open_question, DialogueAct.closed_question)
 
 
+def test_a_welcome_before_the_question_does_not_hide_its_subject(engine):
+    """"Good morning, I'm Dr Patel." names no subject; its words outnumbered the question's own,
+    so "Tell me about the pain." after it was answered "I'm not sure"."""
+    for turn in ("Good morning, I'm Dr Patel. Tell me about the pain.",
+                 "Hello, I'm Sam, one of the doctors. Please have a seat. Can you tell me about the pain?"):
+        _, (r,) = play(engine, "chest-pain-anxiety", [turn])
+        assert r.plan.facts[:1] == ["chest_tightness"], (turn, r.reply)
+
+
+def test_the_patient_knows_their_own_age_and_name(engine):
+    """Age and name live in the pack's identity, not its facts: "How old are you?" got "I'm not sure"."""
+    pack = engine.pack("chest-pain-anxiety")
+    _, results = play(engine, "chest-pain-anxiety", ["How old are you?", "Sorry, what's your first name?", "How old are you, and do you smoke?"])
+    age, name, both = results
+    assert f"I'm {pack.identity.age}." in age.reply and age.plan.uncovered is None, age.reply
+    assert "Daniel" in name.reply and "Mr " not in name.reply, name.reply
+    assert str(pack.identity.age) in both.reply and "smoking" in both.plan.facts, both.reply
+    _, (dad,) = play(engine, "chest-pain-anxiety", ["How old was your father when he died?"])
+    assert dad.plan.identity is None, dad.reply
+
+
 def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
     """A plan offered as a suggestion and checked ("... How does that sound?") gets a reaction to
     the plan; read as an empathic statement it drew an earlier reply word for word."""

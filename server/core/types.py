@@ -77,6 +77,7 @@ class ContentPlan(BaseModel):
     opportunity: str | None = Field(None, description="Opportunity (cue or explicit emotion) to raise.")
     patient_question: str | None = None
     uncovered: Literal["deny", "unsure"] | None = None
+    identity: Literal["age", "name"] | None = Field(None, description="The learner asked the patient's age or name: said from the pack's identity.")
     acknowledgement: Literal["warm", "cool", "none"] = "none"
     act: str = "other"
     turn_index: int = 0

@@ -35,6 +35,12 @@ _FEELING = re.compile(r"\b(feel\w*|felt|cop(e|ing)|getting (you|to you) down|dow
 _ASK_ME = re.compile(r"\b(any (other |more |further )?questions|anything (else )?(you'd|you would|you) (like|want) to (ask|know)|"
                      r"(what|which) questions do you have|anything (else )?i can (help with|answer|explain))\b")
 _HOW_ARE_YOU = re.compile(r"\bhow are you( (doing|keeping|getting on))?( today)?\??$")
+# the patient's own age and name are in the pack's identity, not its facts; a person knows them
+_IDENTITY_ASKED = {
+    "age": re.compile(r"\bhow old are you\b|\bwhat('s| is) your age\b|\byour age\b[^.?!]{0,20}\?"),
+    "name": re.compile(r"\bwhat('s| is) your (full |first )?name\b|\b(tell me|confirm|give me|remind me of) your (full |first )?name\b|"
+                       r"\bwhat (should|shall|do) i call you\b"),
+}
 _YES_NO = re.compile(r"^\s*(and\s+|so\s+|okay,?\s+)?(do|does|did|have|has|had|is|are|was|were|any|anything|ever|can|could)\b")
 
 
@@ -133,6 +139,8 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
         matches = []  # statements do not ask for facts, nor does a summary's "Is that right?"; questions (and "tell me ...") do
     if invites_questions and not risk_asked:
         matches = []  # "Anything else you'd like to ask?" is not "Anything else?" about the case
+    low = asked.lower().replace("’", "'")
+    plan.identity = next((kind for kind, rx in _IDENTITY_ASKED.items() if rx.search(low)), None)
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
     for m in matches:
         if m.kind == "fact":
@@ -154,7 +162,7 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
         volunteered = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns and gate_open(c.gate, s)), None)
         if not plan.facts:
             plan.concern, volunteered = volunteered, None
-    used = (1 if plan.correction else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
+    used = (1 if plan.correction else 0) + (1 if plan.identity else 0) + (_n(pack.concern(plan.concern).disclosure) if plan.concern else 0) \
         + (_n(getattr(pack.risk, plan.risk)) if plan.risk and own is None else 0)
     plan.facts, used = facts_within_budget([(fid, _n(getattr(pack.fact(fid).answers, answer_style(plan, fid)))) for fid in plan.facts],
                                      used, budget, first_always=not plan.concern)
@@ -172,7 +180,7 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
     if invites_questions:
         asked_something = False  # "Anything you'd like to ask?" hands over the floor; the pack holds no answer to it
     plan.asked = asked_something
-    nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts)
+    nothing = not (plan.facts or plan.concern or plan.risk or plan.identity or plan.deflected_facts)
     about_feelings = bool(_FEELING.search(question))
     if asked_something and nothing and (not engaged or (grade.question_type == "closed" and not about_feelings)):
         if _STORY.search(question):  # "Tell me more", "Anything else?": the next part of the story
@@ -184,7 +192,7 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
             used += 1
     if plan.deflected_facts and not plan.facts and not plan.concern:
         used += 1
-    nothing = not (plan.facts or plan.concern or plan.risk or plan.deflected_facts or plan.uncovered)
+    nothing = not (plan.facts or plan.concern or plan.risk or plan.identity or plan.deflected_facts or plan.uncovered)
     if nothing and asked_something and _WORRY.search(question):
         # asked what worries them, with no worry ready to be said: a person holds it back ("I try
         # not to think about it"), not talk about their job

@@ -112,6 +112,12 @@ _FOLLOW_ON = re.compile(r"^(and|so|but|ok(ay)?|right)\b|" + _DETAIL.pattern)
 _FAMILY_ASK = re.compile(r"(?i)\b(runs? in (the|your) family|family history|(anyone|anybody|someone|one|people) (else )?in (the|your) family|"
                          r"(your|any) (relatives|blood relatives|parents|siblings|brothers or sisters))\b")
 # "Apart from the pain, ...": a lead-in naming what the question is not about.
+# a welcome before the question: a greeting, the learner's name, "have a seat"; it names no subject,
+# and its words ("Hello, I'm Sam.") would outnumber the question's own ("Tell me about the pain.")
+_WELCOME = re.compile(r"(?i)^\s*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[^.?!]*[.!]\s*|"
+                      r"(?:i'm|i am|my name is) (?:dr\.? |doctor |nurse )?(?-i:[A-Z][a-z]+)\b(?:,? (?:one of|the|a|your)\b[^.?!]*)?[.!]\s*|"
+                      r"(?:nice|good|pleased|lovely) to (?:meet|see) you\b[^.?!]*[.!]\s*|(?:thanks|thank you) for (?:coming|waiting)\b[^.?!]*[.!]\s*|"
+                      r"(?:please )?(?:have|take) a seat\b[^.?!]*[.!]\s*)+")
 _APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
 _LEAD_IN = re.compile(r"^[^,?]{3,40},\s+")
@@ -326,6 +332,8 @@ class PackIndex:
         if not self.keys:
             return SearchResult([], 0.0)
         text = written(text)
+        if (welcome := _WELCOME.match(text)) is not None and welcome.end() < len(text.rstrip()):
+            text, vector = text[welcome.end():], None
         if (plain := _plain(text)) != text:
             text, vector = plain, None  # MiniLM reads "waterworks" far from urine: embed the plain words
         if (lead := _APART_FROM.match(text.strip())) is not None and lead.end() < len(text.strip()):

@@ -90,7 +90,7 @@ class Grounding:
         self.units: list[Unit] = []
         for _, kind, text in parts:
             key = frozenset(key_stems(text)) or frozenset(content_stems(text))
-            required = kind.split(":")[0] in ("fact", "concern", "risk", "opportunity", "question", "correction", "uncovered", "deflect")
+            required = kind.split(":")[0] in ("fact", "concern", "risk", "identity", "opportunity", "question", "correction", "uncovered", "deflect")
             self.units.append(Unit(kind, text, key, required))
         planned = [t for _, _, t in parts]
         said = [t for who, t in (state.history if state is not None else []) if who == "patient"]

@@ -109,6 +109,16 @@ def correction_line(pack: PersonaPack, named: str, actual: str) -> str:
     return f"I'm not {wrong}. I'm {right}."
 
 
+_TITLE = re.compile(r"^(mr|mrs|ms|miss|mx|dr)\.?\s+", re.I)
+
+
+def identity_line(pack: PersonaPack, kind: str) -> str:
+    """The patient's age or name as they would say it ("I'm 46.", "Daniel Reyes.")."""
+    if kind == "age":
+        return f"I'm {pack.identity.age}."
+    return _TITLE.sub("", pack.identity.name).strip() + "."
+
+
 class TemplateRealiser(Realiser):
     name = "template"
 
@@ -143,6 +153,8 @@ class TemplateRealiser(Realiser):
             out.append((1, "ack", choose(COOL[i], state, n)))
         if plan.risk and plan.risk not in plan.facts:  # a pack's own fact on the risk says it instead
             out.append((9, f"risk:{plan.risk}", getattr(pack.risk, plan.risk)))
+        if plan.identity:
+            out.append((8, f"identity:{plan.identity}", identity_line(pack, plan.identity)))
         for fid in plan.facts:
             if fid in plan.repeated_facts:
                 out.append((8, f"fact:{fid}", said_before(pack.fact(fid).answers.guarded, pack)))
