@@ -14,7 +14,7 @@ import pytest
 
 from server.store.base import LeaseLost, SessionEnded, UnknownSession
 from server.store.sql import open_store
-from tests.pg_schema import fresh_schema
+from tests.postgres import fresh_schema
 
 TTL = 30.0
 LINES = ["Hello, I'm Dr Patel. What brings you in today?", "That sounds really frightening.",
