@@ -249,7 +249,7 @@ class Conversation:
             previous = live.claim(record.id, self)
             state = await asyncio.to_thread(store.latest_state, record.id)
             turns = await asyncio.to_thread(store.turns, record.id)
-        if previous is not None or lease.epoch > 1:
+        if previous is not None:
             log.info("session %s taken over by a resumed connection (lease epoch %d)", record.id, lease.epoch)
         self.session, self.state, self.token, self.lease = record, state, msg.token, lease
         self.branches = Branches.of(turns)

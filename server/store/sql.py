@@ -101,6 +101,9 @@ class SqlSessionStore:
         with self._session.begin() as s:
             if lease is not None:
                 fence(s, lease)
+            # an ended session has no driver; the lease row goes first, as in every transaction
+            # that locks both (lease row, then session row: no deadlock between them)
+            drop(s, [session_id])
             row = s.get(SessionRow, session_id, with_for_update=True)
             if row is None:
                 raise UnknownSession(session_id)
@@ -110,7 +113,6 @@ class SqlSessionStore:
                 row.summary = summary
                 row.final_state = final_state.model_dump(mode="json")
                 row.interruptions = final_state.interruptions
-            drop(s, [session_id])  # an ended session has no driver
             stats = self._turn_stats(s, session_id)
         return _session_record(row, *stats)
 
