@@ -7,6 +7,7 @@ lease that was taken over is refused with nothing written.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 
@@ -207,3 +208,44 @@ def test_concurrent_claims_and_writes_leave_exactly_one_driver(store, session, e
     won = [i for i, o in enumerate(outcomes) if o != "lost"]
     assert won == [leases.index(winner)]
     assert [t.learner_text for t in store.turns(record.id)] == [outcomes[won[0]]]
+
+
+async def test_two_replicas_in_one_process_hand_a_session_over(engine, settings, tmp_path, caplog):
+    """The websocket side (api/conversation.py) on two Services, i.e. two replica ids, sharing one
+    SQLite store: a resume on B waits for A's turn in flight, then drives; A's next turn is refused."""
+    from server.api.conversation import Conversation
+    from server.api.outbox import CollectingOutbox
+    from server.api.protocol import ProtocolError, SessionResume, SessionStart
+    from server.api.services import Services
+
+    store = open_store(f"sqlite:///{tmp_path / 'two.db'}")
+    try:
+        a, b = (Services(settings=settings, engine=engine, store=store, educator_token="x") for _ in "ab")
+        assert a.leases.replica != b.leases.replica
+        on_a, on_b = Conversation(a, CollectingOutbox()), Conversation(b, CollectingOutbox())
+        await on_a.handle(SessionStart(type="session.start", persona_id="demo", learner_id="two-replicas"))
+        started = on_a.outbox.events[0]
+        await on_a.commit_turn(LINES[0])
+
+        caplog.set_level("INFO", logger="server.api.leases")
+        await a.leases.begin_turn(on_a.lease)  # as a turn does, on A
+        resume = asyncio.create_task(on_b.handle(SessionResume(type="session.resume", session_id=started.session_id,
+                                                               token=started.token)))
+        while not any("waiting for a turn in flight" in r.message for r in caplog.records):
+            await asyncio.sleep(0.02)
+        assert not resume.done()  # B waits for A's turn
+        await a.leases.end_turn(on_a.lease)
+        await resume
+        assert on_b.outbox.events[0].resumed and on_b.lease.epoch == 2
+
+        with pytest.raises(ProtocolError) as refused:
+            await on_a.commit_turn(LINES[1])
+        assert refused.value.code == "session_taken_over" and on_a.session is None
+        record, _ = await on_b.commit_turn(LINES[1])
+        assert record.turn_index == 2 and [t.learner_text for t in store.turns(started.session_id)] == LINES[:2]
+        await on_a.detach()  # A's socket closes: B's lease is untouched
+        assert store.leases.holder(started.session_id).replica == b.leases.replica
+        await on_b.detach()
+        assert store.leases.holder(started.session_id).replica is None
+    finally:
+        store.close()
