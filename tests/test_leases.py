@@ -176,18 +176,22 @@ def test_concurrent_claims_and_writes_leave_exactly_one_driver(store, session, e
     n = 6
     leases, barrier = [None] * n, threading.Barrier(n)
 
-    def resume(i):
+    def resume(i, sid):
         barrier.wait()
-        leases[i] = claim(store, record.id, f"replica-{i}")
+        leases[i] = claim(store, sid, f"replica-{i}")
 
-    threads = [threading.Thread(target=resume, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(lease.epoch for lease in leases) == list(range(1, n + 1))
-    winner = max(leases, key=lambda lease: lease.epoch)
-    assert store.leases.holder(record.id).connection == winner.connection
+    # several sessions' first claims race too (their lease rows are created as they go)
+    others = [store.create_session(learner_id=record.learner_id, persona_id="demo", mode="text", token="t",
+                                   opening=record.opening, initial_state=record.initial_state).id for _ in range(4)]
+    for sid in [*others, record.id]:
+        threads = [threading.Thread(target=resume, args=(i, sid)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(lease.epoch for lease in leases) == list(range(1, n + 1)), leases
+        winner = max(leases, key=lambda lease: lease.epoch)
+        assert store.leases.holder(sid).connection == winner.connection
 
     state = store.latest_state(record.id)
     outcomes = [None] * n

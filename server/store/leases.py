@@ -94,12 +94,17 @@ class SqlLeases:
             # died), or it is this replica's own (its per-session lock already waited for the turn)
             free = (or_(LEASES.c.busy.is_(False), LEASES.c.expires_at < t, LEASES.c.replica == replica)
                     if wait_for_turn else true())
-            epoch = s.execute(update(LEASES).where(LEASES.c.session_id == session_id, free)
-                              .values(replica=replica, connection=connection, epoch=LEASES.c.epoch + 1, busy=False,
-                                      expires_at=_until(t, ttl_s), heartbeat_at=t)
-                              .returning(LEASES.c.epoch)).scalar_one_or_none()
+            take = (update(LEASES).where(LEASES.c.session_id == session_id, free)
+                    .values(replica=replica, connection=connection, epoch=LEASES.c.epoch + 1, busy=False,
+                            expires_at=_until(t, ttl_s), heartbeat_at=t)
+                    .returning(LEASES.c.epoch))
+            epoch = s.execute(take).scalar_one_or_none()
             if epoch is None and s.get(SessionLeaseRow, session_id) is not None:
-                return None  # a turn is in flight on another replica: the caller waits and asks again
+                # PostgreSQL: the row may have been inserted (by a claim at the same moment) after the
+                # UPDATE's snapshot was taken; now that it is visible, the UPDATE decides again
+                epoch = s.execute(take).scalar_one_or_none()
+                if epoch is None:
+                    return None  # a turn is in flight on another replica: the caller waits and asks again
             # read after the UPDATE, which may have waited for an end_session to commit
             status = s.scalar(select(SessionRow.status).where(SessionRow.id == session_id))
             if status is None:
