@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     learner_keys_per_hour: int = Field(300, ge=0, description="Personal keys one client address may create per hour "
                                        "(POST /api/learner-keys); more get 429. A classroom behind one NAT shares an address.")
     store_audio: bool = False
+    lease_ttl_s: float = Field(15.0, ge=0.5, le=3600, description="Replicas (docs/scaling.md): how long a session's "
+                               "lease outlives its server's last heartbeat (sent every third of this). A resume on "
+                               "another replica waits at most this long for a turn left in flight by a replica that died.")
 
     @field_validator("ws_allowed_origins", mode="before")
     @classmethod

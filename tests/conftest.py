@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from server.config import REPO_ROOT, Settings
-from tests.ci import unless_ci
+from tests.postgres import pg_url_or_skip
 
 BROKEN_PACK = "id: broken\ntitle: A pack missing most of its fields\n"
 
@@ -75,11 +75,5 @@ def server_store(live_server):
 
 @pytest.fixture
 def pg_url() -> str:
-    """The test PostgreSQL URL. Outside CI, without one, the test is skipped and says how to run
-    it; in CI (where scripts/test.sh starts PostgreSQL) a missing URL is a failure, so a
-    PostgreSQL that did not start fails the run."""
-    url = os.environ.get("BEDSIDE_TEST_PG_URL")
-    if not url:
-        pytest.skip(unless_ci("BEDSIDE_TEST_PG_URL is not set: scripts/test.sh sets it once scripts/start_postgres.sh "
-                              "has started PostgreSQL (its log is test-artifacts/postgres-start.log)"))
-    return url
+    """The test PostgreSQL URL, or a skip (a failure in CI): tests/postgres.py."""
+    return pg_url_or_skip()

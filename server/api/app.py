@@ -58,7 +58,8 @@ def create_app(settings: Settings, engine: Engine | None = None, store: SessionS
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        yield
+        async with services.leases.kept():  # session leases: the heartbeat, and their release at shutdown
+            yield
         if owns_store:
             store.close()
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from ..core.types import SessionState
 from ..engine.summary import summarise
@@ -18,9 +22,9 @@ from ..persona.loader import check_persona_id
 from ..persona.schema import PersonaPack
 from ..realise.base import Realisation
 from ..speech.tts.sentences import split_for_speech
-from ..store.base import RewindRefused, TurnConflict
+from ..store.base import LeaseLost, RewindRefused, SessionEnded, TurnConflict
 from ..store.branches import Branches, is_rewound, lived_turns, retry_of, rewound_mark
-from ..store.records import SessionRecord, TurnRecord
+from ..store.records import Lease, SessionRecord, TurnRecord
 from ..store.tokens import new_token, token_matches
 from ..timing import Laps
 from .learner_identity import learner_for_start
@@ -73,6 +77,19 @@ def realisation_extra(realiser: str, reason: str | None, rejected: str | None, *
     return out
 
 
+@dataclass
+class TurnHold:
+    """The lease a turn runs under; `done` once a fenced write has ended the turn in the database."""
+
+    lease: Lease
+    done: bool = False
+
+
+def ended_error(session_id: str) -> ProtocolError:
+    return ProtocolError("session_ended", f"session {session_id} has ended; read its summary with "
+                         f"GET /api/sessions/{session_id} (Bearer <token>) or start a new session")
+
+
 class Conversation:
     def __init__(self, services: Services, outbox: Outbox, client: str = "local"):
         self.services = services
@@ -84,6 +101,8 @@ class Conversation:
         self.session: SessionRecord | None = None
         self.state: SessionState | None = None
         self.token: str | None = None
+        self.connection_id = uuid.uuid4().hex[:12]  # this socket, in its replica's session leases
+        self.lease: Lease | None = None  # the session's lease in the database, while this connection drives it
         self.closed = False
         self.voice = None  # a VoiceChannel in voice mode
         self.outbox = outbox
@@ -163,11 +182,13 @@ class Conversation:
             return []
         raise ProtocolError("bad_message", f"unhandled message type '{msg.type}'")
 
-    def detach(self) -> None:
-        """The socket is gone: let a reconnect claim the session without a takeover."""
+    async def detach(self) -> None:
+        """The socket is gone: let a reconnect claim the session without a takeover, on any replica."""
         self.services.clients.leave(self.client, self)
         if self.session is not None:
             self.services.live.release(self.session.id, self, ended=self.closed)
+            if self.lease is not None and not self.closed:  # an ended session's lease went with it
+                await self.services.leases.release(self.lease)
 
     # -- handlers --------------------------------------------------------------------------
     def _pack(self, persona_id: str) -> PersonaPack:
@@ -198,6 +219,7 @@ class Conversation:
         record = await asyncio.to_thread(self.services.store.create_session, learner_id=learner_id,
                                          persona_id=pack.id, mode=msg.mode, token=token, opening=opening,
                                          initial_state=state)
+        self.lease = await self.services.leases.claim(record.id, self.connection_id)
         self.services.live.claim(record.id, self)
         self.session, self.state, self.token = record, state, token
         self.branches = Branches()
@@ -215,18 +237,21 @@ class Conversation:
         if not token_matches(msg.token, record.token_hash):
             raise ProtocolError("bad_token", "that token does not belong to this session; use the token from its session.started")
         if record.status == "ended":
-            raise ProtocolError("session_ended", f"session {record.id} has ended; read its summary with "
-                                f"GET /api/sessions/{record.id} (Bearer <token>) or start a new session")
+            raise ended_error(record.id)
         pack = self._pack(record.persona_id)
         self.services.clients.enter(self.client, self)
         self._since = time.monotonic()
-        async with live.lock(record.id):
+        async with live.lock(record.id):  # a turn in flight in this process commits first
+            try:  # and one in flight on another replica (api/leases.py)
+                lease = await self.services.leases.take(record.id, self.connection_id)
+            except SessionEnded:  # ended while this resume waited
+                raise ended_error(record.id) from None
             previous = live.claim(record.id, self)
             state = await asyncio.to_thread(store.latest_state, record.id)
             turns = await asyncio.to_thread(store.turns, record.id)
         if previous is not None:
-            log.info("session %s taken over by a resumed connection", record.id)
-        self.session, self.state, self.token = record, state, msg.token
+            log.info("session %s taken over by a resumed connection (lease epoch %d)", record.id, lease.epoch)
+        self.session, self.state, self.token, self.lease = record, state, msg.token, lease
         self.branches = Branches.of(turns)
         if record.mode == "voice":
             self._open_voice()
@@ -236,12 +261,36 @@ class Conversation:
                                                      rewound=is_rewound(t), retry_of=retry_of(t))
                                       for t in turns])]
 
-    def _check_owner(self) -> None:
-        if not self.services.live.owns(self.session.id, self):
-            sid = self.session.id
-            self.session = self.state = None
-            raise ProtocolError("session_taken_over", f"session {sid} was resumed on another connection; "
-                                "continue there, or send session.resume here to take it back")
+    @asynccontextmanager
+    async def _turn_hold(self) -> AsyncIterator[TurnHold]:
+        """One turn (or retry, or end) of this connection's session: the session's lock in this
+        process, and its lease marked busy in the database, so a resume anywhere waits for the
+        turn's commit. The lease is checked first in memory (a takeover in this process), then in
+        the database (on another replica); either way the caller gets `session_taken_over`."""
+        sid = self.session.id
+        async with self.services.live.lock(sid):
+            if not self.services.live.owns(sid, self) or self.lease is None:
+                raise self._taken_over()
+            try:
+                await self.services.leases.begin_turn(self.lease)
+            except LeaseLost:
+                raise self._taken_over() from None
+            hold = TurnHold(self.lease)
+            try:
+                yield hold
+            except LeaseLost:  # a fenced write found the session taken over: nothing was written
+                hold.done = True
+                raise self._taken_over() from None
+            finally:
+                if not hold.done:
+                    await self.services.leases.end_turn(hold.lease)
+
+    def _taken_over(self) -> ProtocolError:
+        sid = self.session.id
+        self.services.live.release(sid, self)
+        self.session = self.state = self.lease = None
+        return ProtocolError("session_taken_over", f"session {sid} was resumed on another connection; "
+                             "continue there, or send session.resume here to take it back")
 
     async def _turn(self, msg: LearnerText) -> list:
         self._rate.check()
@@ -272,8 +321,7 @@ class Conversation:
                                 f"{settings.max_text_chars}; split it into shorter turns")
         check_session_age(self._since, settings.max_session_minutes)
         sid = self.session.id
-        async with self.services.live.lock(sid):
-            self._check_owner()
+        async with self._turn_hold() as hold:
             laps = Laps()
             if client_turn_id:
                 seen = await asyncio.to_thread(store.find_client_turn, sid, client_turn_id)
@@ -296,8 +344,12 @@ class Conversation:
                 extra["realisation"] = realisation_extra(result.realiser, result.fallback_reason, result.rejected_reply)
             if client_turn_id:
                 extra["client_turn_id"] = client_turn_id
+            # the turn's other writes (marks on earlier turns) follow, and the turn ends after them
+            follow_up = (interrupted and mark_previous and self.branches.last_lived > 0) or "retry_of" in extra
             try:
-                record = await asyncio.to_thread(store.append_turn, sid, result, new_state, extra=extra)
+                record = await asyncio.to_thread(store.append_turn, sid, result, new_state, extra=extra,
+                                                 lease=hold.lease, last_write=not follow_up)
+                hold.done = not follow_up
                 if interrupted and mark_previous and self.branches.last_lived > 0:
                     # the learner spoke over the patient's previous reply: mark that reply
                     await asyncio.to_thread(store.annotate_turn, sid, self.branches.last_lived, {"patient_interrupted": True},
@@ -351,11 +403,19 @@ class Conversation:
         extra = {"reply_status": "complete",
                  "realisation": realisation_extra(out.realiser, out.fallback_reason, out.rejected,
                                                   first_sentence_ms=out.timings_ms.get("first_sentence"), tokens=out.tokens)}
-        sid = record.session_id
+        sid, store, lease = record.session_id, self.services.store, self.lease
         async with self.services.live.lock(sid):
-            await asyncio.to_thread(self.services.store.finish_reply, sid, record.turn_index, reply=result.reply,
-                                    realiser=result.realiser, state=new_state, extra=extra)
-            if self.state is not None and self.state.turn_index == new_state.turn_index:  # no newer turn since
+            kept = lease is not None
+            if kept:
+                try:
+                    await asyncio.to_thread(store.finish_reply, sid, record.turn_index, reply=result.reply,
+                                            realiser=result.realiser, state=new_state, extra=extra, lease=lease)
+                except LeaseLost:
+                    kept = False
+            if not kept:  # taken over while speaking: the words were said; the state is the new driver's
+                await asyncio.to_thread(store.finish_reply, sid, record.turn_index, reply=result.reply,
+                                        realiser=result.realiser, state=None, extra=extra)
+            elif self.state is not None and self.state.turn_index == new_state.turn_index:  # no newer turn since
                 self.state = new_state
         await self.outbox.send(PatientText(turn_id=record.turn_index, text=result.reply))
 
@@ -363,14 +423,14 @@ class Conversation:
         await self.close_voice()
         store, engine = self.services.store, self.services.engine
         sid = self.session.id
-        async with self.services.live.lock(sid):
-            self._check_owner()
+        async with self._turn_hold() as hold:
             pack = engine.pack(self.session.persona_id)
             turns = await asyncio.to_thread(store.turns, sid)
             lived = lived_turns(turns)  # a taken-back turn is shown, not counted (docs/debrief.md#retried-turns)
             summary = await asyncio.to_thread(summarise, pack, self.state, [t.to_turn_result() for t in lived],
                                               self.session.opening, taken_back=len(turns) - len(lived))
-            await asyncio.to_thread(store.end_session, sid, summary.model_dump(mode="json"), self.state)
+            await asyncio.to_thread(store.end_session, sid, summary.model_dump(mode="json"), self.state, lease=hold.lease)
+            hold.done = True  # the lease row went with the session
         self.closed = True
         return [SessionSummaryMessage(session_id=sid, summary=summary)]
 
@@ -387,13 +447,14 @@ class Conversation:
         if self.voice is not None and (busy := self.voice.busy_reason()):
             raise ProtocolError("retry_not_ready", busy)
         sid = self.session.id
-        async with self.services.live.lock(sid):
-            self._check_owner()
+        async with self._turn_hold() as hold:
             try:
-                state, record = await asyncio.to_thread(self.services.store.rewind_turn, sid, msg.turn_id)
+                state, record = await asyncio.to_thread(self.services.store.rewind_turn, sid, msg.turn_id,
+                                                        lease=hold.lease)
             except RewindRefused as exc:
                 code = "retry_not_ready" if exc.reason == "not_ready" else "retry_not_last"
                 raise ProtocolError(code, str(exc)) from None
+            hold.done = True
             self.state = state
             self.branches = Branches.of(await asyncio.to_thread(self.services.store.turns, sid))
         return [TurnRewound(turn_id=record.turn_index, state=state.emotional, previous_turn_id=self.branches.last_lived)]

@@ -1,8 +1,10 @@
-"""Which connection currently drives each session, and a lock per session.
+"""Which of this process's connections drives each session, and a lock per session.
 
 A learner who reconnects resumes on a new socket while the old one may still look
 open to the server. The newest claim wins; the turn lock makes the hand-over wait for
 any turn in flight, so the resumed socket continues from the latest committed state.
+This is the in-process fast path: the database lease (api/leases.py) decides between
+replicas, and its fencing guards every commit.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class LiveSessions:
             lock = self._locks.get(session_id)
             if lock is not None and not lock.locked():
                 del self._locks[session_id]
+
+    def busy(self) -> bool:
+        """Whether a turn (or an end, a retry, a streamed reply's finish) is running in this process."""
+        return any(lock.locked() for lock in self._locks.values())
 
     def __len__(self) -> int:
         return len(self._owners)

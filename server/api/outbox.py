@@ -19,6 +19,9 @@ class Outbox(Protocol):
     async def send_audio(self, pcm16: bytes) -> None:
         """A chunk of the patient's voice, as a binary frame."""
 
+    async def close(self, code: int, reason: str) -> None:
+        """Close the connection between frames; closing one already closed does nothing."""
+
 
 class SocketOutbox:
     """Sends to a websocket, one frame at a time."""
@@ -35,6 +38,13 @@ class SocketOutbox:
         async with self.lock:
             await self._socket.send_bytes(pcm16)
 
+    async def close(self, code: int, reason: str) -> None:
+        async with self.lock:
+            try:
+                await self._socket.close(code=code, reason=reason)
+            except RuntimeError:  # already closed, by either side
+                pass
+
 
 class CollectingOutbox:
     """Keeps what is sent, for tests and for callers that want the events as values."""
@@ -42,9 +52,13 @@ class CollectingOutbox:
     def __init__(self) -> None:
         self.events: list[BaseModel] = []
         self.audio: list[bytes] = []
+        self.closed: tuple[int, str] | None = None
 
     async def send(self, event: BaseModel) -> None:
         self.events.append(event)
 
     async def send_audio(self, pcm16: bytes) -> None:
         self.audio.append(pcm16)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = self.closed or (code, reason)

@@ -51,8 +51,11 @@ def run_server(settings: Settings) -> int:
     api = f"API docs {url}docs" if settings.api_docs else f"API schema {url}openapi.json"
     print(f"Bedside: {packs} persona(s) loaded, {refused} refused (see the errors above); serving on {url} ({api})",
           flush=True)
+    from .shutdown import DrainingServer  # SIGTERM: finish turns in flight, release leases, then exit
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=4 * 1024 * 1024)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=4 * 1024 * 1024)
+        DrainingServer(config, app.state.services).run()
     except KeyboardInterrupt:
         pass
     sys.stdout.flush()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..config import Settings
 from ..engine.patient import Engine
 from ..store.base import SessionStore
+from .connections import OpenConnections
+from .leases import ReplicaLeases
 from .limits import AddressRate, ClientSessions
 from .live import LiveSessions
 
@@ -21,6 +24,7 @@ class Services:
     store: SessionStore
     educator_token: str
     live: LiveSessions = field(default_factory=LiveSessions)
+    connections: OpenConnections = field(default_factory=OpenConnections)
     clients: ClientSessions = field(init=False)
     key_issues: AddressRate = field(init=False)
     _judge: object = field(default=None, init=False, repr=False)
@@ -29,6 +33,14 @@ class Services:
     def __post_init__(self) -> None:
         self.clients = ClientSessions(self.settings.max_sessions_per_client)
         self.key_issues = AddressRate(self.settings.learner_keys_per_hour)
+
+    @cached_property
+    def leases(self) -> ReplicaLeases:
+        """This replica's session leases. A resume waits for a turn in flight elsewhere at most as
+        long as a turn can take: the reply's and the judge's budgets, plus one lease lifetime."""
+        s = self.settings
+        return ReplicaLeases(self.store.leases, s.lease_ttl_s,
+                             max_wait_s=s.lease_ttl_s + s.realiser_timeout_s + s.judge_timeout_s)
 
     def transcriber(self):
         """The ASR backend, loaded once per process (serve.py preloads it)."""

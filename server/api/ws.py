@@ -1,7 +1,8 @@
 """The /ws/session endpoint: frames in, events out. Session logic lives in conversation.py.
 
 Every problem with a frame becomes an `error` event and the socket stays open; only a
-finished session (after session.summary) or the client closes it.
+finished session (after session.summary), the client, or a server shutting down (1012 after
+its turns in flight, api/connections.py) closes it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from .connections import RESTART_CODE, RESTART_REASON
 from .conversation import Conversation
 from .origin import refuse_foreign_origin
 from .outbox import SocketOutbox
@@ -22,6 +24,15 @@ router = APIRouter()
 
 async def _receive(conv: Conversation, frame: dict) -> None:
     """One frame in; its events go out through the conversation's outbox."""
+    connections = conv.services.connections
+    if connections.draining:  # the socket closes for a restart next; the client resends after resuming
+        log.info("a frame arrived while shutting down; not handled (the client resends it after resuming)")
+        return
+    async with connections.working():
+        await _handle(conv, frame)
+
+
+async def _handle(conv: Conversation, frame: dict) -> None:
     try:
         if frame.get("bytes") is not None:
             await conv.on_audio(frame["bytes"])
@@ -47,6 +58,10 @@ async def session_socket(websocket: WebSocket) -> None:
     if await refuse_foreign_origin(websocket, websocket.app.state.services.settings.ws_allowed_origins):
         return
     await websocket.accept()
+    if services.connections.draining:
+        await outbox.close(RESTART_CODE, RESTART_REASON)
+        return
+    services.connections.add(conv)
     try:
         while True:
             try:
@@ -55,18 +70,17 @@ async def session_socket(websocket: WebSocket) -> None:
                 await outbox.send(ErrorMessage(code="idle_timeout", message=f"nothing was sent for {idle:g} s, so the "
                                                "connection is closed; send session.resume with your session_id and token "
                                                "to go on (server setting idle_timeout_s)"))
-                async with outbox.lock:
-                    await websocket.close(code=1000, reason="idle")
+                await outbox.close(1000, "idle")
                 break
             if frame["type"] == "websocket.disconnect":
                 break
             await _receive(conv, frame)
             if conv.closed:
-                async with outbox.lock:
-                    await websocket.close(code=1000, reason="session ended")
+                await outbox.close(1000, "session ended")
                 break
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        services.connections.discard(conv)
         await conv.close_voice()
-        conv.detach()
+        await conv.detach()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from ..core.types import SessionState, TurnResult
-from .records import LearnerKeyRecord, Mode, SessionFilter, SessionRecord, TurnRecord
+from .records import LearnerKeyRecord, Lease, LeaseState, Mode, SessionFilter, SessionRecord, TurnRecord
 
 
 class StoreError(Exception):
@@ -18,6 +18,20 @@ class StoreError(Exception):
 
 class UnknownSession(StoreError, KeyError):
     pass
+
+
+class SessionEnded(StoreError):
+    pass
+
+
+class LeaseLost(StoreError):
+    """The session was taken over (resumed on another connection, perhaps on another replica)
+    since this lease was granted; the write it guarded was not made."""
+
+    def __init__(self, lease: Lease):
+        self.lease = lease
+        super().__init__(f"session {lease.session_id} is no longer held by connection {lease.connection} "
+                         f"of replica {lease.replica} (epoch {lease.epoch})")
 
 
 class LearnerIdTaken(StoreError):
@@ -63,9 +77,44 @@ class RewindRefused(StoreError):
         super().__init__(message)
 
 
+class SessionLeases(Protocol):
+    """Which replica's connection drives each session (server/store/leases.py). Every change is
+    made inside one transaction, so replicas sharing a database agree on a single driver."""
+
+    def claim(self, session_id: str, replica: str, connection: str, ttl_s: float, *,
+              wait_for_turn: bool = True) -> Lease | None:
+        """Make this connection the session's driver (the newest claim wins). With `wait_for_turn`,
+        None while another replica has a turn in flight on a lease that has not expired.
+        UnknownSession or SessionEnded when there is nothing to drive."""
+        ...
+
+    def begin_turn(self, lease: Lease) -> None:
+        """Mark a turn in flight (a resume elsewhere waits for it); LeaseLost if taken over."""
+        ...
+
+    def end_turn(self, lease: Lease) -> bool:
+        """The turn is over without a fenced write saying so (a replay, an error)."""
+        ...
+
+    def release(self, lease: Lease) -> bool:
+        """The connection has gone: the session is free, and the next claim takes it without waiting."""
+        ...
+
+    def renew(self, replica: str, ttl_s: float) -> int:
+        """The heartbeat: extend every lease this replica holds; returns how many."""
+        ...
+
+    def release_replica(self, replica: str) -> int:
+        """Shutdown: free every lease this replica holds; returns how many."""
+        ...
+
+    def holder(self, session_id: str) -> LeaseState | None: ...
+
+
 @runtime_checkable
 class SessionStore(Protocol):
     learner_keys: LearnerKeys
+    leases: SessionLeases
 
     def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
                        opening: str, initial_state: SessionState) -> SessionRecord:
@@ -73,13 +122,18 @@ class SessionStore(Protocol):
         ...
 
     def append_turn(self, session_id: str, result: TurnResult, state: SessionState, *,
-                    interrupted: bool = False, extra: dict[str, Any] | None = None) -> TurnRecord:
+                    interrupted: bool = False, extra: dict[str, Any] | None = None, lease: Lease | None = None,
+                    last_write: bool = True) -> TurnRecord:
         """Write one turn in its own transaction. Idempotent on (session_id, turn_index):
-        a repeat returns the stored row; different text for a stored index raises TurnConflict."""
+        a repeat returns the stored row; different text for a stored index raises TurnConflict.
+        With a `lease`, the same transaction checks it still holds the session (LeaseLost, nothing
+        written, if not) and, when `last_write`, ends its turn in flight."""
         ...
 
-    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState) -> SessionRecord:
-        """Mark ended with its summary; ending twice keeps the first summary."""
+    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState, *,
+                    lease: Lease | None = None) -> SessionRecord:
+        """Mark ended with its summary; ending twice keeps the first summary. The session's lease
+        goes with it; a given `lease` is checked first (LeaseLost)."""
         ...
 
     def get_session(self, session_id: str) -> SessionRecord | None: ...
@@ -93,7 +147,7 @@ class SessionStore(Protocol):
         ...
 
     def finish_reply(self, session_id: str, turn_index: int, *, reply: str, realiser: str,
-                     state: SessionState, extra: dict[str, Any]) -> TurnRecord:
+                     state: SessionState | None, extra: dict[str, Any], lease: Lease | None = None) -> TurnRecord:
         """Record the words a streamed reply actually spoke (see SqlSessionStore.finish_reply)."""
         ...
 
@@ -107,9 +161,11 @@ class SessionStore(Protocol):
         """State to resume from: after the last stored turn not taken back, or the initial state."""
         ...
 
-    def rewind_turn(self, session_id: str, turn_index: int) -> tuple[SessionState, TurnRecord]:
+    def rewind_turn(self, session_id: str, turn_index: int, *,
+                    lease: Lease | None = None) -> tuple[SessionState, TurnRecord]:
         """Mark the newest turn taken back ("Try that again", server/store/branches.py) and return
-        the state before it with the marked turn; raises RewindRefused when it may not be."""
+        the state before it with the marked turn; raises RewindRefused when it may not be, and
+        LeaseLost when a given `lease` no longer holds the session (ending its turn otherwise)."""
         ...
 
     def delete_learner(self, learner_id: str) -> list[SessionRecord]:

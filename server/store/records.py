@@ -104,3 +104,28 @@ class LearnerKeyRecord(BaseModel):
         """True for a session started under this key's learner id once the key held it."""
         return (self.learner_id is not None and self.bound_at is not None
                 and session.learner_id == self.learner_id and session.created_at >= self.bound_at)
+
+
+class Lease(BaseModel, frozen=True):
+    """One connection's hold on a session (server/store/leases.py), shown by every commit it makes.
+
+    `replica` is the server process, `connection` the socket in it; `epoch` grows with every
+    claim, so a lease taken over is told apart from the one that replaced it."""
+
+    session_id: str
+    replica: str
+    connection: str
+    epoch: int
+    ttl_s: float = Field(description="How long each renewal keeps the lease alive without a heartbeat.")
+
+
+class LeaseState(BaseModel):
+    """A session's lease row as stored: who holds it (None after a release) and whether a turn is in flight."""
+
+    session_id: str
+    replica: str | None
+    connection: str | None
+    epoch: int
+    busy: bool
+    expires_at: datetime
+    heartbeat_at: datetime

@@ -19,18 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..core.types import SessionState, TurnResult
 from ..private_files import create_private
-from .base import RewindRefused, StoreError, TurnConflict, UnknownSession
+from .base import RewindRefused, SessionEnded, TurnConflict, UnknownSession
 from .branches import rewound_extra, rewound_mark
-from .records import SCHEMA_VERSION, Mode, SessionFilter, SessionRecord, TurnRecord
+from .records import SCHEMA_VERSION, Lease, Mode, SessionFilter, SessionRecord, TurnRecord
 from .learner_keys import SqlLearnerKeys
+from .leases import SqlLeases, drop, fence
 from .tables import Base, LearnerKeyRow, SessionRow, TurnRow
 from .times import now as _now
 from .times import utc
 from .tokens import hash_token
-
-
-class SessionEnded(StoreError):
-    pass
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -85,6 +82,7 @@ class SqlSessionStore:
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.learner_keys = SqlLearnerKeys(self._session)
+        self.leases = SqlLeases(self._session)
 
     # -- sessions ------------------------------------------------------------------------
     def create_session(self, *, learner_id: str, persona_id: str, mode: Mode, token: str,
@@ -98,8 +96,14 @@ class SqlSessionStore:
             s.add(row)
         return _session_record(row, 0)
 
-    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState) -> SessionRecord:
+    def end_session(self, session_id: str, summary: dict[str, Any], final_state: SessionState, *,
+                    lease: Lease | None = None) -> SessionRecord:
         with self._session.begin() as s:
+            if lease is not None:
+                fence(s, lease)
+            # an ended session has no driver; the lease row goes first, as in every transaction
+            # that locks both (lease row, then session row: no deadlock between them)
+            drop(s, [session_id])
             row = s.get(SessionRow, session_id, with_for_update=True)
             if row is None:
                 raise UnknownSession(session_id)
@@ -137,9 +141,12 @@ class SqlSessionStore:
 
     # -- turns ---------------------------------------------------------------------------
     def append_turn(self, session_id: str, result: TurnResult, state: SessionState, *,
-                    interrupted: bool = False, extra: dict[str, Any] | None = None) -> TurnRecord:
+                    interrupted: bool = False, extra: dict[str, Any] | None = None, lease: Lease | None = None,
+                    last_write: bool = True) -> TurnRecord:
         try:
             with self._session.begin() as s:
+                if lease is not None:  # first: nothing below is written for a session taken over
+                    fence(s, lease, busy=False if last_write else None)
                 existing = self._turn(s, session_id, result.turn_index)
                 if existing is not None:
                     return self._same_or_conflict(existing, result)
@@ -183,19 +190,25 @@ class SqlSessionStore:
         return _turn_record(row)
 
     def finish_reply(self, session_id: str, turn_index: int, *, reply: str, realiser: str,
-                     state: SessionState, extra: dict[str, Any]) -> TurnRecord:
+                     state: SessionState | None, extra: dict[str, Any], lease: Lease | None = None) -> TurnRecord:
         """Replace a streamed turn's provisional reply with the words actually spoken.
 
         The turn was committed (grade, state, plan, the template wording) before its first
         sentence was generated, so a crash mid-reply loses nothing; this records what was said.
+        A given `lease` must not have been taken over since (it may have been released: the
+        socket closed while the reply was spoken), else LeaseLost and nothing is written;
+        `state` None keeps the stored state (the words are recorded for a session taken over).
         """
         with self._session.begin() as s:
+            if lease is not None:
+                fence(s, lease, released_ok=True)
             row = self._turn(s, session_id, turn_index)
             if row is None:
                 raise UnknownSession(f"{session_id} turn {turn_index}")
             row.reply = reply
             row.realiser = realiser
-            row.session_state = state.model_dump(mode="json")
+            if state is not None:
+                row.session_state = state.model_dump(mode="json")
             row.extra = {**(row.extra or {}), **extra}
         return _turn_record(row)
 
@@ -217,11 +230,14 @@ class SqlSessionStore:
         with self._session() as s:
             return self._lived_state(s, session_id)
 
-    def rewind_turn(self, session_id: str, turn_index: int) -> tuple[SessionState, TurnRecord]:
+    def rewind_turn(self, session_id: str, turn_index: int, *,
+                    lease: Lease | None = None) -> tuple[SessionState, TurnRecord]:
         """Take back the last turn ("Try that again"): mark it rewound (branches.py) and return
         the state to continue from (the state before it) with the marked record. Only the
         newest stored turn, not already taken back, with its reply complete."""
         with self._session.begin() as s:
+            if lease is not None:
+                fence(s, lease, busy=False)
             session = s.get(SessionRow, session_id, with_for_update=True)
             if session is None:
                 raise UnknownSession(session_id)
@@ -255,6 +271,7 @@ class SqlSessionStore:
             gone = [_session_record(row, *self._turn_stats(s, row.id)) for row in rows]
             ids = [row.id for row in rows]
             if ids:
+                drop(s, ids)
                 s.execute(delete(TurnRow).where(TurnRow.session_id.in_(ids)))
                 s.execute(delete(SessionRow).where(SessionRow.id.in_(ids)))
             s.execute(delete(LearnerKeyRow).where(LearnerKeyRow.learner_id == learner_id))  # the id is free again

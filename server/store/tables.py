@@ -74,3 +74,22 @@ class LearnerKeyRow(Base):
     learner_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     bound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SessionLeaseRow(Base):
+    """Which replica's connection drives a session (server/store/leases.py).
+
+    A table of its own, so databases made before replicas gain it through create_all. The row
+    lives from the session's start to its end; a release only empties `replica` and
+    `connection`, so `epoch` keeps growing across every claim the session ever sees.
+    """
+
+    __tablename__ = "session_leases"
+
+    session_id: Mapped[str] = mapped_column(String(36), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    replica: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
+    connection: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    busy: Mapped[bool] = mapped_column(Boolean, default=False)  # a turn is in flight
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
