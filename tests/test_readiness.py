@@ -21,7 +21,7 @@ from server.speech.asr.factory import build_transcriber, clear_transcriber_cache
 from server.speech.tts.factory import build_synthesizer
 from server.store.sql import make_engine, open_store
 
-CHECKS = ["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn"]
+CHECKS = ["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn", "draining"]
 SECRET = "s3cret-pw"
 
 
@@ -85,6 +85,14 @@ def test_ready_on_postgresql(app_for, settings, pg_url):
     response = app_for(s, store=open_store(pg_url)).get("/readyz")
     assert response.status_code == 200, response.text
     assert by_name(response.json())["database"]["detail"] == "postgresql answered SELECT 1"
+
+
+def test_a_draining_replica_is_not_ready(app_for):
+    """After SIGTERM the proxy must stop sending learners here while its turns finish."""
+    client = app_for()
+    client.app.state.services.connections.draining = True
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["not_ready"] == ["draining"], response.text
 
 
 def test_an_unreachable_database_is_503_naming_the_database(app_for, settings):

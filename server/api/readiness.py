@@ -45,7 +45,7 @@ class ReadinessProbe:
         self._last_failed: list[str] | None = None
 
     async def check(self) -> Readiness:
-        checks = [await self._database(), *model_checks(self.services)]
+        checks = [await self._database(), *model_checks(self.services), _draining(self.services)]
         failed = [c.name for c in checks if not c.ready]
         if failed != self._last_failed:  # the log says when and why a replica left or rejoined the pool
             if failed:
@@ -88,6 +88,14 @@ def _in_daemon_thread(call) -> concurrent.futures.Future:
 
     threading.Thread(target=run, name="readyz-database", daemon=True).start()
     return future
+
+
+def _draining(services: Services) -> ReadinessCheck:
+    """After SIGTERM the replica finishes its turns and closes: the proxy should send nobody new."""
+    if getattr(services.connections, "draining", False):
+        return _not("draining", "this replica is shutting down (SIGTERM): it finishes turns in flight and takes no new sessions",
+                    "nothing to do: its learners resume on another replica; start a new replica if capacity is short")
+    return _ok("draining", "accepting sessions")
 
 
 def model_checks(services: Services) -> list[ReadinessCheck]:

@@ -188,7 +188,7 @@ class Health(BaseModel):
 
 
 class ReadinessCheck(BaseModel):
-    name: Literal["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn"]
+    name: Literal["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn", "draining"]
     ready: bool
     detail: str = Field(description="What was checked and what was found.")
     fix: str | None = Field(None, description="How to make it ready; null when it is.")
