@@ -108,6 +108,8 @@ def test_a_url_without_a_scheme_or_server_is_a_clear_error(capsys):
     assert code == 2 and report is None and "must start with http://" in err
     code, _, err = loadtest(capsys, f"http://127.0.0.1:{free_port()}")
     assert code == 2 and "cannot reach" in err and "bedside serve" in err
+    code, _, err = loadtest(capsys, f"http://proxy:s3cret@127.0.0.1:{free_port()}")  # a password is never printed
+    assert code == 2 and "cannot reach http://proxy:***@127.0.0.1" in err and "s3cret" not in err
 
 
 def test_bad_flags_are_clear_errors(capsys):

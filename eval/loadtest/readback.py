@@ -31,7 +31,7 @@ def check_educator_token(target: Target, token: str, timeout_s: float = 10.0) ->
                          "--educator-token or BEDSIDE_EDUCATOR_TOKEN, or leave it out to read each session back with "
                          "its own learner token")
     if r.status_code != 200:
-        raise SetupError(f"{target.base}/api/sessions answered HTTP {r.status_code} to the educator token check")
+        raise SetupError(f"{target.shown}/api/sessions answered HTTP {r.status_code} to the educator token check")
 
 
 async def read_back(target: Target, records: list[SessionRecord], educator_token: str | None,

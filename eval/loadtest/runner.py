@@ -89,7 +89,7 @@ async def _run(options: Options, target: Target, plans: list, audio: dict[str, b
     acknowledged = sum(len(r.acknowledged) for r in records)
     pacing = options.pacing
     return LoadReport(
-        config=RunConfig(url=target.base, mode=options.mode, sessions=options.sessions, turns_per_session=options.turns,
+        config=RunConfig(url=target.shown, mode=options.mode, sessions=options.sessions, turns_per_session=options.turns,
                          pacing=pacing.mode, think_s=[pacing.think.low_s, pacing.think.high_s] if pacing.realistic else None,
                          ramp_s=options.ramp_s, seed=options.seed, push_to_talk=options.push_to_talk, personas=[]),
         server={}, machine=Machine(cpus=None, load_before=[], load_after=[]), wall_s=round(wall, 2),

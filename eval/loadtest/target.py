@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from server.redact import redact_url
+
 
 class SetupError(Exception):
     """The run cannot start (bad URL, server unreachable, unknown persona...): exit 2."""
@@ -20,6 +22,7 @@ class Target:
     @classmethod
     def parse(cls, url: str) -> "Target":
         parts = urlsplit(url.strip())
+        url = redact_url(url)  # as shown in messages: a password in the address is not printed
         if parts.scheme not in ("http", "https"):
             raise SetupError(f"URL {url!r} must start with http:// or https://, e.g. http://127.0.0.1:8000 (the address "
                              "`bedside serve` prints, or the proxy in front of the replicas)")
@@ -32,6 +35,11 @@ class Target:
         if parts.query or parts.fragment:
             raise SetupError(f"URL {url!r}: give only the base address, without ?query or #fragment")
         return cls(urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")))
+
+    @property
+    def shown(self) -> str:
+        """The base URL as printed and reported, without a password it may carry."""
+        return redact_url(self.base)
 
     def http(self, path: str) -> str:
         return self.base + path
@@ -53,20 +61,23 @@ def probe(target: Target, timeout_s: float = 10.0) -> ServerInfo:
     try:
         health = httpx.get(target.http("/healthz"), timeout=timeout_s)
     except httpx.ConnectError as exc:
-        raise SetupError(f"cannot reach {target.base} ({exc}); is `bedside serve` running there, and are the host "
+        raise SetupError(f"cannot reach {target.shown} ({exc}); is `bedside serve` running there, and are the host "
                          "and port right?") from None
     except httpx.TimeoutException:
-        raise SetupError(f"{target.base}/healthz did not answer within {timeout_s:g} s; the server is not responding") from None
+        raise SetupError(f"{target.shown}/healthz did not answer within {timeout_s:g} s; the server is not responding") from None
     except httpx.HTTPError as exc:
-        raise SetupError(f"request to {target.base}/healthz failed: {exc}") from None
+        raise SetupError(f"request to {target.shown}/healthz failed: {exc}") from None
     body = _json(health)
     if health.status_code != 200 or not isinstance(body, dict) or "personas" not in body:
-        raise SetupError(f"{target.base}/healthz answered HTTP {health.status_code} without Bedside's health report; "
+        raise SetupError(f"{target.shown}/healthz answered HTTP {health.status_code} without Bedside's health report; "
                          "is this the base URL of a Bedside server (not its /ws/session or another service)?")
-    listing = httpx.get(target.http("/api/personas"), timeout=timeout_s)
+    try:
+        listing = httpx.get(target.http("/api/personas"), timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise SetupError(f"request to {target.shown}/api/personas failed: {exc!r}") from None
     ids = [p.get("id") for p in (_json(listing) or {}).get("personas", []) if isinstance(p, dict)]
     if listing.status_code != 200 or not ids:
-        raise SetupError(f"{target.base}/api/personas lists no persona (HTTP {listing.status_code}); the server has no "
+        raise SetupError(f"{target.shown}/api/personas lists no persona (HTTP {listing.status_code}); the server has no "
                          "valid persona pack loaded (see `bedside persona validate`)")
     return ServerInfo(health=body, personas=ids)
 
