@@ -132,7 +132,7 @@ def _report(records: list[SessionRecord], stored: list[Stored], errors: dict[str
         "turns_acknowledged": sum(len(r.acknowledged) for r in records), "turns_stored": found, "turns_lost": lost,
         "sessions_unverified": unverified, "stored_unacknowledged": extra, "errors": errors,
         "error_rate": sum(errors.values()) / (2 * len(records)), "max_error_rate": 0.01,
-        "throughput_turns_per_s": 1.0, "stages": {}, "passed": False, "problems": []})
+        "throughput_turns_per_s": 1.0, "stages": {}, "problems": []})
     report.problems = verdict(report)
     return report
 
@@ -146,6 +146,14 @@ def test_an_acknowledged_turn_missing_from_the_store_is_reported_as_lost():
     assert [(t.session_id, t.turn_id) for t in report.turns_lost] == [("b", 2)]
     assert report.turns_stored == 3
     assert report.problems and report.problems[0].startswith("LOST TURNS") and "b turn 2" in report.problems[0]
+
+
+def test_the_printed_report_names_the_lost_turns_and_the_verdict():
+    from eval.loadtest.report import render
+
+    lost = render(_report([_record("a", {1, 2})], [Stored("a", {1})]))
+    assert "1 lost" in lost and "FAILED" in lost and "a turn 2" in lost
+    assert render(_report([_record("a", {1})], [Stored("a", {1})])).endswith("PASSED")
 
 
 def test_a_complete_store_passes_and_extra_stored_turns_are_not_a_loss():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from eval.bench.percentile import percentile
 
@@ -77,8 +77,12 @@ class LoadReport(BaseModel):
                                             "here, server.* as the server reports them")
     client_loop_lag: StageFigures | None = Field(None, description="How late the load generator's own event loop "
                                                  "woke (a busy client inflates client.* figures)")
-    passed: bool
-    problems: list[str]
+    problems: list[str] = Field(description="Why the run failed (see `verdict`); empty when it passed")
+
+    @computed_field
+    @property
+    def passed(self) -> bool:
+        return not self.problems
 
 
 def stage_figures(records: list[SessionRecord]) -> dict[str, StageFigures]:

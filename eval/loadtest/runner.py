@@ -70,7 +70,6 @@ def run(options: Options) -> LoadReport:
     report.machine = Machine(cpus=os.cpu_count(), load_before=[round(x, 2) for x in load_before],
                              load_after=[round(x, 2) for x in os.getloadavg()])
     report.problems = verdict(report)
-    report.passed = not report.problems
     return report
 
 
@@ -100,7 +99,7 @@ async def _run(options: Options, target: Target, plans: list, audio: dict[str, b
         errors=dict(errors), error_rate=round(sum(errors.values()) / max(1, options.sessions * options.turns), 4),
         max_error_rate=options.max_error_rate, throughput_turns_per_s=round(acknowledged / wall, 2) if wall else 0.0,
         stages=stage_figures(records), client_loop_lag=StageFigures.of(lags) if lags else None,
-        passed=False, problems=[])
+        problems=[])
 
 
 async def _learner(options: Options, target: Target, record: SessionRecord, lines: list[str], rng, audio: dict,
