@@ -1,4 +1,4 @@
-"""`bedside eval ...` and `bedside simulate` (also `python -m eval ...`).
+"""`bedside eval ...`, `bedside simulate` and `bedside loadtest` (also `python -m eval ...`).
 
 This module only wires flags to the functions that do the work; it imports them lazily so
 `bedside --help` stays fast.
@@ -100,22 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="eval_command", required=True)
     add_eval_commands(sub)
     add_simulate_command(sub)
+    from .loadtest.cli import add_parser as add_loadtest_parser
+    add_loadtest_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run(args)
+    return getattr(args, "plugin_run", run)(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """`bedside eval ...` and `bedside simulate`: added to bedside's commands through the entry
-    point in pyproject.toml (group bedside.commands), so the server never imports eval/."""
+    """`bedside eval ...`, `bedside simulate` and `bedside loadtest`: added to bedside's commands
+    through the entry point in pyproject.toml (group bedside.commands), so the server never
+    imports eval/."""
     ev = sub.add_parser("eval", help="evaluate stored sessions: reports, CSV, xAPI, re-grading, agreement")
     ev.set_defaults(plugin_run=run)
     add_eval_commands(ev.add_subparsers(dest="eval_command", required=True))
     add_simulate_command(sub)
     sub.choices["simulate"].set_defaults(plugin_run=run)
+    from .loadtest.cli import add_parser as add_loadtest_parser
+    add_loadtest_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:

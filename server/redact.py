@@ -24,7 +24,7 @@ def redact_url(url: str | None) -> str:
         return ""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return _USERINFO_PASSWORD.sub(rf"\g<1>{HIDDEN}@", url)
     secrets = {k: HIDDEN for k in parsed.query if k.lower() in _QUERY_SECRETS}
     if parsed.password is None and not secrets:

@@ -42,6 +42,7 @@ class Terminal(io.StringIO):
     ("postgresql://u:p%40ss@h/db", "postgresql://u:***@h/db"),
     ("postgresql://u@h/db?sslmode=require&password=zz", "postgresql://u@h/db?password=***&sslmode=require"),
     ("not a url://u:hunter2@h/db", "not a url://u:***@h/db"),  # unparsable: still no password
+    ("postgresql://u:hunter2@h:port/db", "postgresql://u:***@h:port/db"),  # a port that is no number: the same
 ])
 def test_redact_url_hides_the_password(url, shown):
     assert redact_url(url) == shown
