@@ -617,6 +617,17 @@ def test_the_patient_knows_their_own_age_and_name(engine):
     assert dad.plan.identity is None, dad.reply
 
 
+def test_what_is_troubling_you_asks_for_the_story_and_bp_is_blood_pressure(engine):
+    """"What is it that's been troubling you lately?" opens like "what brings you in" (it got "I'm
+    not sure"); "BP" said aloud is blood pressure; "what's been worrying you" still asks for a worry."""
+    _, (opening,) = play(engine, "older-indirect-burden", ["Thank you for coming in. What is it that's been troubling you lately?"])
+    assert opening.plan.facts and opening.plan.uncovered is None, opening.reply
+    _, (bp,) = play(engine, "chest-pain-anxiety", ["BP ever checked?"])
+    assert bp.plan.facts == ["past_history"], bp.reply
+    _, (worry,) = play(engine, "older-indirect-burden", ["What's been worrying you?"])
+    assert not worry.plan.facts, worry.reply
+
+
 def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
     """A plan offered as a suggestion and checked ("... How does that sound?") gets a reaction to
     the plan; read as an empathic statement it drew an earlier reply word for word."""

@@ -90,7 +90,9 @@ OPENING = re.compile(r"\b(what brings you|what('s| has)? brought you|what can i 
                      # spoken openings asked whole: "So what's happened?", "How's it been going?"
                      r"what('s| has)? happened( to you)?( today| tonight)?(?=\W*$)|how('s| is| has) (it|everything|things) (been )?going( then)?(?=\W*$)|"
                      r"how (have|are) things (been )?(going|getting on) with (your|the) \w+( \w+)?(?=\W*$)|"
-                     r"(anything|something) (in particular |specific )?(that )?you('d| would)? (want|like) to (make sure we )?(cover|talk about|discuss))\b", re.I)
+                     r"(anything|something) (in particular |specific )?(that )?you('d| would)? (want|like) to (make sure we )?(cover|talk about|discuss)|"
+                     # "What is it that's been troubling you lately?" (not "worrying you": that asks for a worry)
+                     r"what('s| is| has)( it)?( that)?('s| has)?( been)? (troubling|bothering|bugging|ailing) you( lately| recently| today| most)?(?=\W*$))\b", re.I)
 
 # Asking for the presenting complaint: indexed under the fact the visit reason is most about.
 PRESENTING = ("What brings you in today?", "So what's been going on?", "What can I do for you?",

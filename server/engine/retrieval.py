@@ -98,7 +98,9 @@ _PLAIN = {"waterworks": "urinary symptoms", "ticker": "heart", "tipple": "alcoho
           "on the tools": "at work", "back at the grindstone": "back at work", "the grindstone": "work", "old man": "father",
           "old dear": "mother", "missus": "wife", "the wife": "my wife", "hubby": "husband", "nan": "grandmother",
           "grandad": "grandfather", "water tablets": "diuretic medication", "what are you on": "what medication are you on",
-          "are you on anything": "are you on any medication", "nod off": "fall asleep", "drop off": "fall asleep"}
+          "are you on anything": "are you on any medication", "nod off": "fall asleep", "drop off": "fall asleep",
+          # clinical shorthand a hurried learner says aloud
+          "bp": "blood pressure", "sob": "short of breath", "meds list": "medication list", "obs": "observations"}
 _SLANG = re.compile(r"(?i)\b(" + "|".join(sorted((re.escape(k) for k in _PLAIN), key=len, reverse=True)) + r")\b")
 # A pronoun that points back to what was just said; "this year", "that kind of thing" and "chased
 # it up" point nowhere.
