@@ -637,6 +637,24 @@ def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
     assert classify("What would you suggest we do?")[0] != DialogueAct.plan
 
 
+def test_a_worry_already_told_and_asked_again_is_referred_back_to(engine):
+    """Asked again about a worry told earlier, the patient says "Like I said, ..." (it got "I'm
+    not sure"), and the worry is not counted as revealed twice."""
+    from server.engine.retrieval import Match
+    from server.realise.template import TemplateRealiser
+    pack = engine.pack("chest-pain-anxiety")
+    concern = pack.hidden_concerns[0]
+    state, _ = engine.start("chest-pain-anxiety")
+    state.revealed_concerns.append(concern.id)
+    state.history.append(("learner", "Is that what's worrying you most, what happened to your dad?"))
+    grade = Grade(grader_version="t", question_type="closed", eccs=4, nurse=["explore"])
+    plan, after = plan_turn(pack, state, DialogueAct.closed_question, grade, SearchResult([Match("concern", concern.id, 0.8)], 0.0), 0.0)
+    assert plan.concern == concern.id and plan.repeated_concern and plan.uncovered is None
+    assert after.revealed_concerns.count(concern.id) == 1
+    reply = TemplateRealiser().realise(pack, plan, after)
+    assert reply.startswith("Like I said") and reply != concern.disclosure, reply
+
+
 def test_a_warm_question_is_answered_before_a_ready_worry_is_volunteered(engine):
     """Engaged and asked a plain question: the asked fact is said; a worry whose gate is open
     comes with it only when it fits, never in its place."""

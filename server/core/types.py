@@ -73,6 +73,7 @@ class ContentPlan(BaseModel):
                                      description="Core history facts asked for before their gate opened: said in the guarded style.")
     asked: bool = Field(False, description="The learner's turn asked something (a reaction to empathy alone would not answer it).")
     concern: str | None = None
+    repeated_concern: bool = Field(False, description="The concern was told on an earlier turn: referred back to, not retold.")
     risk: str | None = Field(None, description="A risk question was asked: the pack's risk answer of this kind is said.")
     opportunity: str | None = Field(None, description="Opportunity (cue or explicit emotion) to raise.")
     patient_question: str | None = None

@@ -142,6 +142,7 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
     low = asked.lower().replace("’", "'")
     plan.identity = next((kind for kind, rx in _IDENTITY_ASKED.items() if rx.search(low)), None)
     engaged = (grade.eccs or 0) >= 3 or "explore" in grade.nurse or bool(grade.nurse and not grade.flags)
+    told = None  # a worry told on an earlier turn and asked about again
     for m in matches:
         if m.kind == "fact":
             fact = pack.fact(m.id)
@@ -152,7 +153,9 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
                         plan.guarded_facts.append(m.id)
             else:
                 plan.deflected_facts.append(m.id)
-        elif m.kind == "concern" and m.id not in s.revealed_concerns:
+        elif m.kind == "concern" and m.id in s.revealed_concerns:
+            told = told or m.id
+        elif m.kind == "concern":
             if gate_open(pack.concern(m.id).gate, s):
                 plan.concern = m.id
             else:
@@ -171,6 +174,10 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
         # it fits, else on a later warm turn ("What were you hoping for today?" gets the hopes)
         plan.concern = volunteered
         used += _n(pack.concern(volunteered).disclosure)
+    if plan.concern is None and told is not None and not plan.facts:
+        # asked again about a worry already told: "Like I said, ...", not "I'm not sure"
+        plan.concern, plan.repeated_concern = told, True
+        used += 1
 
     # an empathic turn can ask too ("What do you make of it?" after a cue): it still wants an answer
     asked_something = act in (DialogueAct.open_question, DialogueAct.closed_question) or (
@@ -226,7 +233,7 @@ def _disclosed(s: SessionState, plan: ContentPlan) -> SessionState:
     plan.repeated_facts = [f for f in plan.facts if f in s.disclosed_facts]
     return s.model_copy(deep=True, update={
         "disclosed_facts": [*s.disclosed_facts, *(f for f in plan.facts if f not in s.disclosed_facts)],
-        "revealed_concerns": [*s.revealed_concerns, *([plan.concern] if plan.concern else [])]})
+        "revealed_concerns": [*s.revealed_concerns, *([plan.concern] if plan.concern and not plan.repeated_concern else [])]})
 
 
 def _raise_opportunity(pack: PersonaPack, s: SessionState, plan: ContentPlan, used: int) -> int:

@@ -162,7 +162,9 @@ class TemplateRealiser(Realiser):
                 out.append((8, f"fact:{fid}", getattr(pack.fact(fid).answers, answer_style(plan, fid))))
         if plan.deflected_facts and not plan.facts and not plan.concern:
             out.append((7, "deflect", pick(pack.uncovered.deflect, n, state)))
-        if plan.concern:
+        if plan.concern and plan.repeated_concern:
+            out.append((8, f"concern:{plan.concern}", said_before(split_sentences(pack.concern(plan.concern).disclosure)[0], pack)))
+        elif plan.concern:
             out.append((8, f"concern:{plan.concern}", pack.concern(plan.concern).disclosure))
         if plan.uncovered:
             out.append((7, f"uncovered:{plan.uncovered}", pick(getattr(pack.uncovered, plan.uncovered), n, state)))
