@@ -628,6 +628,14 @@ def test_what_is_troubling_you_asks_for_the_story_and_bp_is_blood_pressure(engin
     assert not worry.plan.facts, worry.reply
 
 
+def test_a_chatty_question_is_answered_from_the_two_words_that_carry_it(engine):
+    """Most of its words are small talk, but "glass" and "wine" are the alcohol fact's own and no
+    other item's: it is answered, not met with a worry volunteered in its place."""
+    _, (r,) = play(engine, "bereaved-daughter",
+                   ["You know, many folk find the odd glass of wine at night takes the edge off. Anything like that for you?"])
+    assert r.plan.facts == ["alcohol"], r.reply
+
+
 def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
     """A plan offered as a suggestion and checked ("... How does that sound?") gets a reaction to
     the plan; read as an empathic statement it drew an earlier reply word for word."""

@@ -427,6 +427,13 @@ class PackIndex:
             if k1[0] == "fact" and near_enough and s1 - s2 >= CLEAR_MARGIN and shared:
                 ranked = [(k1, s1)]
                 best_fact = max(best_fact, s1)
+            elif k1[0] == "fact" and s1 >= WORDS_MATCH and s1 - s2 >= MARGIN and len(shared) >= 2 and not any(
+                    self._shared_words(k, words) & shared for k, s in raw.items() if k != k1 and s >= NEAR_THRESHOLD):
+                # a chatty question, most of its words small talk, but two of them the nearest
+                # fact's own and no other item's ("... reaching for a glass of wine at night, you
+                # know. Has that been happening more lately?")
+                ranked = [(k1, s1)]
+                best_fact = max(best_fact, s1)
         if not ranked and about_id is not None and parts and asks_something(parts[-1]):
             # nothing matched alone, and the last fact said is among its nearest and shares its
             # words: the question goes on with it ("What was the last reading you got?" after the
