@@ -159,6 +159,9 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("Some people feel their loved ones would be better off without them. Does that ring true for you?", "self_harm"),
     ("Would your stomach be better off without them, those tablets?", None),
     ("Do you think about not going on the trip?", None),
+    # a dark place asked about now is a risk question; the same place "again" is a fear of relapse
+    ("Have you found yourself in a very dark place these last few weeks?", "self_harm"),
+    ("Does it scare you, the idea of ending up in that dark place again?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind

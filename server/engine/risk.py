@@ -23,7 +23,7 @@ _SELF = re.compile(
     r"(wish|wished|wishing) (you (were|was) (dead|gone|not here)|you could (disappear|not wake up|go to sleep and not wake))|"
     r"(life|living)( is|'s| isn't| is not| wasn't| was not| was)? (not )?(worth (living|it|carrying on|going on|continuing)|pointless|not worth)|"
     r"(rather|prefer to) (not (be here|be around|be alive|live|wake up|(go|carry) on(?= *(like this|any ?more|living|[.?!,]|$)))|be dead)|"
-    r"dark (thoughts|places?)|(wasn't|isn't|aren't|weren't|not) worth (living|(carrying|going) on(?= *(with (it|life|living|it all)|like this|any ?more|[.?!,]|$)))|"
+    r"dark thoughts|dark places?(?![^.?!]{0,25}\bagain\b)|(wasn't|isn't|aren't|weren't|not) worth (living|(carrying|going) on(?= *(with (it|life|living|it all)|like this|any ?more|[.?!,]|$)))|"
     r"(wouldn't|would not|won't|will not|didn't|did not|not) (wake|waking) up|(wish|wishing|want|wanting) (it|everything|life) (all )?(to )?(end|over|stop)|"
     r"thoughts? (of|about) (death|dying|ending|not being here|harming|hurting)|(not|n't) (being|be) (here|around) any ?more|"
     r"(give|giving) up on (life|everything)|no (point|reason) (in )?(living|going on|carrying on)|"
