@@ -73,6 +73,29 @@ def test_a_brush_off_is_dismissive(text):
     assert P.DISMISSIVE.search(text.lower())
 
 
+@pytest.mark.parametrize("reply", ["I'm sure it's only nerves.", "Honestly, you're probably just overdoing it.",
+                                   "It'll be a bit of wear and tear, that's all."])
+def test_explaining_a_worry_away_before_exploring_is_premature_reassurance(grader, reply):
+    g = grader.grade(reply, opp("I keep waking up with my heart racing and I can't stop thinking about it."))
+    assert "premature_reassurance" in g.flags and (g.eccs or 0) <= 2, g
+
+
+@pytest.mark.parametrize("text", ["Is it just the stress, do you think?", "It's just a thought, but how is work?",
+                                  "That's only part of the picture; tell me more."])
+def test_asking_whether_it_is_stress_is_not_explaining_it_away(text):
+    assert not P.REASSURE.search(text.lower())
+
+
+@pytest.mark.parametrize("text", ["It's probably just stress.", "You're probably just eating less, that's all.",
+                                  "I'm sure it's only nerves."])
+def test_the_phrase_rules_see_a_worry_explained_away(text):
+    assert P.REASSURE.search(text.lower())
+
+
+def test_putting_it_down_to_age_is_a_stereotype():
+    assert P.STEREOTYPE.search("well, that's just your age, really.") and not P.STEREOTYPE.search("what's your age?")
+
+
 @pytest.mark.parametrize("text", ["The letter will come through when the scan is booked.", "That's how the tablets work: slowly."])
 def test_look_alikes_of_a_brush_off_are_not(text):
     assert not P.DISMISSIVE.search(text.lower())

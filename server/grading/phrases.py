@@ -69,7 +69,12 @@ REASSURE = _rx(r"don't worry", r"do not worry", r"no need to worry", r"nothing t
                r"you('ll| will) be (fine|ok|okay|alright)", r"everything (will|is going to) be (fine|ok|okay|alright)", r"it('s| is|'ll| will) (going to be )?(be )?(fine|okay|ok|alright)(?! to\b)",
                r"it's nothing serious", r"i('m| am) sure it('s| is) nothing", r"try not to worry", r"there's no reason to worry", r"it's very unlikely to be",
                r"(we('ll| will)|let's|let us) (try )?(and |to )?do (our|my) best", r"(let's|let us|we('ll| will)|i('ll| will)) (try )?(and |to )?get you (well|better|sorted|fixed|right)",
-               r"(let's|let us) try our best", r"(won't|will not|doesn't|does not) (necessarily )?(mean it('ll| will) )?happen to you")
+               r"(let's|let us) try our best", r"(won't|will not|doesn't|does not) (necessarily )?(mean it('ll| will) )?happen to you",
+               # explained away before it is explored: "it's probably just stress", "you're probably just eating less"
+               r"(it's|it is|that's|that is|you're|you are|it'll be|it will be)( probably| most likely| likely| almost certainly)? (just|only) "
+               r"(a bit of |some )?(stress|nerves|anxiety|a virus|a bug|wear and tear|in your head|tired(ness)?|age|your age|old age|getting older|"
+               r"eating less|not sleeping|indigestion|a pulled muscle|muscular|hormones|your hormones)\b",
+               r"(you're|you are|it's|it is) probably just (\w+ing)\b")
 DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not that bad", r"let's not dwell", r"(that's|that is) (not relevant|irrelevant|not important|not the point)",
                  r"we don't have (time|long)", r"you shouldn't (feel|be)", r"there's no (reason|point) (to be|in being|getting)", r"just relax", r"get over",
                  r"stop (worrying|crying|complaining)", r"it happens to everyone", r"let's (just )?(stick to|get back to|focus on) (the|your) (facts|medical|symptoms|questions)",
@@ -84,7 +89,7 @@ ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must(?! (reall
              r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
 STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",
                  r"(in|from) your culture", r"someone (like you|of your background)", r"typical (for|of) (your|someone)", r"i'm sure you (don't|can't|won't|wouldn't) (understand|cope|manage|afford)",
-                 r"as a (woman|man|mother|father|pensioner),? you")
+                 r"as a (woman|man|mother|father|pensioner),? you", r"(that's|that is|it's|it is)( probably| all)? (just )?(your )?(age|old age|getting older)\b")
 PERFUNCTORY = re.compile(r"^\s*(ok|okay|right|alright|i see|mm+|hmm+|uh[- ]huh|sure|got it|noted|fine|yes|yeah|oh)\b[.,!]?")
 ACK_GENERIC = _rx(r"must (be|feel|have been|make (it|things|life)|have made (it|things|life)) (really |so |very |incredibly |quite )?(hard|difficult|tough|awful|painful|lonely|frightening|scary|worrying|stressful|exhausting|overwhelming|upsetting)",
                   r"you must (really |so )?(miss|be missing) (him|her|them|it)",
