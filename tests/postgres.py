@@ -21,7 +21,7 @@ def pg_url_or_skip() -> str:
     url = os.environ.get("BEDSIDE_TEST_PG_URL")
     if not url:
         pytest.skip(unless_ci("BEDSIDE_TEST_PG_URL is not set: scripts/test.sh sets it once scripts/start_postgres.sh "
-                              "has started PostgreSQL (its log is test-artifacts/postgres-start.log)"))
+                              "has started PostgreSQL (its log is test-artifacts/postgres-start.log); runs under make test and always in CI"))
     return url
 
 

@@ -132,8 +132,8 @@ def compose_command() -> list[str] | None:
 def test_docker_compose_config_accepts_the_file(tmp_path):
     command = compose_command()
     if command is None:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed; the structural checks above "
-                    "still run (install Docker Compose to have it check the file too)")
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed; runs where either is on PATH "
+                    "(the structural checks above run everywhere)")
     no_env_file = tmp_path / "empty.env"  # a deploy/.env of someone's own must not decide the result
     no_env_file.write_text("")
     base = [*command, "--env-file", str(no_env_file), "-f", str(COMPOSE)]
@@ -180,11 +180,12 @@ def test_caddyfile_balances_the_replicas_and_keeps_websockets_open():
 def test_caddy_adapts_the_caddyfile():
     caddy = shutil.which("caddy")
     if caddy is None:
-        pytest.skip("caddy is not installed; the Caddyfile's structure is still checked above")
+        pytest.skip("caddy is not installed; runs where caddy 2.7 or newer is on PATH (the structure is checked above everywhere)")
     version = subprocess.run([caddy, "version"], capture_output=True, text=True).stdout.strip()
     found = re.match(r"v?(\d+)\.(\d+)", version)
     if found and (int(found[1]), int(found[2])) < (2, 7):
-        pytest.skip(f"caddy {version} is older than 2.7, which stream_close_delay needs (compose.yaml runs caddy:2)")
+        pytest.skip(f"caddy {version} is older than 2.7, which stream_close_delay needs; runs where caddy 2.7 or newer is on PATH "
+                    "(compose.yaml runs caddy:2)")
     done = subprocess.run([caddy, "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -255,7 +256,7 @@ def test_k8s_trial_postgres_says_it_is_not_for_production():
 def test_kubectl_kustomize_builds_the_manifests():
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed; the manifests' structure is still checked above")
+        pytest.skip("kubectl is not installed; runs where kubectl is on PATH (the manifests' structure is checked above everywhere)")
     for folder in (K8S, K8S / "postgres-trial"):
         done = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr

@@ -65,7 +65,7 @@ def test_text_run_stores_every_acknowledged_turn(server, capsys, monkeypatch):
 @pytest.mark.slow
 def test_voice_run_reports_voice_to_voice_and_server_stages(server, capsys, tmp_path):
     if shutil.which("espeak-ng") is None:
-        pytest.skip(unless_ci("espeak-ng is not installed: apt-get install espeak-ng"))
+        pytest.skip(unless_ci("espeak-ng is not installed: runs where it is (apt-get install espeak-ng; scripts/setup.sh does), and always in CI"))
     code, report, err = loadtest(capsys, server.url, "--mode", "voice", "--sessions", "1", "--turns", "1",
                                  "--pacing", "none", "--persona", "chest-pain-anxiety", "--audio-cache", str(tmp_path))
     assert code == 0, err

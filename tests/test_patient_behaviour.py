@@ -644,7 +644,7 @@ def test_a_suggested_plan_checked_with_the_patient_is_a_plan():
     the plan; read as an empathic statement it drew an earlier reply word for word."""
     assert classify("What I'd suggest is that we agree a plan for your sleep together. How does that sound?")[0] == DialogueAct.plan
     assert classify("I'd suggest we see how the new tablets go over a fortnight. Does that sound okay?")[0] == DialogueAct.plan
-    assert classify("I'd like to see you again in two weeks.")[0] == DialogueAct.plan
+    assert classify("I'd like to see you again in a fortnight.")[0] == DialogueAct.plan
     assert classify("What would you suggest we do?")[0] != DialogueAct.plan
 
 

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.api import readiness
-from server.api.app import create_app
 from server.config import Settings
 from server.grading.rules import RuleGrader
 from server.realise.template import TemplateRealiser
 from server.speech.asr.factory import build_transcriber, clear_transcriber_cache
 from server.speech.tts.factory import build_synthesizer
 from server.store.sql import make_engine, open_store
+from tests.app_clients import app_clients
 
 CHECKS = ["database", "persona_packs", "grader", "realiser", "asr", "tts", "end_of_turn", "draining"]
 SECRET = "s3cret-pw"
@@ -48,21 +48,14 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def app_for(settings):
-    opened = []
+    with app_clients() as open_client:
+        def make(s: Settings = settings, engine=None, store=None, voice: bool = True) -> TestClient:
+            if voice:  # what `bedside serve` loads before it serves (api/serve.py, _preload_voice)
+                build_transcriber(s)
+                build_synthesizer(s)
+            return open_client(s, engine or stub_engine(), store)
 
-    def make(s: Settings = settings, engine=None, store=None, voice: bool = True) -> TestClient:
-        if voice:  # what `bedside serve` loads before it serves (api/serve.py, _preload_voice)
-            build_transcriber(s)
-            build_synthesizer(s)
-        store = store or open_store(s.resolved_database_url())
-        client = TestClient(create_app(s, engine=engine or stub_engine(), store=store, educator_token="t" * 32))
-        opened.append((client, store))
-        return client
-
-    yield make
-    for client, store in opened:
-        client.close()
-        store.close()
+        yield make
     clear_transcriber_cache()
 
 

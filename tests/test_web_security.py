@@ -11,31 +11,22 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from server.api.app import create_app
 from server.api.origin import POLICY_VIOLATION, origin_allowed
 from server.api.security_headers import content_security_policy
 from server.config import Settings
-from server.store.sql import open_store
+from tests.app_clients import app_clients
 
 HOST = "testserver"  # TestClient's Host header
 
 
 @pytest.fixture
 def make_client(tmp_path):
-    opened = []
+    with app_clients() as open_client:
+        def make(**settings) -> TestClient:
+            s = Settings(data_dir=tmp_path, persona_dir=tmp_path, database_url=None, **settings)
+            return open_client(s, SimpleNamespace(registry=SimpleNamespace(packs={}, problems=[])))
 
-    def make(**settings) -> TestClient:
-        s = Settings(data_dir=tmp_path, persona_dir=tmp_path, database_url=None, **settings)
-        engine = SimpleNamespace(registry=SimpleNamespace(packs={}, problems=[]))
-        store = open_store(s.resolved_database_url())
-        client = TestClient(create_app(s, engine=engine, store=store, educator_token="t" * 32))
-        opened.append((client, store))
-        return client
-
-    yield make
-    for client, store in opened:
-        client.close()
-        store.close()
+        yield make
 
 
 @pytest.fixture

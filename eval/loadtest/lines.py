@@ -8,30 +8,30 @@ import random
 
 GREETINGS = (
     "Hello, I'm one of the doctors on the ward today. What brings you in?",
-    "Good morning, my name is Sam and I'm a medical student. How can I help you today?",
+    "Morning, I'm Sam, a medical student working with the team. What's brought you along?",
     "Hi there, thanks for waiting. What has been going on?",
 )
 
 QUESTIONS = (
     "When did this first start?",
-    "Can you tell me a bit more about that?",
+    "Could you say a little more on that?",
     "Has anything like this happened to you before?",
-    "Does anything make it better or worse?",
+    "Is there anything that eases it, or sets it off?",
     "Are you taking any medicines at the moment?",
     "Do you have any allergies that you know of?",
-    "Do you smoke, or have you smoked in the past?",
+    "Are you a smoker at all, now or before?",
     "How much alcohol would you drink in a usual week?",
-    "Does anyone in your family have problems with their health?",
+    "Any illnesses that run in your family?",
     "How have you been sleeping lately?",
     "How are things at home right now?",
     "Is this affecting your work?",
-    "What do you think might be causing it?",
+    "What's your own sense of where this is coming from?",
     "Is there anything you were hoping we could do for you today?",
 )
 
 EMPATHIC = (
     "That sounds really worrying for you.",
-    "It makes sense that you feel anxious about this.",
+    "Feeling anxious about this makes a lot of sense.",
     "I can see this has been a hard few days.",
     "Thank you for telling me, I know that is not easy.",
     "What worries you most about it?",
