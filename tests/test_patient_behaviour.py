@@ -241,6 +241,15 @@ def test_a_feeling_the_patient_voiced_is_not_corrected(engine):
     assert r.plan.correction is None and "not angry" not in r.reply.lower()
 
 
+def test_a_feeling_behind_a_hidden_concern_is_not_corrected(engine):
+    """The bereaved daughter is sad on the surface but keeps back a fear of relapse: a learner
+    who says she seems scared is not told "I'm not scared"."""
+    pack = engine.pack("bereaved-daughter")
+    assert pack.emotion.primary.value == "sadness" and any("fear" in c.id for c in pack.hidden_concerns)
+    _, (r,) = play(engine, "bereaved-daughter", ["You seem really scared about all this."])
+    assert r.plan.correction is None and "not scared" not in r.reply.lower(), r.reply
+
+
 def test_greetings_summaries_and_plans_are_their_own_acts():
     assert classify("Good morning, I'm Sam, one of the junior doctors. Please take a seat.")[0] == DialogueAct.greeting
     assert classify("So, to sum up, the pain started two weeks ago and comes at night.")[0] == DialogueAct.summary

@@ -84,12 +84,15 @@ class Engine:
         """What the grader needs: the patient's last words and feeling, and the opportunity
         (if any) those words held. The feeling is the opportunity's, else the persona's.
         Any feeling the patient has voiced or shown is accepted too (the persona's own, every
-        opportunity's, a passing irritation, and what the patient's own words said), so the
-        patient never "corrects" a feeling it has itself expressed."""
+        opportunity's, a passing irritation, what the patient's own words said, and what its
+        hidden concerns are about, since a patient keeping a worry back is still worried), so the
+        patient never "corrects" a feeling it has itself expressed or is hiding."""
         oid = opportunity_id or s.pending_opportunity
         opp = pack.opportunity(oid) if oid else None
         emotion = opp.emotion.value if opp else pack.emotion.primary.value
         shown = {s.emotional.emotion, pack.emotion.primary.value, *(o.emotion.value for o in pack.empathic_opportunities)}
+        for c in pack.hidden_concerns:
+            shown |= voiced_emotions(f"{c.id.replace('_', ' ')}. {c.concern}. {c.disclosure}")
         for who, said in [("patient", pack.visit.opening_line), *s.history]:
             if who == "patient":
                 shown |= voiced_emotions(said)
