@@ -19,18 +19,49 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from eval.bench.bench_grader_real import context_of, qwk  # noqa: E402
 from server.grading.base import TEXT_FLAGS  # noqa: E402
-from server.grading.data_sources import RealLabel, load_real_labels, load_seed, real_rows, shared_dir  # noqa: E402
+from server.grading.data_sources import RealLabel, SeedRow, load_real_labels, load_seed, real_rows, shared_dir  # noqa: E402
+from server.grading.base import Epitome  # noqa: E402
 from server.grading.pair_model import PairModel  # noqa: E402
 from server.grading.pair_train import PairTrainer  # noqa: E402
 from server.grading.trained import TrainedGrader  # noqa: E402
 
 FOLDS = 3
+COUNTERFACTUALS = REPO / "eval" / "experiments" / "counterfactuals" / "replies.jsonl"
+
+
+class Counterfactual(BaseModel):
+    """A reply the project wrote to a real train-split patient turn at another ECCS level
+    (eval/experiments/counterfactuals/README.md)."""
+
+    source: str
+    k: int
+    reply: str
+    opportunity: str
+    emotion: str | None
+    eccs: int
+    nurse: list[str]
+    flags: list[str]
+    space: str
+
+
+def counterfactual_rows(shared: Path, keep, path: Path) -> list[SeedRow]:
+    """The counterfactual replies whose source `keep` accepts, each with its source's patient turn
+    read from the shared data."""
+    from server.grading.dialogues import pairs_by_id
+    items = [Counterfactual.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [c for c in items if keep(c.source)]
+    pairs = pairs_by_id(str(shared), sorted({c.source for c in items}))
+    return [SeedRow(id=f"cf:{c.source}#{c.k}", context=pairs[c.source].patient, opportunity=c.opportunity,
+                    emotion=c.emotion or "calm", response=c.reply, eccs=c.eccs, nurse=c.nurse, flags=c.flags,
+                    epitome=Epitome(), space=c.space, question_type="none", named_emotion=None,
+                    empathic_accuracy=None, split="train") for c in items]
 
 
 def fold_of(row_id: str) -> int:
@@ -74,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", required=True)
     ap.add_argument("--extra", action="append", default=[], help="more train-split label files (same format)")
+    ap.add_argument("--counterfactuals", default=None, nargs="?", const=str(COUNTERFACTUALS),
+                    help="also train on the counterfactual replies (data/real/counterfactuals.jsonl, or this file) "
+                         "whose source is outside the held-out fold")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--folds", default="012")
     ap.add_argument("--dump", default=None)
@@ -103,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             arrays, pmeta = dict(np.load(f"{saved}.npz")), json.loads(Path(f"{saved}.json").read_text())
         else:
             trainer = PairTrainer(grader.encoder.embedder, TEXT_FLAGS, 0, print)
-            arrays, pmeta = trainer.fit(seed + train, **({"epochs": a.epochs} if a.epochs else {}))
+            cf = counterfactual_rows(shared, lambda source: fold_of(source) != k, Path(a.counterfactuals)) if a.counterfactuals else []
+            arrays, pmeta = trainer.fit(seed + train + cf, **({"epochs": a.epochs} if a.epochs else {}))
             if a.models:
                 Path(a.models).mkdir(parents=True, exist_ok=True)
                 np.savez(f"{saved}.npz", **arrays)

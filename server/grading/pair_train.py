@@ -54,7 +54,8 @@ ECCS_CUTS = (0.61, 1.73, 2.09, 3.07, 4.85, 5.5)
 
 def _group(row: SeedRow) -> str:
     """Rows that share a dialogue (real data) or a patient line (seed set) stay on one side."""
-    return row.id.rsplit("/", 1)[0] if row.id.startswith(("aci/", "mts/")) else row.context
+    rid = row.id.removeprefix("cf:").split("#", 1)[0]  # a counterfactual stays with its source's group
+    return rid.rsplit("/", 1)[0] if rid.startswith(("aci/", "mts/")) else row.context
 
 
 def dev_mask(rows: Sequence[SeedRow], seed: int) -> np.ndarray:
