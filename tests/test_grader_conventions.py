@@ -29,6 +29,7 @@ def grader():
     "That makes a lot of sense, given everything on your plate.",
     "Honestly, you're doing the very best you can with all this.",
     "That's a completely understandable concern, and we'll take it seriously.",
+    "I can imagine it is, when you're so used to being the fit one.",
 ])
 def test_legitimising_is_level_five(grader, reply):
     g = grader.grade(reply, opp("My wife keeps on at me and I just can't face the gym after a twelve-hour shift."))
@@ -41,6 +42,8 @@ def test_legitimising_is_level_five(grader, reply):
     "That makes sense, so take one tablet twice a day.",
     "I can see the rash on your arm.",
     "Who do you blame for the delay, the hospital?",
+    "I can imagine. When did it start?",
+    "I can understand it better when you show me where.",
 ])
 def test_look_alikes_are_not_legitimising(text):
     assert not P.LEGITIMISE.search(text.lower())

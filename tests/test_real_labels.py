@@ -116,3 +116,26 @@ def test_counterfactual_replies_copy_no_run_of_dialogue_text():
         if runs := copied_runs(c.reply, text):
             copied.append((c.source, c.k, runs[0]))
     assert copied == []
+
+
+def test_earlier_holds_what_the_patient_said_before_the_turn_and_nothing_after():
+    """The benchmark grades a real reply as the engine would in a session: with the patient's
+    earlier words (`GradeContext.earlier`), never their current turn or anything later."""
+    shared = shared_dir()
+    if not (shared / "aci-bench").is_dir() or not (shared / "annomi").is_dir():
+        pytest.skip(unless_ci(f"the shared dialogues are not at {shared}: set BEDSIDE_SHARED_DATA to run this check"))
+    from server.grading.dialogues import earlier_by_id, load_annomi, load_dialogues, pairs_by_id
+
+    labels = [l for l in _labels() if l.eccs is not None and l.id.rsplit('/', 1)[-1] not in ('1', '2')]
+    ids = [next(l.id for l in labels if l.id.startswith(s)) for s in ("aci/", "mts/", "annomi/")]
+    earlier, pairs = earlier_by_id(str(shared), ids), pairs_by_id(str(shared), ids)
+    for pid in ids:
+        did, _, last = pid.rpartition("/")
+        turns = [t for _, t in load_annomi(str(shared))[did]] if pid.startswith("annomi/") else load_dialogues(str(shared))[did]
+        at = next(n for n, (uid, _) in enumerate(load_annomi(str(shared))[did]) if uid == last) if pid.startswith("annomi/") else int(last)
+        said = [t.text for t in turns[:at - 1] if t.speaker == "patient" and t.text]
+        assert not earlier[pid].endswith(pairs[pid].patient) or said[-1] == pairs[pid].patient, pid
+        if said:
+            assert earlier[pid].startswith(said[0]) and earlier[pid].endswith(said[-1]), pid
+        else:
+            assert earlier[pid] == "", pid

@@ -37,6 +37,7 @@ from eval.agreement.stats import cohen_kappa  # noqa: E402
 from eval.bench.percentile import percentile  # noqa: E402
 from eval.bench.targets import Targets  # noqa: E402
 from server.grading.base import TEXT_FLAGS, GradeContext  # noqa: E402
+from server.grading.dialogues import earlier_by_id  # noqa: E402
 from server.grading.data_sources import (MECHANISMS, REAL_DIR, RealLabel, load_epitome, load_real_labels, real_rows,  # noqa: E402
                                          shared_dir)
 
@@ -45,9 +46,11 @@ def qwk(a, b) -> float:
     return cohen_kappa(list(a), list(b), "quadratic", list(range(7))) or 0.0
 
 
-def context_of(row) -> GradeContext:
+def context_of(row, earlier: str = "") -> GradeContext:
+    """The grade's context for a labelled row; `earlier` is what the patient said before it in the
+    consultation, which the engine always passes in a session."""
     return GradeContext(patient_turn=row.context, patient_emotion=row.emotion, opportunity_id=row.id,
-                        opportunity_kind=row.opportunity)
+                        opportunity_kind=row.opportunity, earlier=earlier)
 
 
 # ------------------------------------------------------------------ 1. frozen real split
@@ -59,8 +62,12 @@ def section_real(graders: dict, shared: Path, targets: Targets) -> None:
     opp = [r for r in rows if r.eccs is not None]
     print(f"{len(rows)} usable test items, {len(opp)} opportunities "
           f"({', '.join(f'{s} {sum(r.id.startswith(s) for r in opp)}' for s in ('aci', 'mts', 'annomi'))})")
-    for name, g in graders.items():
-        got = [g.grade(r.response, context_of(r)) for r in opp]
+    earlier = earlier_by_id(str(shared), [r.id for r in opp])
+    runs = [(name, g, "as in a session (with what the patient said earlier)", True) for name, g in graders.items()]
+    runs += [(name, g, "the turn alone (no earlier turns)", False) for name, g in graders.items() if name == "trained"]
+    for name, g, how, with_earlier in runs:
+        print(f"-- {name}, {how}")
+        got = [g.grade(r.response, context_of(r, earlier[r.id] if with_earlier else "")) for r in opp]
         y, p = np.array([r.eccs for r in opp]), np.array([x.eccs for x in got])
         per = "; ".join(f"{s}: QWK {qwk(y[m], p[m]):.3f} exact {np.mean(y[m] == p[m]):.3f}"
                         for s in ("aci", "mts", "annomi") for m in [np.array([r.id.startswith(s) for r in opp])] if m.any())
@@ -68,7 +75,7 @@ def section_real(graders: dict, shared: Path, targets: Targets) -> None:
         print(f"{name:10s} ECCS QWK {qwk(y, p):.3f} exact {np.mean(y == p):.3f} within-1 {np.mean(np.abs(y - p) <= 1):.3f} | "
               f"clinical (aci+mts) QWK {qwk(y[clin], p[clin]):.3f} exact {np.mean(y[clin] == p[clin]):.3f} | {per}")
         print(f"{'':10s} predicted level counts {np.bincount(p, minlength=7).tolist()} (labels {np.bincount(y, minlength=7).tolist()})")
-        if name == "trained":
+        if name == "trained" and with_earlier:
             targets.check("frozen real split ECCS QWK >= 0.70", qwk(y, p) >= 0.70, f"{qwk(y, p):.3f}")
             targets.check("frozen real split ECCS exact >= 0.60", np.mean(y == p) >= 0.60, f"{np.mean(y == p):.3f}")
         f1s = []
@@ -79,6 +86,8 @@ def section_real(graders: dict, shared: Path, targets: Targets) -> None:
                 f1 = 2 * (gold & pred).sum() / max(1, gold.sum() + pred.sum())
                 f1s.append(f"{f} {f1:.2f} (n={gold.sum()}, predicted {pred.sum()})")
         print(f"{'':10s} flag F1 on opportunities: " + "; ".join(f1s))
+        if not with_earlier:
+            continue
         none = [r for r in rows if r.eccs is None]
         neg = sum(bool(set(g.grade(r.response, GradeContext(patient_turn=r.context)).flags) - {"jargon"}) for r in none[:300])
         print(f"{'':10s} routine turns (no opportunity) given a negative flag other than jargon: {neg}/{min(300, len(none))}")

@@ -7,7 +7,7 @@ Writes every held-out grade with the pair model's raw level probabilities (--dum
 rules can be compared without retraining.
 
     .venv/bin/python eval/experiments/cv_grader_train.py --shared ../shared/data [--extra labels.jsonl] [--dump out.jsonl]
-        [--models DIR [--reuse]] [--cuts 0.5]
+        [--models DIR [--reuse]] [--cuts 0.5] [--earlier]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from eval.bench.bench_grader_real import context_of, qwk  # noqa: E402
 from server.grading.base import TEXT_FLAGS  # noqa: E402
+from server.grading.dialogues import earlier_by_id  # noqa: E402
 from server.grading.data_sources import RealLabel, SeedRow, load_real_labels, load_seed, real_rows, shared_dir  # noqa: E402
 from server.grading.base import Epitome  # noqa: E402
 from server.grading.pair_model import PairModel  # noqa: E402
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cuts", type=float, default=None, metavar="WEIGHT",
                     help="decide the level by cut points, each fold's fitted on the other folds' held-out levels "
                          "(maximising QWK + WEIGHT x exact); needs every fold's model in --models")
+    ap.add_argument("--earlier", action="store_true",
+                    help="pass what the patient said earlier in the consultation, as the engine does in a session")
     a = ap.parse_args(argv)
     shared = shared_dir(a.shared)
     labels = load_real_labels("train")
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         labels += [RealLabel.model_validate_json(line) for line in Path(path).read_text().splitlines() if line.strip()]
     assert all(l.split == "train" for l in labels)
     real = real_rows(labels, shared)
+    earlier = earlier_by_id(str(shared), [r.id for r in real]) if a.earlier else {}
     seed = load_seed("train")
     grader = TrainedGrader()
     meta = grader.artefact.meta
@@ -153,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         grader._pair_readings.clear()
         raw = grader.pair.predict([r.context for r in held], [r.response for r in held])
         for r, q in zip(held, raw):
-            g = grader.grade(r.response, context_of(r))
+            g = grader.grade(r.response, context_of(r, earlier.get(r.id, "")))
             ys.append(r.eccs)
             ps.append(g.eccs)
             if out:

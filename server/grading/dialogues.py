@@ -152,3 +152,24 @@ def annomi_pairs(shared: str) -> list[Pair]:
                 before = tuple(x for _, x in items[max(0, i - 4):i - 1])
                 out.append(Pair(f"{did}/{uid}", did, before, prev.text, t.text))
     return out
+
+
+def earlier_by_id(shared: str, ids: list[str], turns: int = 8) -> dict[str, str]:
+    """What the patient said before each pair's patient turn, as the engine passes it in a
+    session (`GradeContext.earlier`): their first turn and up to `turns` most recent ones, so a
+    benchmark grades a real reply with the context the product has."""
+    dialogues = load_dialogues(shared) if any(not i.startswith("annomi/") for i in ids) else {}
+    annomi = load_annomi(shared) if any(i.startswith("annomi/") for i in ids) else {}
+    out = {}
+    for pid in ids:
+        did, _, last = pid.rpartition("/")
+        if pid.startswith("annomi/"):
+            items = annomi[did]
+            i = next(n for n, (uid, _) in enumerate(items) if uid == last)
+            before = [t for _, t in items[:i - 1]]
+        else:
+            before = dialogues[did][:int(last) - 1]
+        said = [t.text for t in before if t.speaker == "patient" and t.text]
+        keep = said[:1] + said[1:][-turns:]
+        out[pid] = " ".join(keep)
+    return out
