@@ -108,6 +108,20 @@ def test_a_terse_question_holding_one_facts_words_gets_that_fact(engine):
         assert fact in r.plan.facts, (pid, q, r.reply)
 
 
+@pytest.mark.parametrize("pid,question,fact", [
+    ("chest-pain-anxiety", "Do you get on all right with penicillin?", "allergies"),
+    ("bereaved-daughter", "Any trouble with penicillin or other antibiotics?", "allergies"),
+    ("older-indirect-burden", "Do you still get out to see people much?", "energy_mood"),
+    ("older-indirect-burden", "Do you manage to drop off again once you've woken?", "sleep"),
+    ("diabetes-social-barriers", "Is there anything else you're getting treatment for?", "past_history"),
+])
+def test_everyday_history_wordings_find_their_fact(engine, pid, question, fact):
+    """Wordings the general history phrasings cover in other words (written for this test, after
+    `phrasings.SUBJECTS` and not from any bank or pack); each got "I'm not sure" before."""
+    _, (r,) = play(engine, pid, [question])
+    assert fact in r.plan.facts, (pid, question, r.reply)
+
+
 def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     _, (a, b) = play(engine, "diabetes-social-barriers", ["Is anyone at home hurting you?", "Have you had thoughts of harming someone else?"])
     pack = engine.pack("diabetes-social-barriers")

@@ -17,11 +17,14 @@ from ..persona.schema import Fact
 SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "allergies": (re.compile(r"allerg"), (
         "Any allergies?", "Are you allergic to anything?", "Have you ever reacted badly to a medicine?",
-        "Any drug allergies I should know about?", "Does any medication disagree with you?")),
+        "Any drug allergies I should know about?", "Does any medication disagree with you?",
+        "Are you okay with penicillin and other antibiotics?", "Ever come up in a rash or swelled up after a medicine?",
+        "Is there any medicine you can't take?")),
     "medications": (re.compile(r"^(?!.*allerg).*(medic|medicine|tablet|prescri|remed|insulin|inhaler|pills)"), (
         "Any meds?", "Are you on any medication?", "Do you take anything regularly?", "What tablets are you on?",
         "Are you taking anything at the moment?", "Have you taken anything for it?", "Any over-the-counter stuff?",
-        "What medicines do you use?")),
+        "What medicines do you use?", "Are you still taking your tablets every day?", "Any prescriptions at the moment?",
+        "Do you use any inhalers, injections or creams?")),
     "smoking": (re.compile(r"smok|tobacco|cigar"), (
         "Do you smoke?", "Smoke?", "Any cigarettes?", "Have you ever been a smoker?", "Do you use tobacco or vape?")),
     "alcohol": (re.compile(r"alcohol|drink|substance"), (
@@ -32,21 +35,24 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
         "Has anyone in your family had something similar?", "Any illnesses in your relatives?")),
     "past_history": (re.compile(r"past[ _]history|past medical|physical health history|operation|surgery|other medical problems"), (
         "Any medical problems?", "Any other health conditions?", "Have you been in hospital before?", "Any operations?",
-        "Any long-term conditions?", "Have you had any illnesses in the past?")),
+        "Any long-term conditions?", "Have you had any illnesses in the past?", "Are you being treated for anything else?",
+        "Do you see the doctor for anything else?", "Any ongoing problems, like blood pressure, asthma or arthritis?")),
     "work": (re.compile(r"\bwork|job|retire|shift|occupation|employ"), (
         "What do you do for a living?", "What's your job?", "Are you working at the moment?", "How's work?",
-        "What kind of work do you do?")),
+        "What kind of work do you do?", "Is work busy at the moment?", "Do you work shifts or nights?")),
     "home": (re.compile(r"home|living|household|lives alone|live with"), (
         "Who's at home with you?", "Who do you live with?", "What's your living situation?", "Do you live alone?",
         "Do you have family around you?")),
     "sleep": (re.compile(r"sleep"), (
-        "How are you sleeping?", "How's your sleep?", "Any trouble sleeping?", "Do you wake up in the night?")),
+        "How are you sleeping?", "How's your sleep?", "Any trouble sleeping?", "Do you wake up in the night?",
+        "Can you get back to sleep when you wake?", "Are you waking early?")),
     "appetite": (re.compile(r"appetite|weight|\bdiet\b|eats"), (
         "How's your appetite?", "Are you eating okay?", "Have you lost any weight?", "What do you usually eat?")),
     "mood": (re.compile(r"mood|energy|interest|depress"), (
         "How's your mood?", "How have you been feeling in yourself?", "Do you still enjoy things?",
         "Have you been feeling down?", "How's your energy?", "Are you getting out much these days?",
-        "Do you still see your friends?", "Have you been keeping yourself to yourself?", "Do you feel worn out during the day?")),
+        "Do you still see your friends?", "Have you been keeping yourself to yourself?", "Do you feel worn out during the day?",
+        "Still getting out and about?", "Are you seeing people much?", "Been feeling flat?")),
     "site": (re.compile(r"\bwhere\b|location|\bsite\b"), (
         "Where is it?", "Where do you feel it?", "Can you show me where it is?", "Which part hurts?")),
     "character": (re.compile(r"feels? like|character|describ"), (
@@ -56,7 +62,8 @@ SUBJECTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
         "How long have you had it?", "Since when?")),
     "triggers": (re.compile(r"exert|trigger|brings? (it )?on|better|worse|relie|aggravat|\bease"), (
         "What brings it on?", "Does anything make it better or worse?", "Is it worse when you're active?",
-        "Does it come on when you exert yourself?", "Does anything ease it?", "Does anything set it off?")),
+        "Does it come on when you exert yourself?", "Does anything ease it?", "Does anything set it off?",
+        "Is it worse after eating?", "Does it come on when you're rushing about?")),
     "associated": (re.compile(r"associated|other (urinary )?symptoms|come with"), (
         "Any other symptoms?", "Anything else you've noticed with it?", "Have you noticed anything else?",
         "Does anything else come with it?")),
@@ -150,7 +157,9 @@ CAUSE_ASKED = re.compile(r"\b(what|why) (do|did) you (think|reckon|suppose|feel)
 # on?" for the patient's ideas; "Was there anything you were hoping for?" for expectations.
 FORMS: dict[str, re.Pattern[str]] = {
     "onset": re.compile(r"^(and |so )?(when (did|was|has)|since when|how long ago)\b|\bhow long (has|have)\b|"
-                        r"\bwhen did (it|this|that|you|the|your)\b[^?]*\b(start|begin|first|notice|come on)", re.I),
+                        r"\bwhen did (it|this|that|you|the|your)\b[^?]*\b(start|begin|first|notice|come on)|"
+                        # asked indirectly: "I was wondering when you first noticed it"
+                        r"\b(wondering|wonder|ask|know|tell me) when (you )?(first )?(noticed|started|spotted|began)\b", re.I),
     "ideas": re.compile(r"\bwhat do you (think|reckon|suppose) (it |this |that )?(is|might|could|may|'s|will)\b|"
                         r"\b(any|your own) (ideas?|thoughts|theory|theories) (about |on |as to )?(what|why)\b|"
                         r"\bwhat do you think (is )?(going on|causing|behind|wrong)\b|" + CAUSE_ASKED.pattern + "|"
