@@ -122,6 +122,17 @@ def test_everyday_history_wordings_find_their_fact(engine, pid, question, fact):
     assert fact in r.plan.facts, (pid, question, r.reply)
 
 
+@pytest.mark.parametrize("pid,question,concern", [
+    ("bereaved-daughter", "Frightened you'll end up back in that low place?", "relapse_fear"),
+    ("chest-pain-anxiety", "Scared for your boys?", "leaving_kids"),
+])
+def test_a_worry_asked_about_too_early_is_the_one_held_back(engine, pid, question, concern):
+    """Asked about a worry before trust allows it, the patient holds back that worry, not the
+    first one the pack lists (before: guilt about going home; the fear like father's)."""
+    _, (r,) = play(engine, pid, [question])
+    assert r.plan.concern is None and r.plan.deflected_facts == [concern], (pid, question, r.plan)
+
+
 def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     _, (a, b) = play(engine, "diabetes-social-barriers", ["Is anyone at home hurting you?", "Have you had thoughts of harming someone else?"])
     pack = engine.pack("diabetes-social-barriers")

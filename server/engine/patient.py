@@ -7,7 +7,7 @@ session can be persisted and resumed from its last state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..core.embedding import Embedder
 from ..core.emotions import voiced_emotions
@@ -142,7 +142,9 @@ class Engine:
         laps = Laps()
         vector = self._shared_vector(text, s.last_patient_text)
         about = pack.fact(s.disclosed_facts[-1]).topic if s.disclosed_facts else None
-        found = self.index(pack).search(text, vector=vector, about=about, about_id=s.disclosed_facts[-1] if s.disclosed_facts else None)
+        index = self.index(pack)
+        found = index.search(text, vector=vector, about=about, about_id=s.disclosed_facts[-1] if s.disclosed_facts else None)
+        found = replace(found, concerns_by_nearness=index.concerns_by_nearness(text, vector))
         laps.lap("understand")
         ctx = self.grade_context(pack, s, interrupted)
         grade: Grade = self.grader.grade(text, ctx)

@@ -203,7 +203,9 @@ def _answer(pack: PersonaPack, s: SessionState, act: DialogueAct, grade: Grade, 
     if nothing and asked_something and _WORRY.search(question):
         # asked what worries them, with no worry ready to be said: a person holds it back ("I try
         # not to think about it"), not talk about their job
-        held = next((c.id for c in pack.hidden_concerns if c.id not in s.revealed_concerns), None)
+        # the worry nearest what was asked, else the first the pack lists
+        order = [*found.concerns_by_nearness, *(c.id for c in pack.hidden_concerns)]
+        held = next((cid for cid in order if cid not in s.revealed_concerns), None)
         if held is not None:
             plan.deflected_facts.append(held)
             used += 1

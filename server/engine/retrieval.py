@@ -138,6 +138,7 @@ class Match:
 class SearchResult:
     matches: list[Match]
     best_fact_score: float  # so the planner can tell "not in the pack" from "nearly asked"
+    concerns_by_nearness: tuple[str, ...] = ()  # every hidden concern, nearest the turn first, matched or not
 
 
 class PackIndex:
@@ -326,6 +327,16 @@ class PackIndex:
             if sim > best.get(key, -1.0):
                 best[key] = sim
         return best
+
+    def concerns_by_nearness(self, text: str, vector: np.ndarray | None = None) -> tuple[str, ...]:
+        """Every hidden concern, the one the turn is nearest first: a worry asked about but not
+        matched is still the one the patient holds back ("Is part of you scared of going the
+        same way?" is about the fear of following mum, not the first concern the pack lists)."""
+        if not self.keys:
+            return ()
+        v = self.embedder.embed([written(text)])[0] if vector is None else vector
+        best = self._best(self.matrix @ v)
+        return tuple(k[1] for k, _ in sorted(((k, sc) for k, sc in best.items() if k[0] == "concern"), key=lambda kv: -kv[1]))
 
     def search(self, text: str, *, limit: int = 2, vector: np.ndarray | None = None, about: str | None = None,
                about_id: str | None = None) -> SearchResult:
