@@ -143,3 +143,23 @@ def test_permission_is_not_reassurance(text, reassures):
 def test_an_acknowledgment_with_a_real_brush_off_stays_dismissive(grader):
     g = grader.grade("That must be a shock, but it is what it is.", opp("So it's cancer. I can't believe it.", kind="explicit"))
     assert "dismissive" in g.flags and g.eccs == 0, (g.eccs, g.flags)
+
+
+@pytest.mark.parametrize("text", ["Let's not get emotional about it.", "Let's not get into feelings today.",
+                                  "There's no point dwelling on that.", "No need to go into all that.",
+                                  "You're probably overthinking it."])
+def test_shutting_a_feeling_down_is_dismissive(text):
+    assert P.DISMISSIVE.search(text.lower())
+
+
+@pytest.mark.parametrize("text", ["There's no need to go into hospital for this.", "Let's not get the dose wrong."])
+def test_look_alikes_of_shutting_down_are_not_dismissive(text):
+    assert not P.DISMISSIVE.search(text.lower())
+
+
+def test_closing_the_visit_on_a_feeling_is_at_most_one(grader):
+    ctx = opp("I just feel so alone in that house since she went.", "sadness", "explicit")
+    g = grader.grade("Okay, come back if it gets worse. Is that all?", ctx)
+    assert g.eccs is not None and g.eccs <= 1, g
+    low = "come back if it gets worse. is there anything else worrying you about being on your own?"
+    assert P.CLOSING.search(low) and not P.CLOSING_ASK.search(low)  # asking on about the worry is no closing

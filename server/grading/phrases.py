@@ -86,7 +86,15 @@ DISMISSIVE = _rx(r"calm down", r"you('re| are) overreacting", r"(it's|it is) not
                  r"(isn't|is not|aren't|are not) (really |that |very )?relevant",
                  # a brush-off: the wait or the system is how it is, and nothing follows for the patient
                  r"it('ll| will) (come|happen|arrive|get done)( through| back)? when it (comes|happens|arrives|gets done)", r"it is what it is",
-                 r"(that's|that is|it's|it is) (just )?(the way|how) (it is|it goes|things are|the system works)")
+                 r"(that's|that is|it's|it is) (just )?(the way|how) (it is|it goes|things are|the system works)",
+                 # shutting the feeling down: "let's not get emotional", "no point dwelling on it", "you're overthinking it"
+                 r"(let's|let us) not (get|go) (emotional|upset|into (feelings|emotions|all that|that|it))", r"no point (in )?dwelling",
+                 r"no need to go into (all )?(that|it|this)\b", r"you('re| are) (probably |just )?over-?thinking")
+# Closing the visit with a safety net ("come back if it gets worse") and "is that all?": a move to
+# the end of the consultation, not an invitation to say more about the feeling
+CLOSING = _rx(r"come back (and see (me|us) )?if", r"(book|make) (another|a follow[- ]up|a new) appointment",
+              r"if (it's|it is|things are|you're|you are) (still )?(no|not any) better")
+CLOSING_ASK = _rx(r"(is|was) (that|there) (all|everything|it|anything else)(?=\s*\?)", r"anything else( i can do( for you)?)?(?=\s*\?)")
 ADVICE = _rx(r"you should", r"you need to", r"you have to", r"you must(?! (really |so |surely )?(miss|be|have|feel|find|know|think|wonder|worry|hate|love|wish))", r"i (would )?recommend", r"i'd recommend", r"i (would )?suggest", r"i'd suggest",
              r"try to", r"make sure you", r"it's important that you", r"i want you to", r"start taking", r"stop taking", r"you ought to", r"the best thing (is|would be)")
 STEREOTYPE = _rx(r"people (like you|your age|of your age|from your|in your community)", r"at your age,? (you|people|it's|most)", r"(women|men|older people|elderly people|the elderly|old people|young people|your generation|your culture|your community|your people|you people|patients like you|people in your situation) (usually|always|often|tend to|never|are|don't|can't|won't|all)",

@@ -43,6 +43,7 @@ def rule_signals(text: str, ctx: GradeContext) -> dict:
         "stereotype": bool(P.STEREOTYPE.search(low)),
         "jargon": bool(P.JARGON.search(low)),
         "perfunctory": bool(P.PERFUNCTORY.match(low)),
+        "closing": bool(P.CLOSING.search(low) and P.CLOSING_ASK.search(low)),
         "ack_generic": bool(P.ACK_GENERIC.search(low)) or mentions_generic_feeling(low) and bool(named or P.ACK_GENERIC.search(low)),
         "overlap": P.overlap(low, ctx.patient_turn) if ctx.patient_turn else 0.0,
         "patient_voiced": bool(ctx.patient_turn and voiced_emotions(ctx.patient_turn.lower())),

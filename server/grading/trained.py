@@ -66,7 +66,8 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
     NURSE respect are at least 3; a question that takes up the patient's own words, or asks about
     the presenting symptom itself, is at least 2 and not a topic switch; a checklist question past
     a feeling the patient voiced is a topic switch; a topic switch is 0, or 1 with a token first,
-    and a level above 1 overrules the switch; pity with a move to the doctor's agenda is at most 2.
+    and a level above 1 overrules the switch; pity with a move to the doctor's agenda is at most 2;
+    closing the visit ("come back if it gets worse; is that all?") with no acknowledgment is at most 1.
 
     Each rule was kept or dropped in 3-fold CV on the real train split (docs/grading.md has the
     table): broader rules (any question is on the complaint, any checklist question is a switch, a
@@ -106,6 +107,8 @@ def convention_levels(eccs: int, flags: list[str], s: dict, ruled: dict, cap_of,
             flags.remove("topic_switch")
     if s["sympathy"] and s["redirect"] and not (s["legitimise"] or s["name"] or s["explore"]):
         eccs = min(eccs, 2)
+    if s["closing"] and not (s["acknowledges"] or s["feeling_question"] or s["continuer"]):
+        eccs = min(eccs, 1)  # "Come back if it gets worse. Is that all?" closes the visit on the feeling
     return eccs, flags
 
 
