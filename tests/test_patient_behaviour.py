@@ -133,6 +133,16 @@ def test_a_worry_asked_about_too_early_is_the_one_held_back(engine, pid, questio
     assert r.plan.concern is None and r.plan.deflected_facts == [concern], (pid, question, r.plan)
 
 
+def test_a_finding_on_examination_is_not_answered_with_a_history_fact(engine):
+    """"Does it hurt when I push on your tummy?" asks what the clinician's hands find, which no
+    pack scripts: no fact, where before the nearest symptom fact was said; a history question
+    about pain on an action of the patient's own still gets its fact."""
+    _, (r,) = play(engine, "older-indirect-burden", ["Does it hurt when I push on your tummy, just here?"])
+    assert r.plan.facts == [], r.reply
+    _, (r,) = play(engine, "angry-missed-followup", ["Does it hurt when you pass water?"])
+    assert r.plan.facts, r.reply
+
+
 def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     _, (a, b) = play(engine, "diabetes-social-barriers", ["Is anyone at home hurting you?", "Have you had thoughts of harming someone else?"])
     pack = engine.pack("diabetes-social-barriers")

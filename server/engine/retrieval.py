@@ -120,6 +120,11 @@ _WELCOME = re.compile(r"(?i)^\s*(?:(?:hi|hello|hey|good (?:morning|afternoon|eve
                       r"(?:i'm|i am|my name is) (?:dr\.? |doctor |nurse )?(?-i:[A-Z][a-z]+)\b(?:,? (?:one of|the|a|your)\b[^.?!]*)?[.!]\s*|"
                       r"(?:nice|good|pleased|lovely) to (?:meet|see) you\b[^.?!]*[.!]\s*|(?:thanks|thank you) for (?:coming|waiting)\b[^.?!]*[.!]\s*|"
                       r"(?:please )?(?:have|take) a seat\b[^.?!]*[.!]\s*)+")
+# A finding on examination ("If I press here, is it sore?"): the case scripts the history, not what
+# the clinician's hands find, so no history fact answers it unless one is asked for in so many words
+_EXAMINED = re.compile(r"(?i)\b(if|when|as) (i|you|we) (press|push|prod|touch|tap|squeeze)( down)?( (here|there|on|over|around)\b[^?]*)?"
+                       r"\b(sore|tender|hurt|hurts|painful|pain)\b|\b(sore|tender|hurt|hurts|painful)\b[^?]{0,30}\b(if|when|as) (i|you|we) "
+                       r"(press|push|prod|touch|tap|squeeze)\b")
 _APART_FROM = re.compile(r"(?i)^(?:and |so |okay,? )?(?:(?:apart|aside) from|other than|besides|except for) (?P<what>[^,?]{2,60}),\s*")
 # A clause that asks: a question, or a request to tell ("Tell me more about that.").
 _LEAD_IN = re.compile(r"^[^,?]{3,40},\s+")
@@ -376,6 +381,8 @@ class PackIndex:
             return SearchResult([Match(key[0], key[1], round(sim, 4))],
                                 round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
         best = self._supported(raw, words)
+        if _EXAMINED.search(text) and not any(sc >= SURE_MATCH for sc in raw.values()):
+            return SearchResult([], 0.0)
         if self.presenting and OPENING.search(text) and not any(
                 s >= SURE_MATCH for k, s in best.items() if k != ("fact", self.presenting)):
             best[("fact", self.presenting)] = 1.0  # "what brings you in?" asks for the presenting complaint
