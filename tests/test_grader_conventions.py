@@ -29,7 +29,7 @@ def grader():
     "That makes a lot of sense, given everything on your plate.",
     "Honestly, you're doing the very best you can with all this.",
     "That's a completely understandable concern, and we'll take it seriously.",
-    "I can imagine it is, when you're so used to being the fit one.",
+    "I can imagine it would be, given how much the running means to you.",
 ])
 def test_legitimising_is_level_five(grader, reply):
     g = grader.grade(reply, opp("My wife keeps on at me and I just can't face the gym after a twelve-hour shift."))

@@ -120,22 +120,26 @@ def test_counterfactual_replies_copy_no_run_of_dialogue_text():
 
 def test_earlier_holds_what_the_patient_said_before_the_turn_and_nothing_after():
     """The benchmark grades a real reply as the engine would in a session: with the patient's
-    earlier words (`GradeContext.earlier`), never their current turn or anything later."""
+    earlier words (`GradeContext.earlier`: their first turn and up to eight recent ones), never
+    their current turn."""
     shared = shared_dir()
     if not (shared / "aci-bench").is_dir() or not (shared / "annomi").is_dir():
-        pytest.skip(unless_ci(f"the shared dialogues are not at {shared}: set BEDSIDE_SHARED_DATA to run this check"))
+        pytest.skip(unless_ci(f"the shared dialogues are not at {shared}; this check runs in CI and wherever "
+                              f"BEDSIDE_SHARED_DATA points at them"))
     from server.grading.dialogues import earlier_by_id, load_annomi, load_dialogues, pairs_by_id
 
-    labels = [l for l in _labels() if l.eccs is not None and l.id.rsplit('/', 1)[-1] not in ('1', '2')]
-    ids = [next(l.id for l in labels if l.id.startswith(s)) for s in ("aci/", "mts/", "annomi/")]
+    late = [l for l in _labels() if l.eccs is not None and not l.id.startswith("annomi/") and int(l.id.rsplit("/", 1)[-1]) >= 30]
+    ids = [next(l.id for l in late if l.id.startswith(s)) for s in ("aci/", "mts/")]
+    ids.append(next(l.id for l in _labels() if l.eccs is not None and l.id.startswith("annomi/")))
     earlier, pairs = earlier_by_id(str(shared), ids), pairs_by_id(str(shared), ids)
     for pid in ids:
         did, _, last = pid.rpartition("/")
-        turns = [t for _, t in load_annomi(str(shared))[did]] if pid.startswith("annomi/") else load_dialogues(str(shared))[did]
-        at = next(n for n, (uid, _) in enumerate(load_annomi(str(shared))[did]) if uid == last) if pid.startswith("annomi/") else int(last)
-        said = [t.text for t in turns[:at - 1] if t.speaker == "patient" and t.text]
-        assert not earlier[pid].endswith(pairs[pid].patient) or said[-1] == pairs[pid].patient, pid
-        if said:
-            assert earlier[pid].startswith(said[0]) and earlier[pid].endswith(said[-1]), pid
+        if pid.startswith("annomi/"):
+            items = load_annomi(str(shared))[did]
+            turns, at = [t for _, t in items], next(n for n, (uid, _) in enumerate(items) if uid == last)
         else:
-            assert earlier[pid] == "", pid
+            turns, at = load_dialogues(str(shared))[did], int(last)
+        said = [t.text for t in turns[:at - 1] if t.speaker == "patient" and t.text]
+        assert turns[at - 1].text == pairs[pid].patient  # the turn being answered sits at at - 1
+        assert earlier[pid] == " ".join(said[:1] + said[1:][-8:]), pid
+    assert any(len(earlier[pid].split()) > 0 for pid in ids)  # the chosen ids have earlier words at all

@@ -57,7 +57,7 @@ LEGITIMISE = _rx(r"any(one|body) (would|in your (position|shoes|situation))", r"
                  r"i can (certainly |absolutely |totally |completely |definitely |really )?see why", r"i (can )?(certainly |really )?understand why you",
                  r"i (don't|do not|can't|cannot) blame you", r"you('re| are) doing (the|your) (very )?best", r"you feel (how|what) you feel",
                  r"that makes (a lot of|total|perfect|complete) sense",
-                 # understanding given with its reason: "I can imagine it is, when you're so used to your routine"
+                 # understanding given with its reason: "I can imagine it would be, given how much the running means to you"
                  r"i can (certainly |absolutely |totally |really |well )?(understand|imagine) (that|it|how|this)\b(?! (better|more|clearer)\b)[^.?!]{0,30}\b(because|when you|since you|given (that|how|what))\b")
 SHARED = _rx(r"i('d| would) (feel|be) (the same|just as|exactly the same|worried|scared|frightened|angry|upset|frustrated)( too| as well)?",
              r"i('d| would) (feel|be) (\w+ )?(too|as well)", r"in your (shoes|position),? i('d| would)", r"if i were (you|in your)",
