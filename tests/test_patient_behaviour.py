@@ -199,6 +199,19 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     # a dark place asked about now is a risk question; the same place "again" is a fear of relapse
     ("Have you found yourself in a very dark place these last few weeks?", "self_harm"),
     ("Does it scare you, the idea of ending up in that dark place again?", None),
+    # not being here put as what would be easier; fear of someone; hands laid on
+    ("Do you sometimes feel it'd be simpler not to be here at all?", "self_harm"),
+    ("Have you ever felt it would be better not to wake up?", "self_harm"),
+    ("Ever felt you'd be better off out of the way?", "self_harm"),
+    ("Do you ever feel like you'd rather just disappear?", "self_harm"),
+    ("Is there anybody you're scared of at home?", "safeguarding"),
+    ("Has anyone ever laid a finger on you?", "safeguarding"),
+    ("Is anyone at home making your life difficult or scaring you?", "safeguarding"),
+    ("Would it be easier not to go in to work this week?", None),
+    ("Is it better not to eat before the test?", None),
+    ("Are you scared of needles?", None),
+    ("Would you rather just disappear off to bed?", None),
+    ("Has someone hurt your back lifting?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind

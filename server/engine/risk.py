@@ -40,6 +40,10 @@ _SELF = re.compile(
     # asked of people in general: "...feel their family would be better off without them. Have you?"
     r"(family|families|everyone|everybody|others|loved ones|children|kids)\b[^.?!]{0,25}\b(better|easier) off without (them|him|her|you)\b|"
     r"(feel|feeling|felt|get|getting|got) (so|that) (low|down|desperate|hopeless) (that )?you|"
+    # "...simpler not to be here at all", "better not to wake up", "better off out of the way"
+    r"(easier|better|simpler|best)( off)?,? (not to|to not) (be (here|around|alive)|wake up|go on|carry on|exist)\b|"
+    r"\bnot to be (here|around|alive) (any ?more|at all)|(better|easier) off out of (the way|it all)|"
+    r"(rather|like to|wanted to|want to|wish you could) (just )?(disappear|vanish)(?= *(for good|altogether|for ever|forever|[.?!,]|$))|"
     r"(feel|feeling|felt) (completely |totally |utterly )?hopeless( about (the future|everything|life))?(?= *[.?!,]|$)|"
     r"(think|thinking|thought|thoughts) (about|of) not ((going|carrying) on(?= *([.?!,]|$|any ?more|like this|with (life|living|it all)))|"
     r"being (here|around|alive)|living|wanting to live|waking up|wanting to (be here|go on|carry on|wake up)))")
@@ -57,7 +61,7 @@ _OTHERS = re.compile(
     r"(might|would|could|will|'d) (do|did) (something|anything) to (someone|somebody|anyone|anybody|them|him|her|one of|(the|that|this|those|these) \w+))")
 _SAFEGUARD = re.compile(
     r"\b((is|has) (anyone|anybody|someone|somebody) (at home |in your life |there |close to you )?(ever )?(been )?(hurt\w*|harm\w*|hit\w*|threaten\w*|abus\w*|"
-    r"frighten\w*|scar\w*|bully\w*)( you)?|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
+    r"frighten\w*|scar\w*|bully\w*)( you\b)?(?! (your|his|her|their|its|the|a|my) )|(do|are) you (feel(ing)? )?safe (at home|where you live|with)|feel safe at home|(are you|do you) (feel|feeling) safe|"
     r"(safe|safety) at home|(feel|feeling) safe and [a-z ]{2,25}(at home|where you live|with)|afraid of (anyone|anybody|someone|your (partner|husband|wife|son|daughter|family))|"
     r"(anyone|someone) (at home )?(making|make) you (feel )?(unsafe|scared|afraid)|domestic (violence|abuse)|"
     r"(are|do) you (being )?(hurt|harmed|abused|threatened|hit)|"
@@ -65,11 +69,19 @@ _SAFEGUARD = re.compile(
     r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(unkind|cruel|rough|nasty) (to|with) you|"
     r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(leave|leaves|left|leaving|make|makes|made|making) you (feel |feeling )?"
     r"([a-z]+ ){0,3}?(uneasy|frightened|scared|afraid|unsafe|threatened|on edge)\b|feel (unsafe|in danger)|"
-    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}\b(been )?(pressur\w*|forc\w*|threaten\w*|bull(y|ying|ied)|hurt\w*|hit\w*) (you|into)|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}\b(been )?(pressur\w*|forc\w*|threaten\w*|bull(y|ying|ied)|hurt\w*|hit\w*) (you\b|into)|"
     r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}?\b(who|that) (ever )?"
     r"(hurts?|harms?|hits?|threatens?|frightens?|scares?|bull(y|ies)|abuses?|controls?|treats? you badly|makes? you (feel )?(afraid|frightened|scared|unsafe))|"
+    # frightened of someone, hurt by someone: "anybody you're scared of at home?", "someone who's hurt you"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,30}?\byou('re| are| feel| ever feel| might be| have been)? (frightened|scared|afraid|fearful|wary) of\b|"
+    r"(frightened|scared|afraid|fearful) of (anyone|anybody|someone|somebody)\b|"
+    r"(anyone|anybody|someone|somebody|person|people)\b[^.?!]{0,30}?\b(who|that)('s| has| have)? (ever )?"
+    r"(hurt|harmed|hit|threatened|frightened|scared|bullied|abused|attacked) you\b|"
+    r"(laid|lay|put|lays|puts) a (finger|hand) on you|"
+    r"(anyone|anybody|someone|somebody)\b[^.?!]{0,40}\b(scaring|frightening|threatening|hurting|bullying|intimidating) you\b|"
     r"(does|do|did|has|have) (anyone|anybody|someone|somebody)( at home| in your life| close to you)? (ever )?"
-    r"(hurt|harm|hit|threaten|frighten|scare|bully|abuse|control|treat(ed)? you badly|ma(k|d)e you (feel )?(afraid|frightened|scared|unsafe)))")
+    r"(hurt|harm|hit|threaten|frighten|scare|bully|abuse|control|treat(ed)? you badly|ma(k|d)e you (feel )?(afraid|frightened|scared|unsafe))"
+    r"(?! (your|his|her|their|its|the|a|my) ))")  # "has someone hurt your back?" is not safeguarding
 _ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i have to ask|i'd like to ask|i want to ask|"
                    r"let me ask|i ask everyone|i'm asking|i am asking|some people|sometimes people|many people|have you|do you|are you)", re.I)
 
