@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.core.text import STOP_WORDS, sentence_spans, split_sentences, written
+from server.core.text import STOP_WORDS, repaired_question, sentence_spans, split_sentences, without_disfluencies, written
 
 
 def test_sentences_end_at_stops_questions_exclamations_ellipses_and_line_breaks():
@@ -36,3 +36,22 @@ def test_spoken_contractions_are_written_out():
     assert written("What d'ya think's causing it?") == "What do you think is causing it?"
     assert written("Whereabouts does it hurt?") == "where does it hurt?"
     assert written("It's been a long day, hasn't it?") == "It's been a long day, hasn't it?"
+
+
+def test_hesitations_and_self_repair_markers_carry_nothing():
+    assert without_disfluencies("Any pain in your, erm, left arm?") == "Any pain in your left arm?"
+    assert without_disfluencies("And, uh, do you drive?") == "And do you drive?"
+    assert without_disfluencies("Is there a lot on at the moment, sorry, I mean, are you sleeping?") == \
+        "Is there a lot on at the moment, are you sleeping?"
+    assert without_disfluencies("Does it come on after meals, I mean straight after?") == "Does it come on after meals, straight after?"
+    # nothing follows the marker, or it opens the turn: left alone; words holding "um" or "er" too
+    for text in ("Do you see what I mean?", "I mean, how are you managing?", "Does the umbrella help?", "Is Herman your son?"):
+        assert without_disfluencies(text) == text
+
+
+def test_a_self_repair_that_is_a_question_of_its_own_is_offered_alone():
+    assert repaired_question("Is there a lot on at the moment, sorry, I mean, are you sleeping?") == "are you sleeping?"
+    assert repaired_question("Do you, um, sleep well, or rather, do you wake in the night?") == "do you wake in the night?"
+    assert repaired_question("Does it come on after meals, I mean straight after?") is None  # narrows, asks nothing new
+    assert repaired_question("Any problems in the family, I mean, has anybody had them?") is None  # points back
+    assert repaired_question("Are you sleeping?") is None

@@ -122,6 +122,17 @@ def test_everyday_history_wordings_find_their_fact(engine, pid, question, fact):
     assert fact in r.plan.facts, (pid, question, r.reply)
 
 
+@pytest.mark.parametrize("pid,question,facts", [
+    ("older-indirect-burden", "Is anyone at home with you, and, er, how did you travel here today?", {"living", "transport"}),
+    ("angry-missed-followup", "How's your wife taking all this, sorry, I mean, have you tried any home remedies?", {"self_care"}),
+])
+def test_hesitations_and_self_repairs_do_not_hide_the_question(engine, pid, question, facts):
+    """A hesitation sound between two questions, and a nervous learner's self-repair, are read as
+    meant (`core.text.without_disfluencies`); written for this test."""
+    _, (r,) = play(engine, pid, [question])
+    assert facts <= set(r.plan.facts), (pid, question, r.reply)
+
+
 @pytest.mark.parametrize("pid,question,concern", [
     ("bereaved-daughter", "Frightened you'll end up back in that low place?", "relapse_fear"),
     ("chest-pain-anxiety", "Scared for your boys?", "leaving_kids"),

@@ -77,3 +77,45 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+# Hesitation sounds a speaker (or Whisper) puts between words: "who you live with, and, um, how
+# you got here?". They carry nothing, and they split the phrases the patient's readings look for.
+_FILLER = re.compile(r"(?i)(?:\s*,)?\s*\b(?:u+m+|u+h+m*|e+r+m+|e+r+|h+m+)\b(?:\s*[,.…]+)?(?=\s|$)")
+# A self-repair: "... at all - sorry, I mean, have you tried anything at home?". The marker says
+# nothing; what follows it may be the question meant, or may narrow the one before it.
+_REPAIR = re.compile(r"(?i)[\s,\u2014\u2013-]*\b(?:sorry,?\s+)?(?:what\s+)?i\s+mean(?:\s+is|\s+to\s+say)?\b[,:]?\s+|"
+                     r"[\s,\u2014\u2013-]*\b(?:or rather|let me (?:rephrase(?: that)?|put (?:it|that) (?:another|a better) way))\b[,:]?\s+")
+# A repair that is a question of its own, pointing back at nothing before it ("has anyone else
+# had it?" points back; "have you tried anything at home?" does not).
+_WHOLE_QUESTION = re.compile(r"(?i)^(?:have|has|do|does|did|are|is|was|were|can|could|would|will|any)\b|"
+                             r"^(?:how|what|when|where|who|which|why)\b\s+(?:\w+\s+){0,2}(?:you|your|anyone|anything)\b")
+_POINTS_BACK = re.compile(r"(?i)\b(it|that|this|they|them|he|she|him|her|those|these)\b")
+
+
+def _repair(text: str) -> re.Match | None:
+    """The last self-repair marker with a question after it, not opening the turn."""
+    for m in reversed(list(_REPAIR.finditer(text))):
+        if len(text[m.end():].split()) >= 2 and text[:m.start()].strip():
+            return m  # "... if you know what I mean" and "I mean, how are you?" are no repairs
+    return None
+
+
+def without_disfluencies(text: str) -> str:
+    """The turn as the speaker said it, less what carries nothing: hesitation sounds and a
+    self-repair's marker ("and, um, how did you get here" reads "and how did you get here")."""
+    out = _FILLER.sub("", text)
+    while (m := _repair(out)) is not None:
+        out = f"{out[:m.start()].rstrip(' ,')}, {out[m.end():].strip()}"
+    return re.sub(r"\s{2,}", " ", out).strip() if out != text else text
+
+
+def repaired_question(text: str) -> str | None:
+    """What a self-repair asks, when it is a question of its own that points back at nothing
+    ("... at all, sorry, I mean, have you tried anything at home?"), else None: the reader may
+    take it in place of the words before it."""
+    out = _FILLER.sub("", text)
+    if (m := _repair(out)) is None:
+        return None
+    after = re.sub(r"\s{2,}", " ", out[m.end():]).strip()
+    return after if _WHOLE_QUESTION.search(after) and not _POINTS_BACK.search(after) else None

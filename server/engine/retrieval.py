@@ -22,7 +22,7 @@ import numpy as np
 from ..core.embedding import Embedder
 from ..core.embedding_disk import embed_cached
 from ..core.questions import REQUEST
-from ..core.text import STOP_WORDS, stem, written
+from ..core.text import STOP_WORDS, repaired_question, stem, without_disfluencies, written
 from ..persona.schema import PersonaPack
 from .phrasings import CAUSE_ASKED, FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
@@ -350,6 +350,15 @@ class PackIndex:
         if not self.keys:
             return SearchResult([], 0.0)
         text = written(text)
+        if (alone := repaired_question(text)) is not None:
+            # a self-repair that asks a question of its own ("... at all, sorry, I mean, have you
+            # tried anything at home?") may be the question meant, or may only narrow the one before
+            # it ("What are you hoping for today, I mean, what would put your mind at rest?"): the
+            # reading that finds the nearer item is taken
+            readings = [self.search(r, limit=limit, about=about, about_id=about_id) for r in (alone, without_disfluencies(text))]
+            return max(readings, key=lambda r: max((m.score for m in r.matches), default=-1.0))
+        if (meant := without_disfluencies(text)) != text:
+            text, vector = meant, None  # "and, um, how did you get here?"
         if (welcome := _WELCOME.match(text)) is not None and welcome.end() < len(text.rstrip()):
             text, vector = text[welcome.end():], None
         if (plain := _plain(text)) != text:

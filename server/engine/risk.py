@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.text import written
+from ..core.text import without_disfluencies, written
 
 RiskKind = str  # "self_harm" | "harm_to_others" | "safeguarding"
 
@@ -88,7 +88,7 @@ _ASKS = re.compile(r"\?|^\s*(tell me|can you tell|could you tell|i need to ask|i
 
 def risk_kind(text: str) -> RiskKind | None:
     """The risk a turn asks about, or None."""
-    low = re.sub(r"\s+[\u2014\u2013-]{1,2}\s+", ", ", written(text).lower())  # "...can't go on - has that crossed your mind?"
+    low = re.sub(r"\s+[\u2014\u2013-]{1,2}\s+", ", ", without_disfluencies(written(text)).lower())  # "...can't go on - has that crossed your mind?"
     if not _ASKS.search(low):
         return None
     if _OTHERS.search(low):
