@@ -783,3 +783,16 @@ def test_an_apology_that_owns_the_failure_raises_the_angry_patients_trust(engine
 def test_what_can_we_do_for_you_is_an_invitation_not_a_topic_switch(engine):
     _, (r,) = play(engine, "angry-missed-followup", ["Hello Mr Holt, have a seat. What can we do for you this afternoon?"])
     assert "topic_switch" not in r.grade.flags and (r.grade.eccs or 0) >= 2, r.grade
+
+
+@pytest.mark.parametrize("pid,lines,fact", [
+    ("angry-missed-followup", ["Partial to a pint now and then?"], "alcohol"),
+    ("angry-missed-followup", ["Have you ever smoked?", "And when did you knock it on the head?"], "smoking"),
+    ("bereaved-daughter", ["Tossing and turning at night?"], "sleep"),
+    ("chest-pain-anxiety", ["Is your job piling on the pressure?"], "work_stress"),
+])
+def test_everyday_idioms_for_drink_quitting_sleep_and_stress_find_their_fact(engine, pid, lines, fact):
+    """Idioms MiniLM places far from what they mean, written plainly first (retrieval._PLAIN; the
+    project's own list and wordings, not from any bank or pack)."""
+    _, results = play(engine, pid, lines)
+    assert fact in results[-1].plan.facts, (pid, lines, results[-1].reply)

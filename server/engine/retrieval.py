@@ -99,6 +99,14 @@ _PLAIN = {"waterworks": "urinary symptoms", "ticker": "heart", "tipple": "alcoho
           "old dear": "mother", "missus": "wife", "the wife": "my wife", "hubby": "husband", "nan": "grandmother",
           "grandad": "grandfather", "water tablets": "diuretic medication", "what are you on": "what medication are you on",
           "are you on anything": "are you on any medication", "nod off": "fall asleep", "drop off": "fall asleep",
+          # idioms for drinking, quitting, sleep and stress (the project's own list)
+          "a pint": "alcohol", "pints": "alcohol", "the odd glass": "alcohol",
+          "on the wagon": "not drinking alcohol", "pack it in": "quit", "packed it in": "quit", "packed in": "quit",
+          "kicked the habit": "quit smoking", "kick the habit": "quit smoking", "knock it on the head": "quit",
+          "knocked it on the head": "quit", "small hours": "early hours of the morning, awake at night",
+          "tossing and turning": "trouble sleeping", "sleeping like a log": "sleeping well",
+          "burning the candle at both ends": "overworking and tired", "piling on the pressure": "stress at work",
+          "under pressure": "stressed", "under the weather": "unwell",
           # clinical shorthand a hurried learner says aloud
           "bp": "blood pressure", "sob": "short of breath", "meds list": "medication list", "obs": "observations"}
 _SLANG = re.compile(r"(?i)\b(" + "|".join(sorted((re.escape(k) for k in _PLAIN), key=len, reverse=True)) + r")\b")
