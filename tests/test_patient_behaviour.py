@@ -796,3 +796,15 @@ def test_everyday_idioms_for_drink_quitting_sleep_and_stress_find_their_fact(eng
     project's own list and wordings, not from any bank or pack)."""
     _, results = play(engine, pid, lines)
     assert fact in results[-1].plan.facts, (pid, lines, results[-1].reply)
+
+
+@pytest.mark.parametrize("pid,question,concern", [
+    ("bereaved-daughter", "You'd gone home that night. Do you feel guilty about that?", "guilt_went_home"),
+    ("older-indirect-burden", "You wake at four and lie there. What goes through your mind?", "better_gone"),
+])
+def test_a_worry_asked_after_a_remark_is_about_the_worry_not_the_fact_recalled(engine, pid, question, concern):
+    """A remark that recalls a fact, then a question about guilt or what goes through the
+    patient's mind: the worry is what is asked (held back at this trust), not the fact the remark
+    recalls (before: who lives at home; the sleep pattern). Written for this test."""
+    _, (r,) = play(engine, pid, [question])
+    assert not r.plan.facts and r.plan.deflected_facts == [concern], (pid, question, r.plan)

@@ -187,4 +187,7 @@ FORM_UNLESS: dict[str, re.Pattern[str]] = {
 }
 # A question about the patient's worry asks for a hidden concern before any fact it mentions.
 WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind|"
-                   r"freak\w*( you)? out|stress\w* you out|eating (at|away at) you|playing on your mind|keep(s|ing)? you (up|awake) at night)\b", re.I)
+                   r"freak\w*( you)? out|stress\w* you out|eating (at|away at) you|playing on your mind|keep(s|ing)? you (up|awake) at night|"
+                   # guilt and what goes round in the patient's head are asked the same way
+                   r"guilt\w*|blam(e|es|ing) (yourself|themselves|herself|himself)|on your conscience|weigh(s|ing)? on you|"
+                   r"go(es|ing)? (through|round) your (head|mind))\b", re.I)

@@ -271,16 +271,8 @@ class PackIndex:
         presenting complaint began, the onset fact; on the patient's ideas or expectations, that
         fact, unless another item (other than the presenting complaint) is a sure match."""
         low = question.strip().lower()
-        if WORRY.search(low):
-            concerns = [(k, s) for k, s in best.items() if k[0] == "concern" and s >= MATCH_THRESHOLD["concern"]]
-            if concerns:
-                return max(concerns, key=lambda kv: kv[1])
-            # "What's worrying you most about all this?": the nearest worry, a little under the
-            # threshold, rather than the fact that happens to mention one
-            near = max(((k, s) for k, s in best.items() if k[0] == "concern"), key=lambda kv: kv[1], default=None)
-            top_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
-            if near is not None and near[1] >= WORRY_NEAR and near[1] >= top_fact - WORRY_FACT_MARGIN:
-                return near[0], MATCH_THRESHOLD["concern"]
+        if (worry := self._worry(low, best)) is not None:
+            return worry
         cause = self._cause_asked(low, best)
         for subject, form in FORMS.items():
             fid = self.subjects.get(subject)
@@ -299,6 +291,22 @@ class PackIndex:
             elif not outright and any(s >= SURE_MATCH and k not in (key, ("fact", self.presenting)) for k, s in best.items()):
                 continue
             return key, max(best[key], MATCH_THRESHOLD["fact"])
+        return None
+
+    @staticmethod
+    def _worry(low: str, best: dict[tuple[str, str], float]) -> tuple[tuple[str, str], float] | None:
+        """A worry question's nearest concern over its threshold, or a little under it when no fact
+        is much nearer ("What's worrying you most about all this?"), rather than the fact that
+        happens to mention one; None for any other question."""
+        if not WORRY.search(low):
+            return None
+        concerns = [(k, s) for k, s in best.items() if k[0] == "concern" and s >= MATCH_THRESHOLD["concern"]]
+        if concerns:
+            return max(concerns, key=lambda kv: kv[1])
+        near = max(((k, s) for k, s in best.items() if k[0] == "concern"), key=lambda kv: kv[1], default=None)
+        top_fact = max((s for k, s in best.items() if k[0] == "fact"), default=0.0)
+        if near is not None and near[1] >= WORRY_NEAR and near[1] >= top_fact - WORRY_FACT_MARGIN:
+            return near[0], MATCH_THRESHOLD["concern"]
         return None
 
     def _cause_asked(self, low: str, best: dict[tuple[str, str], float]) -> bool:
@@ -396,6 +404,12 @@ class PackIndex:
         if (len(parts) == 1 or whole) and (formed := self._by_form(text if whole else parts[0], raw)) is not None:
             key, sim = formed
             return SearchResult([Match(key[0], key[1], round(sim, 4))],
+                                round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
+        asking = [p for p in parts if asks_something(p)]
+        if len(parts) > 1 and len(asking) == 1 and not whole and (worry := self._worry(asking[0].lower(), raw)):
+            # a worry asked after a remark ("You went home that night. Does that weigh on you?"): the
+            # worry, not the fact the remark recalls
+            return SearchResult([Match(worry[0][0], worry[0][1], round(worry[1], 4))],
                                 round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
         best = self._supported(raw, words)
         if _EXAMINED.search(text) and not any(sc >= SURE_MATCH for sc in raw.values()):
