@@ -808,3 +808,16 @@ def test_a_worry_asked_after_a_remark_is_about_the_worry_not_the_fact_recalled(e
     recalls (before: who lives at home; the sleep pattern). Written for this test."""
     _, (r,) = play(engine, pid, [question])
     assert not r.plan.facts and r.plan.deflected_facts == [concern], (pid, question, r.plan)
+
+
+@pytest.mark.parametrize("lines", [
+    ["Does anything else go on when you get one?"],
+    ["Is it worse when you walk uphill?", "Ever been sick with one?"],
+    ["How long do they last?", "Does something else happen while it's there?"],
+])
+def test_what_else_comes_with_the_complaint_asks_for_the_associated_symptoms(engine, lines):
+    """'Anything else ... when you get it' and a symptom asked 'with one' ask what comes with the
+    complaint (phrasings.FORMS), not when it began or what brings it on. Written for this test;
+    each got another fact or "no idea" before."""
+    _, results = play(engine, "chest-pain-anxiety", lines)
+    assert results[-1].plan.facts == ["associated_symptoms"], (lines, results[-1].reply)

@@ -176,6 +176,13 @@ FORMS: dict[str, re.Pattern[str]] = {
                                # what else is going on with their health: "Anything else going on medically?"
                                r"\b(anything|what) else\b[^?]*\b(medically|health[- ]?wise|with your health|medical)\b|"
                                r"\bother (health|medical) (problems|issues|conditions|stuff|things)\b", re.I),
+    # what else comes with the complaint: "Does anything else happen when you get it?", "Ever been
+    # sick with one?"
+    "associated": re.compile(r"\b(anything|something) else\b[^?]{0,20}\b(happens?|happening|go(es)? on|going on|notice|feel|get)\b"
+                             r"[^?]{0,20}\b(when|while|with|during) (you (get|have|feel) )?(it|that|them|one|the \w+)\b|"
+                             r"\b(pass(ed|ing)? out|faint\w*|black(ed|ing)? out|dizz\w*|light-?headed|sick|nause\w*|vomit\w*|"
+                             r"sweat\w*|clammy|breathless\w*|short of breath|palpitations?)\b[^?]{0,25}\b(with|when|during) "
+                             r"(it|that|them|one|an? (attack|episode|bout))\b", re.I),
     "expectations": re.compile(r"\b(hop(e|ed|ing)|expect(ed|ing)?|want(ed|ing)?) (for|from|to get|to come out|me to|us to|i could|we could|"
                                r"to happen|out of)\b|\bwhat (were|are) you (hoping|expecting|after)\b", re.I),
 }
