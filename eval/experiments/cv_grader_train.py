@@ -65,6 +65,21 @@ def counterfactual_rows(shared: Path, keep, path: Path) -> list[SeedRow]:
                     empathic_accuracy=None, split="train") for c in items]
 
 
+class Averaged:
+    """Several pair models read as one: each output averaged (an experiment on seed ensembles)."""
+
+    def __init__(self, models: list[PairModel]):
+        self.models, self.flags, self.nurse = models, models[0].flags, models[0].nurse
+
+    def prefetch(self, patient_turn: str) -> None:
+        for m in self.models:
+            m.prefetch(patient_turn)
+
+    def predict(self, patients, replies):
+        readings = [m.predict(patients, replies) for m in self.models]
+        return [{key: np.mean([r[i][key] for r in readings], axis=0) for key in readings[0][i]} for i in range(len(replies))]
+
+
 def fold_of(row_id: str) -> int:
     dialogue = row_id.rsplit("/", 1)[0]
     return int(hashlib.sha1(f"cv:{dialogue}".encode()).hexdigest()[:8], 16) % FOLDS
@@ -111,9 +126,13 @@ def main(argv: list[str] | None = None) -> int:
                          "whose source is outside the held-out fold")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--folds", default="012")
+    ap.add_argument("--seed", type=int, default=0, help="the pair model's training seed (weights, order, development share)")
     ap.add_argument("--dump", default=None)
     ap.add_argument("--models", default=None, help="keep each fold's pair model here (npz + json) to re-grade without retraining")
     ap.add_argument("--reuse", action="store_true", help="load the fold models from --models instead of training")
+    ap.add_argument("--ensemble", action="append", default=[], metavar="DIR",
+                    help="with --reuse: average the --models fold model with these directories' fold models "
+                         "(other seeds), as one reading")
     ap.add_argument("--cuts", type=float, default=None, metavar="WEIGHT",
                     help="decide the level by cut points, each fold's fitted on the other folds' held-out levels "
                          "(maximising QWK + WEIGHT x exact); needs every fold's model in --models")
@@ -140,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.reuse:
             arrays, pmeta = dict(np.load(f"{saved}.npz")), json.loads(Path(f"{saved}.json").read_text())
         else:
-            trainer = PairTrainer(grader.encoder.embedder, TEXT_FLAGS, 0, print)
+            trainer = PairTrainer(grader.encoder.embedder, TEXT_FLAGS, a.seed, print)
             cf = counterfactual_rows(shared, lambda source: fold_of(source) != k, Path(a.counterfactuals)) if a.counterfactuals else []
             arrays, pmeta = trainer.fit(seed + train + cf, **({"epochs": a.epochs} if a.epochs else {}))
             if a.models:
@@ -148,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                 np.savez(f"{saved}.npz", **arrays)
                 Path(f"{saved}.json").write_text(json.dumps(pmeta))
         grader.pair = PairModel(arrays, pmeta["flags"], pmeta["nurse"], grader.encoder.embedder)
+        if a.ensemble:
+            grader.pair = Averaged([grader.pair] + [PairModel(dict(np.load(Path(d) / f"fold{k}.npz")), pmeta["flags"], pmeta["nurse"],
+                                                              grader.encoder.embedder) for d in a.ensemble])
         if a.cuts is not None:
             others = [(lv, g) for rid, (lv, g, f) in held_levels.items() if f != k]
             pmeta = {**pmeta, "eccs_rule": "cutpoints",
