@@ -821,3 +821,10 @@ def test_what_else_comes_with_the_complaint_asks_for_the_associated_symptoms(eng
     each got another fact or "no idea" before."""
     _, results = play(engine, "chest-pain-anxiety", lines)
     assert results[-1].plan.facts == ["associated_symptoms"], (lines, results[-1].reply)
+
+
+def test_what_sets_the_complaint_off_or_settles_it_asks_for_its_triggers(engine):
+    """'Does anything bring it on, or settle it down?' asks what sets it off (phrasings.FORMS), not
+    when it began, which 'bring it on' sounds like to MiniLM (before: the onset). Our wording."""
+    _, (r,) = play(engine, "angry-missed-followup", ["Does anything bring it on, or settle it down?"])
+    assert r.plan.facts == ["triggers"], r.reply

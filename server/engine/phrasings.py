@@ -176,6 +176,10 @@ FORMS: dict[str, re.Pattern[str]] = {
                                # what else is going on with their health: "Anything else going on medically?"
                                r"\b(anything|what) else\b[^?]*\b(medically|health[- ]?wise|with your health|medical)\b|"
                                r"\bother (health|medical) (problems|issues|conditions|stuff|things)\b", re.I),
+    # what sets the complaint off or settles it: "Does anything bring it on, or settle it?"
+    "triggers": re.compile(r"\b(bring|brings|brought|set|sets|spark|sparks) (it|them|this|that|one|the \w+) (on|off)\b|"
+                           r"\bmakes? (it|them|this|that|the \w+) (any )?(better|worse|ease|settle)\b|"
+                           r"\b(settle|settles|ease|eases|relieve|relieves|calm|calms) (it|them|this|that|the \w+)( down)?\b", re.I),
     # what else comes with the complaint: "Does anything else happen when you get it?", "Ever been
     # sick with one?"
     "associated": re.compile(r"\b(anything|something) else\b[^?]{0,20}\b(happens?|happening|go(es)? on|going on|notice|feel|get)\b"
