@@ -828,3 +828,17 @@ def test_what_sets_the_complaint_off_or_settles_it_asks_for_its_triggers(engine)
     when it began, which 'bring it on' sounds like to MiniLM (before: the onset). Our wording."""
     _, (r,) = play(engine, "angry-missed-followup", ["Does anything bring it on, or settle it down?"])
     assert r.plan.facts == ["triggers"], r.reply
+
+
+@pytest.mark.parametrize("question", ["Are you using your insulin as prescribed?", "Any doses of insulin missed this month?"])
+def test_a_question_on_taking_the_medicines_as_meant_is_not_answered_with_the_list(engine, question):
+    """In the case whose patient rations her insulin, asking whether she takes it as meant touches
+    that worry (held back at this trust): not the medicine list (before), nor a flat "no" that
+    the case contradicts. Written for this test."""
+    _, (r,) = play(engine, "diabetes-social-barriers", [question])
+    assert not r.plan.facts and r.plan.deflected_facts == ["rationing_insulin"], (question, r.reply)
+
+
+def test_a_question_on_taking_the_medicines_in_a_case_without_such_a_worry_still_gets_the_list(engine):
+    _, (r,) = play(engine, "chest-pain-anxiety", ["Do you ever forget to take your tablets?"])
+    assert r.plan.facts == ["medications"], r.reply

@@ -196,6 +196,14 @@ FORM_UNLESS: dict[str, re.Pattern[str]] = {
     "past_history": re.compile(r"\b(family|relatives?|parents?|mum|mom|mother|dad|father|brothers?|sisters?|siblings?|"
                                r"grand\w+|aunts?|uncles?|cousins?|anyone|anybody|someone|run in)\b", re.I),
 }
+# Whether the patient takes the medicines as meant, not which they are: "Ever skip a dose?",
+# "Managing to take it every night?". The medicine list does not answer it.
+ADHERENCE = re.compile(r"\b(miss(ed|es|ing)?|skip(s|ped|ping)?|forg[eo]t(ting)?|stretch(es|ed|ing)?|ration(s|ed|ing)?|cut(ting)? back on|"
+                       r"go(ing)? without)\b[^?]{0,30}\b(doses?|tablets?|pills?|insulin|medications?|medicines?|meds|injections?|jabs?)\b|"
+                       r"\b(take|taking|took|use|using|have|having)\b[^?]{0,25}\b(as (prescribed|directed|you should|you're meant to|"
+                       r"you're supposed to)|every (single )?(day|night|morning|evening|dose)|regularly)\b|"
+                       r"\b(doses?|tablets?|pills?|insulin|injections?)\b[^?]{0,30}\b(missed|skipped|forgotten|gone without)\b|"
+                       r"\bmanag(e|es|ed|ing) to take\b|\bmak(e|es|ing) (it|them|the \w+) last\b", re.I)
 # A question about the patient's worry asks for a hidden concern before any fact it mentions.
 WORRY = re.compile(r"\b(worr\w*|scar(ed|es|ing|y)|afraid|fear\w*|frighten\w*|concern\w*|on your mind|at the back of your mind|"
                    r"freak\w*( you)? out|stress\w* you out|eating (at|away at) you|playing on your mind|keep(s|ing)? you (up|awake) at night|"

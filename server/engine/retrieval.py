@@ -24,7 +24,7 @@ from ..core.embedding_disk import embed_cached
 from ..core.questions import REQUEST
 from ..core.text import STOP_WORDS, repaired_question, stem, without_disfluencies, written
 from ..persona.schema import PersonaPack
-from .phrasings import CAUSE_ASKED, FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
+from .phrasings import ADHERENCE, CAUSE_ASKED, FORM_UNLESS, FORMS, OPENING, PRESENTING, WORRY, subject_facts, wordings
 from .risk import WORDINGS as RISK_WORDINGS
 
 MATCH_THRESHOLD = {"fact": 0.55, "concern": 0.65, "risk": 0.72}  # below these, the turn asks about nothing in the pack
@@ -309,6 +309,16 @@ class PackIndex:
             return near[0], MATCH_THRESHOLD["concern"]
         return None
 
+    def _adherence_worry(self, best: dict[tuple[str, str], float]) -> str | None:
+        """For a question on taking the medicines as meant: the nearest hidden concern, when it is
+        near (WORRY_NEAR) and no fact but the medicine list is nearer; the list names the
+        medicines, it does not say how they are taken."""
+        near = max(((k, s) for k, s in best.items() if k[0] == "concern"), key=lambda kv: kv[1], default=None)
+        others = [s for k, s in best.items() if k[0] == "fact" and self.pack.fact(k[1]).category != "medication"]
+        if near is None or near[1] < WORRY_NEAR or near[1] < max(others, default=0.0) - WORRY_FACT_MARGIN:
+            return None
+        return near[0][1]
+
     def _cause_asked(self, low: str, best: dict[tuple[str, str], float]) -> bool:
         """The patient's view of the cause asked outright (phrasings.CAUSE_ASKED), with their ideas
         near, or about the complaint itself ("Why do you suppose it's come on now?"), not about
@@ -404,6 +414,10 @@ class PackIndex:
         if (len(parts) == 1 or whole) and (formed := self._by_form(text if whole else parts[0], raw)) is not None:
             key, sim = formed
             return SearchResult([Match(key[0], key[1], round(sim, 4))],
+                                round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
+        if ADHERENCE.search(text) and (held := self._adherence_worry(raw)) is not None:
+            # "Skipping any insulin doses?" in a case whose patient rations it: the worry, not the list
+            return SearchResult([Match("concern", held, MATCH_THRESHOLD["concern"])],
                                 round(max((s for k, s in raw.items() if k[0] == "fact"), default=0.0), 4))
         asking = [p for p in parts if asks_something(p)]
         if len(parts) > 1 and len(asking) == 1 and not whole and (worry := self._worry(asking[0].lower(), raw)):
