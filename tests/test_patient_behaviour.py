@@ -842,3 +842,10 @@ def test_a_question_on_taking_the_medicines_as_meant_is_not_answered_with_the_li
 def test_a_question_on_taking_the_medicines_in_a_case_without_such_a_worry_still_gets_the_list(engine):
     _, (r,) = play(engine, "chest-pain-anxiety", ["Do you ever forget to take your tablets?"])
     assert r.plan.facts == ["medications"], r.reply
+
+
+def test_a_question_on_a_phrase_of_the_answer_just_given_goes_on_with_that_fact(engine):
+    """Right after the onset, whose answers speak of last night, "Tell me about last night." asks
+    more of that fact (before: "No idea"). Our wording."""
+    _, results = play(engine, "chest-pain-anxiety", ["When did this all start?", "Tell me about last night."])
+    assert results[-1].plan.facts == ["onset_timing"], results[-1].reply

@@ -309,6 +309,19 @@ class PackIndex:
             return near[0], MATCH_THRESHOLD["concern"]
         return None
 
+    def _echoes(self, question: str, fact_id: str) -> bool:
+        """The question repeats two words in a row of the fact's answers, neither a function word
+        and one a content word ("last night", "the hospital letter" -> "hospital letter")."""
+        fact = next((f for f in self.pack.facts if f.id == fact_id), None)
+        if fact is None:
+            return False
+        def pairs(text: str) -> set[tuple[str, str]]:
+            w = re.findall(r"[a-z']+", text.lower())
+            return {(a, b) for a, b in zip(w, w[1:])
+                    if a not in STOP_WORDS and b not in STOP_WORDS and not (a in _FUNCTION and b in _FUNCTION)}
+        said = set().union(*(pairs(a) for a in (fact.answers.guarded, fact.answers.neutral, fact.answers.open) if a))
+        return bool(pairs(question) & said)
+
     def _adherence_worry(self, best: dict[tuple[str, str], float]) -> str | None:
         """For a question on taking the medicines as meant: the nearest hidden concern, when it is
         near (WORRY_NEAR) and no fact but the medicine list is nearer; the list names the
@@ -436,6 +449,12 @@ class PackIndex:
         # a statement that points back ("That sounds frightening.") asks for no fact
         points_back = parts and not matched and asks_something(parts[0]) and (
             _POINTS_BACK.search(parts[0].lower()) or _FOLLOW_ON.search(parts[0].lower()))
+        if (about_id is not None and len(parts) == 1 and self._short(parts[0]) and asks_something(parts[0])
+                and self._echoes(parts[0], about_id)
+                and not any(s >= SURE_MATCH for k, s in best.items() if k != ("fact", about_id))):
+            # a question on a phrase of the answer just given ("Last night was the worst." -> "What
+            # happened last night?"): more of that answer
+            return SearchResult([Match("fact", about_id, MATCH_THRESHOLD["fact"])], MATCH_THRESHOLD["fact"])
         follow_on = (about is not None and len(parts) == 1 and self._short(parts[0]) and asks_something(parts[0])
                      and (_FOLLOW_ON.search(parts[0].lower()) or _POINTS_BACK.search(parts[0].lower()))
                      and not any(s >= SURE_MATCH for s in best.values()))
