@@ -223,6 +223,11 @@ def test_safeguarding_and_harm_to_others_questions_get_their_answers(engine):
     ("Are you scared of needles?", None),
     ("Would you rather just disappear off to bed?", None),
     ("Has someone hurt your back lifting?", None),
+    # the follow-up of a risk assessment
+    ("Have you come close to acting on those thoughts?", "self_harm"),
+    ("Have you ever acted on them?", "self_harm"),
+    ("Do you plan to act on the advice?", None),
+    ("Have you acted on the letter?", None),
 ])
 def test_risk_questions_are_caught_in_other_wordings_and_look_alikes_are_not(question, kind):
     from server.engine.risk import risk_kind

@@ -29,6 +29,9 @@ _SELF = re.compile(
     r"(give|giving) up on (life|everything)|no (point|reason) (in )?(living|going on|carrying on)|"
     r"(do|did|have) you (ever )?(think|thought) (about|of) (dying|death)|safe (from|with) yourself|keep yourself safe|"
     r"(plans?|intent\w*) to (harm|hurt|kill|end)|don't want to wake up|not wake up|"
+    # the follow-up every risk assessment asks: "Any plans to act on that?", "Have you ever acted on them?"
+    r"(plans?|intent\w*|urge|tempted|close) (to|of) act(ing)? on (that|it|them|those|these|this)\b|"
+    r"(ever|have you|did you) acted on (that|it|them|those|these|this)\b|"
     r"(can't|cannot|can not|couldn't|could not) (carry|go) on(?= *(like this|any ?more|with (life|living|it all)|[.?!,]|$))|"
     r"(can't|cannot) (face|cope with) (life|living|going on)|no way out|disappear for good|(wish|wished) you (were|was) dead|"
     # euphemisms clinicians use, and hopelessness asked about ("anything silly", "can't see a way through")
