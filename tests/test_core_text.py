@@ -45,8 +45,10 @@ def test_hesitations_and_self_repair_markers_carry_nothing():
         "Is there a lot on at the moment, are you sleeping?"
     assert without_disfluencies("Does it come on after meals, I mean straight after?") == "Does it come on after meals, straight after?"
     # nothing follows the marker, or it opens the turn: left alone; words holding "um" or "er" too
-    for text in ("Do you see what I mean?", "I mean, how are you managing?", "Does the umbrella help?", "Is Herman your son?"):
-        assert without_disfluencies(text) == text
+    assert without_disfluencies("Do you see what I mean?") == "Do you see what I mean?"
+    assert without_disfluencies("I mean, how are you managing?") == "I mean, how are you managing?"
+    assert without_disfluencies("Does the umbrella help?") == "Does the umbrella help?"  # not "Does the brella help?"
+    assert without_disfluencies("Is Herman your son?") == "Is Herman your son?"
 
 
 def test_a_self_repair_that_is_a_question_of_its_own_is_offered_alone():

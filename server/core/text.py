@@ -97,7 +97,7 @@ def _repair(text: str) -> re.Match | None:
     """The last self-repair marker with a question after it, not opening the turn."""
     for m in reversed(list(_REPAIR.finditer(text))):
         if len(text[m.end():].split()) >= 2 and text[:m.start()].strip():
-            return m  # "... if you know what I mean" and "I mean, how are you?" are no repairs
+            return m  # a marker that ends the turn, or opens it ("I mean, how are you?"), repairs nothing
     return None
 
 

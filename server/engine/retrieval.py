@@ -312,9 +312,8 @@ class PackIndex:
     def _echoes(self, question: str, fact_id: str) -> bool:
         """The question repeats two words in a row of the fact's answers, neither a function word
         and one a content word ("last night", "the hospital letter" -> "hospital letter")."""
-        fact = next((f for f in self.pack.facts if f.id == fact_id), None)
-        if fact is None:
-            return False
+        fact = self.pack.fact(fact_id)
+
         def pairs(text: str) -> set[tuple[str, str]]:
             w = re.findall(r"[a-z']+", text.lower())
             return {(a, b) for a, b in zip(w, w[1:])
