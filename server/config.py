@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     asr_backend: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
     asr_short_context: bool = Field(True, description="faster-whisper: run the encoder on the clip's length, not 30 s "
                                     "(about 4x faster, +1 point WER; eval/bench/bench_asr.py)")
+    asr_prompt: str | None = Field(
+        "Um, so, uh, and, er, you know.",
+        description="faster-whisper: text Whisper reads as if said just before each turn. Written with fillers, it makes "
+        "Whisper keep a trailing 'um' or 'and', so the end-of-turn judge sees an unfinished turn (docs/end-of-turn.md); "
+        "empty turns it off")
     tts_backend: Literal["pyttsx3", "piper", "openai", "none"] = "pyttsx3"
     realiser: Literal["template", "transformers", "openai"] = "template"
     grader: Literal["rules", "trained", "judge"] = "trained"

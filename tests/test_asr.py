@@ -79,6 +79,8 @@ def _t(text, no_speech=0.05, logprob=-0.3):
     (_t("I think it's my heart", no_speech=0.8, logprob=-1.4), None, True),
     (_t("I think it's my heart"), 0.02, True),
     (_t("Thank you.", no_speech=0.5), None, True),
+    (_t("I'm gonna get you a little bit more.", no_speech=0.55, logprob=-2.1), None, True),  # prompted, over noise
+    (_t("Have you been coughing and bringing anything up?", no_speech=0.45, logprob=-1.2), None, False),
     (_t("Thank you."), 0.9, False),
     (_t("Thank you for telling me about the pain."), 0.8, False),
     (_t("I have had chest pain since yesterday.", no_speech=0.7, logprob=-0.2), 0.8, False),
@@ -319,6 +321,20 @@ def test_silence_and_noise_are_not_turns(faster, reference, kind):
     for engine in (faster, reference):
         t = engine.transcribe(audio, "en")
         assert t.text == "" or is_probably_hallucination(t), (engine.backend, t)
+
+
+@pytest.mark.slow
+def test_a_trailing_filler_is_kept_so_the_turn_reads_unfinished(faster):
+    """Whisper tends to drop a final "um" and close the sentence, and the end-of-turn judge then
+    takes a learner who is still thinking for one who has finished. The default prompt (fillers
+    as if said before the turn) keeps it; without a prompt this clip comes out "That's really
+    helpful." (docs/end-of-turn.md)."""
+    from tests.voice_audio import silence, speech
+
+    audio = np.concatenate([silence(0.3), speech("That's really helpful, um", voice="en-gb-scotland", speed=170),
+                            silence(0.16)])
+    said = words(faster.transcribe(audio, "en").text)
+    assert {"really", "helpful"} <= said and said & {"um", "uh", "er", "erm"}, said
 
 
 # --- slow: remote client against a real local HTTP server --------------------------------

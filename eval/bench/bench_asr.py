@@ -182,7 +182,8 @@ def run_worker(backend: str, manifest: Path, threads: int, checkpoint: str | Non
         from server.speech.asr.faster_whisper_backend import FasterWhisperTranscriber
 
         engine = FasterWhisperTranscriber(whisper_ct2_dir(Settings().models_dir), compute_type="int8",
-                                          cpu_threads=threads, short_context=backend.endswith("short"))
+                                          cpu_threads=threads, short_context=backend.endswith("short"),
+                                          prompt=Settings().asr_prompt)
     else:
         from server.speech.asr.openai_whisper_backend import OpenAIWhisperTranscriber
 

@@ -29,7 +29,8 @@ def _cache_key(settings) -> tuple:
     backend = settings.asr_backend
     if backend == "openai":
         return (backend, *remote_asr(settings))
-    return (backend, str(Path(settings.models_dir).resolve()), getattr(settings, "asr_short_context", True))
+    return (backend, str(Path(settings.models_dir).resolve()), getattr(settings, "asr_short_context", True),
+            getattr(settings, "asr_prompt", None))
 
 
 def loaded_transcriber(settings) -> Transcriber | None:
@@ -50,7 +51,8 @@ def build_transcriber(settings) -> Transcriber:
                 from .faster_whisper_backend import FasterWhisperTranscriber
 
                 _CACHE[key] = FasterWhisperTranscriber(whisper_ct2_dir(settings.models_dir),
-                                                       short_context=getattr(settings, "asr_short_context", True))
+                                                       short_context=getattr(settings, "asr_short_context", True),
+                                                       prompt=getattr(settings, "asr_prompt", None))
             elif backend == "openai-whisper":
                 from .openai_whisper_backend import OpenAIWhisperTranscriber, openai_whisper_checkpoint
 

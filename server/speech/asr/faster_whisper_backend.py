@@ -32,7 +32,8 @@ class FasterWhisperTranscriber:
     backend = "faster-whisper"
     MIN_CONTEXT_S = 6
 
-    def __init__(self, model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2, short_context: bool = True):
+    def __init__(self, model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2, short_context: bool = True,
+                 prompt: str | None = None):
         from faster_whisper import WhisperModel
 
         self.model_dir = Path(model_dir)
@@ -45,6 +46,9 @@ class FasterWhisperTranscriber:
         self.short_context = short_context
         if short_context:
             self.model_name += ":short-context"
+        self.prompt = (prompt or "").strip() or None
+        if self.prompt:
+            self.model_name += ":prompted"
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
         audio = as_mono_float32(audio)
@@ -54,7 +58,7 @@ class FasterWhisperTranscriber:
         with self._lock:
             segments, info = self._model.transcribe(
                 audio, language=whisper_language(language), beam_size=1, temperature=0.0,
-                vad_filter=False, condition_on_previous_text=False)
+                vad_filter=False, condition_on_previous_text=False, initial_prompt=self.prompt)
             parts = [(s.text, s.no_speech_prob, s.avg_logprob, len(s.tokens)) for s in segments]
         text, no_speech, logprob = summarise_segments(parts)
         return Transcript(text=text, language=info.language, no_speech_prob=no_speech, avg_logprob=logprob,
@@ -72,12 +76,13 @@ class FasterWhisperTranscriber:
         fw = self._model
         lang = whisper_language(language) or "en"
         tokenizer = Tokenizer(fw.hf_tokenizer, fw.model.is_multilingual, task="transcribe", language=lang)
+        prefix = [tokenizer.sot_prev] + tokenizer.encode(" " + self.prompt)[-223:] if self.prompt else []
         with self._lock:
             features = fw.feature_extractor(padded)[:, : seconds * 100]
             x = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
             # a shortened context makes Whisper prone to looping on a sentence: bound the
             # length by the clip's duration, then drop the repeats (_collapse_loops)
-            result = fw.model.generate(x, [list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]], beam_size=1,
+            result = fw.model.generate(x, [prefix + list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]], beam_size=1,
                                        max_length=int(6 * seconds + 12), return_scores=True,
                                        return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1])[0]
         ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]

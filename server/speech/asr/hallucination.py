@@ -21,6 +21,7 @@ _SILENCE_WHOLE = {"you", "thank you", "thanks", "bye", "okay", "so", "oh", "hmm"
 
 def is_probably_hallucination(transcript: Transcript, speech_ratio: float | None = None, *,
                               no_speech_threshold: float = 0.6, logprob_threshold: float = -1.0,
+                              unsure_no_speech_threshold: float = 0.4, unsure_logprob_threshold: float = -1.5,
                               min_speech_ratio: float = 0.1) -> bool:
     """True when the text is most likely invented rather than heard.
 
@@ -38,6 +39,9 @@ def is_probably_hallucination(transcript: Transcript, speech_ratio: float | None
     if p_silent is not None and p_silent > no_speech_threshold and (
             transcript.avg_logprob is None or transcript.avg_logprob < logprob_threshold):
         return True
+    if (p_silent is not None and p_silent > unsure_no_speech_threshold and transcript.avg_logprob is not None
+            and transcript.avg_logprob < unsure_logprob_threshold):
+        return True  # a prompted decoder is less ready to say "no speech" over noise, but is very unsure of its words
     if speech_ratio is not None and speech_ratio < min_speech_ratio:
         return True  # VAD heard (almost) nothing, yet there is text
     if text in _SILENCE_WHOLE and ((p_silent or 0.0) > 0.3 or (speech_ratio is not None and speech_ratio < 0.3)):
