@@ -47,7 +47,12 @@ class FasterWhisperTranscriber:
         if short_context:
             self.model_name += ":short-context"
         self.prompt = (prompt or "").strip() or None
+        self._prompt_ids: list[int] = []  # Whisper's previous-text prefix for the short path, encoded once
         if self.prompt:
+            from faster_whisper.tokenizer import Tokenizer
+
+            tok = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language="en")
+            self._prompt_ids = [tok.sot_prev] + tok.encode(" " + self.prompt)[-223:]
             self.model_name += ":prompted"
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
@@ -76,13 +81,12 @@ class FasterWhisperTranscriber:
         fw = self._model
         lang = whisper_language(language) or "en"
         tokenizer = Tokenizer(fw.hf_tokenizer, fw.model.is_multilingual, task="transcribe", language=lang)
-        prefix = [tokenizer.sot_prev] + tokenizer.encode(" " + self.prompt)[-223:] if self.prompt else []
         with self._lock:
             features = fw.feature_extractor(padded)[:, : seconds * 100]
             x = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
             # a shortened context makes Whisper prone to looping on a sentence: bound the
             # length by the clip's duration, then drop the repeats (_collapse_loops)
-            result = fw.model.generate(x, [prefix + list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]], beam_size=1,
+            result = fw.model.generate(x, [self._prompt_ids + list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]], beam_size=1,
                                        max_length=int(6 * seconds + 12), return_scores=True,
                                        return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1])[0]
         ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
